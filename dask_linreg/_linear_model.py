@@ -1,0 +1,377 @@
+"""scikit-learn compatible estimators: validate, dispatch, store results."""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils.validation import check_is_fitted
+
+from dask_linreg._graph import lazy_predict, reduce_moments
+from dask_linreg._solve import (
+    intercept,
+    normal_equations,
+    r2_scores,
+    singular_values,
+    solve_least_squares,
+    solve_ridge,
+)
+from dask_linreg._validation import (
+    _is_dask_frame,
+    check_alpha,
+    check_fit_inputs,
+    check_predict_input,
+    is_dask,
+)
+
+__all__ = ["LinearRegression", "Ridge"]
+
+
+class _OnePassLinearModel(RegressorMixin, BaseEstimator):
+    """Shared fit/predict/score of the one-pass linear models."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _check_split_every(self):
+        split_every = self.split_every
+        if split_every is not None and (
+            not isinstance(split_every, numbers.Integral)
+            or isinstance(split_every, bool)
+            or split_every < 2
+        ):
+            raise ValueError(
+                f"split_every must be an integer of at least 2 or None; got "
+                f"{split_every!r}."
+            )
+
+    def _pass_over_data(self, X, y, sample_weight):
+        """Validate, run the single pass, and return the normal equations."""
+        self._check_split_every()
+        inputs = check_fit_inputs(self, X, y, sample_weight)
+        moments, faults = reduce_moments(
+            inputs.x,
+            inputs.y,
+            inputs.sample_weight,
+            split_every=self.split_every,
+            scheduler="threads" if inputs.local else None,
+        )
+        faults.raise_if_any()
+        if moments.count == 0:
+            raise ValueError(
+                "Found array with 0 sample(s) (shape=(0, "
+                f"{inputs.x.shape[1]})) while a minimum of 1 is required."
+            )
+        if moments.weight_sum == 0.0:
+            raise ValueError(
+                "sample_weight sums to zero: at least one weight must be positive."
+            )
+        equations = normal_equations(
+            moments, inputs.x.shape[1], fit_intercept=self.fit_intercept
+        )
+        return equations, inputs.y_is_1d
+
+    def _store_solution(self, equations, coef, y_is_1d):
+        """Set ``coef_`` and ``intercept_`` from coefficients of shape (p, k)."""
+        if self.fit_intercept:
+            intercepts = intercept(equations, coef)
+        else:
+            intercepts = 0.0
+        if y_is_1d:
+            self.coef_ = coef[:, 0].copy()
+            self.intercept_ = float(intercepts[0]) if self.fit_intercept else 0.0
+        else:
+            self.coef_ = np.ascontiguousarray(coef.T)
+            self.intercept_ = intercepts
+
+    def predict(self, X):
+        """Predict using the linear model.
+
+        Parameters
+        ----------
+        X : {array-like, dask array, dask DataFrame} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray, dask array or dask Series/DataFrame
+            Of shape (n_samples,) or (n_samples, n_targets).  Lazy (nothing
+            is computed) when X is a Dask collection: a Dask array for a
+            Dask array, a Dask Series (one target) or DataFrame (several)
+            with X's index and partitions for a Dask DataFrame.  A NumPy
+            array otherwise.
+        """
+        check_is_fitted(self)
+        x = check_predict_input(self, X)
+        if not is_dask(X):
+            return x @ self.coef_.T + self.intercept_
+        if _is_dask_frame(X):
+            return X.map_partitions(
+                _predict_partition,
+                self.coef_,
+                self.intercept_,
+                meta=_prediction_meta(self.coef_),
+            )
+        return lazy_predict(x, self.coef_, self.intercept_)
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R² of the prediction.
+
+        As :meth:`sklearn.base.RegressorMixin.score` defines it (averaged
+        uniformly over targets).  On Dask input it takes one pass: the
+        residual and target statistics are reduced with the same mergeable
+        moments as ``fit``.
+
+        Parameters
+        ----------
+        X : {array-like, dask array, dask DataFrame} of shape (n_samples, n_features)
+            Test samples.
+        y : array-like or dask collection of shape (n_samples,) or (n_samples, n_targets)
+            True values for X.
+        sample_weight : array-like or dask collection of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R² of ``self.predict(X)`` with respect to y.
+        """
+        if not is_dask(X):
+            return r2_score(y, self.predict(X), sample_weight=sample_weight)
+        check_is_fitted(self)
+        x = check_predict_input(self, X)
+        reference = type(self)(fit_intercept=False)
+        inputs = check_fit_inputs(reference, x, y, sample_weight)
+        coef = self.coef_ if self.coef_.ndim == 2 else self.coef_[None, :]
+        residual = inputs.y - lazy_predict(inputs.x, coef, self.intercept_)
+        moments, faults = reduce_moments(
+            residual, inputs.y, inputs.sample_weight, split_every=self.split_every
+        )
+        faults.raise_if_any()
+        return float(np.mean(r2_scores(moments, inputs.y.shape[1])))
+
+
+def _predict_partition(frame, coef, intercept):
+    values = frame.to_numpy(dtype=np.float64) @ coef.T + intercept
+    if values.ndim == 1:
+        return pd.Series(values, index=frame.index)
+    return pd.DataFrame(values, index=frame.index)
+
+
+def _prediction_meta(coef):
+    if coef.ndim == 1:
+        return pd.Series([], dtype=np.float64)
+    return pd.DataFrame({i: pd.Series([], dtype=np.float64) for i in range(coef.shape[0])})
+
+
+class LinearRegression(_OnePassLinearModel):
+    """Ordinary least squares in one pass over in-memory or Dask data.
+
+    Minimizes ``sum_i w_i (y_i - x_i @ coef - intercept)**2``, like
+    :class:`sklearn.linear_model.LinearRegression`.  Each block of rows is
+    reduced to its weighted count, means and centered cross-products of
+    ``[X | y]``; these are merged pairwise in a tree inside the Dask graph,
+    and the small ``n_features``-by-``n_features`` system is solved on the
+    client.  The data are read exactly once.
+
+    Parameters
+    ----------
+    fit_intercept : bool, default=True
+        Whether to fit an intercept.  If False, the data are not centered.
+    split_every : int, default=None
+        Fan-in of the tree that merges the per-block statistics, as in
+        :func:`dask.array.reduction`.  None means 8.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Estimated coefficients; 2-D when y is 2-D.
+    intercept_ : float or ndarray of shape (n_targets,)
+        Independent term; 0.0 when ``fit_intercept=False``.
+    rank_ : int
+        Numerical rank of the (centered, weighted) design, decided on
+        column-scaled cross-products; see Notes.
+    singular_ : ndarray of shape (min(n_samples, n_features),)
+        Singular values of the centered, weighted design, largest first.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit; only when X has string
+        column names (pandas or Dask DataFrame).
+
+    See Also
+    --------
+    Ridge : Least squares with an L2 penalty.
+    sklearn.linear_model.LinearRegression : The in-memory reference.
+
+    Notes
+    -----
+    The statistics are merged with the pairwise formulas of Chan, Golub &
+    LeVeque, and each block is centered near its own mean in cache-sized
+    pieces, so columns with a large offset (timestamps, identifiers) lose no
+    digits to cancellation and X is never copied.
+
+    The coefficients solve the normal equations, which square the condition
+    number of the centered design: expect about ``16 - 2 log10(cond)``
+    correct digits.  The rank is decided on the column-scaled cross-product
+    matrix: scaled singular values below ``1e-6`` times the largest count
+    as zero, and rank-deficient designs (duplicate or collinear columns,
+    fewer rows than columns) get the minimum-norm solution, as with
+    scikit-learn.  ``singular_`` values below about ``1e-8`` times the
+    largest are rounding noise.
+
+    References
+    ----------
+    T. F. Chan, G. H. Golub and R. J. LeVeque, "Algorithms for computing the
+    sample variance: analysis and recommendations", The American
+    Statistician 37(3), 1983.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from dask_linreg import LinearRegression
+    >>> X = da.from_array(np.array([[1.0, 1.0], [1.0, 2.0], [2.0, 2.0], [2.0, 3.0]]), chunks=2)
+    >>> y = X @ np.array([1.0, 2.0]) + 3.0
+    >>> model = LinearRegression().fit(X, y)
+    >>> model.coef_.round(6), round(model.intercept_, 6)
+    (array([1., 2.]), 3.0)
+    >>> model.predict(X)
+    dask.array<...>
+    >>> model.predict(X).compute()
+    array([ 6.,  8.,  9., 11.])
+    """
+
+    def __init__(self, *, fit_intercept=True, split_every=None):
+        self.fit_intercept = fit_intercept
+        self.split_every = split_every
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the linear model in one pass over the data.
+
+        Parameters
+        ----------
+        X : {array-like, dask array, dask DataFrame} of shape (n_samples, n_features)
+            Training data.  Dask arrays may have any chunking, including row
+            blocks of unknown size; column blocks are read side by side.
+        y : array-like or dask collection of shape (n_samples,) or (n_samples, n_targets)
+            Target values, with the same row blocks as X when X is a Dask
+            collection of unknown block sizes.
+        sample_weight : array-like or dask collection of shape (n_samples,), default=None
+            Non-negative individual weights for each sample.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If X, y or sample_weight hold NaN or inf, if a weight is
+            negative, or if the row blocks of X and y do not match; found in
+            the same pass, naming the input and the first row block.
+        TypeError
+            If a column is not numeric (strings, objects, complex numbers),
+            before anything is computed.
+        """
+        equations, y_is_1d = self._pass_over_data(X, y, sample_weight)
+        coef, rank = solve_least_squares(equations.xx, equations.xy)
+        self._store_solution(equations, coef, y_is_1d)
+        self.rank_ = rank
+        self.singular_ = singular_values(equations.xx, equations.n_samples)
+        return self
+
+
+class Ridge(_OnePassLinearModel):
+    """Linear least squares with L2 regularization, in one pass.
+
+    Minimizes ``sum_i w_i (y_i - x_i @ coef - intercept)**2 + alpha *
+    ||coef||**2``: the objective and the scale of ``alpha`` of
+    :class:`sklearn.linear_model.Ridge`; the intercept is not penalized.
+
+    Parameters
+    ----------
+    alpha : float or array-like of shape (n_targets,), default=1.0
+        Non-negative penalty; one value per target is allowed.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept.  If False, the data are not centered.
+    split_every : int, default=None
+        Fan-in of the tree that merges the per-block statistics.  None
+        means 8.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Weight vector(s).
+    intercept_ : float or ndarray of shape (n_targets,)
+        Independent term; 0.0 when ``fit_intercept=False``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit; only when X has string
+        column names.
+
+    See Also
+    --------
+    LinearRegression : Ordinary least squares.
+    sklearn.linear_model.Ridge : The in-memory reference.
+
+    Notes
+    -----
+    Uses the same single pass and statistics as :class:`LinearRegression`,
+    then solves ``(Xc.T W Xc + alpha I) coef = Xc.T W yc`` by a Cholesky
+    factorization per distinct alpha (``Xc``, ``yc`` centered at the
+    weighted means).  ``alpha=0`` gives the minimum-norm least-squares
+    solution.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dask_linreg import Ridge
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> y = np.array([0.0, 1.0, 2.0, 3.0])
+    >>> Ridge(alpha=5.0).fit(X, y).coef_
+    array([0.5])
+    """
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, split_every=None):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.split_every = split_every
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the ridge model in one pass over the data.
+
+        Parameters
+        ----------
+        X : {array-like, dask array, dask DataFrame} of shape (n_samples, n_features)
+            Training data.
+        y : array-like or dask collection of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        sample_weight : array-like or dask collection of shape (n_samples,), default=None
+            Non-negative individual weights for each sample.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            For a negative, non-finite or misshapen alpha (before any
+            computation), and for the value faults listed in
+            :meth:`LinearRegression.fit`.
+        TypeError
+            If a column is not numeric.
+        """
+        check_alpha(self.alpha, np.size(self.alpha))
+        equations, y_is_1d = self._pass_over_data(X, y, sample_weight)
+        alpha = check_alpha(self.alpha, equations.xy.shape[1])
+        coef = solve_ridge(equations.xx, equations.xy, alpha)
+        self._store_solution(equations, coef, y_is_1d)
+        return self

@@ -1,0 +1,217 @@
+"""Mergeable sufficient statistics for weighted least squares.
+
+Everything here is plain NumPy/SciPy on in-memory arrays: a block of rows is
+reduced to a :class:`Moments` object by :func:`block_moments`, and two
+``Moments`` of disjoint row sets are combined by :func:`merge_moments`.  The
+Dask layer only maps the first over row blocks and tree-reduces with the
+second.
+
+The statistic is taken over the *augmented* matrix ``Z = [X | Y]`` (features
+and targets side by side), so one object carries ``xx``, ``xy`` and ``yy``.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Moments", "block_moments", "merge_moments", "merge_all"]
+
+# A piece of rows is centered into a scratch buffer of about this many bytes
+# before it is multiplied; sized to stay in a core's L2 cache so the data are
+# read from main memory once.
+_PIECE_BYTES = 1 << 20
+_MIN_PIECE_ROWS = 64
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Weighted first and centered second moments of a set of rows.
+
+    Parameters
+    ----------
+    count : int
+        Number of rows (whatever their weight).
+    weight_sum : float
+        Sum of the row weights ``W``.
+    mean : ndarray of shape (q,)
+        Weighted column means ``m = Z.T @ w / W``.
+    comoment : ndarray of shape (q, q)
+        Weighted centered cross-products ``(Z - m).T @ diag(w) @ (Z - m)``.
+    """
+
+    count: int
+    weight_sum: float
+    mean: np.ndarray
+    comoment: np.ndarray
+
+    @property
+    def n_columns(self):
+        """Number of columns ``q`` of the augmented matrix."""
+        return self.mean.shape[0]
+
+    def is_finite(self):
+        """Whether the weight sum, means and cross-products are all finite."""
+        return bool(
+            np.isfinite(self.weight_sum)
+            and np.isfinite(self.mean).all()
+            and np.isfinite(self.comoment).all()
+        )
+
+    def raw_cross_products(self):
+        """Uncentered cross-products ``Z.T @ diag(w) @ Z``.
+
+        ``comoment + W * outer(m, m)``: a sum of two positive semidefinite
+        terms, so nothing cancels catastrophically (unlike the reverse
+        direction, which this module never takes).
+        """
+        return self.comoment + self.weight_sum * np.outer(self.mean, self.mean)
+
+
+def empty_moments(n_columns):
+    """Moments of zero rows: the identity of :func:`merge_moments`."""
+    return Moments(0, 0.0, np.zeros(n_columns), np.zeros((n_columns, n_columns)))
+
+
+def _piece_rows(n_columns):
+    # At least 2 * n_columns rows, so that the (q+1)-by-(q+1) product added
+    # per piece stays small next to the piece itself.
+    return max(_MIN_PIECE_ROWS, 2 * n_columns, _PIECE_BYTES // (8 * max(n_columns, 1)))
+
+
+def block_moments(columns, sample_weight=None, *, piece_rows=None):
+    """Moments of a block of rows given as column groups side by side.
+
+    Parameters
+    ----------
+    columns : sequence of ndarray
+        2-D arrays with the same number of rows; their horizontal
+        concatenation is the block of ``Z = [X | Y]``.  Any numeric dtype;
+        the statistics are float64.
+    sample_weight : ndarray of shape (n_rows,), default=None
+        Non-negative row weights; ``None`` means all ones.
+    piece_rows : int, default=None
+        Rows per piece; by default about 1 MiB of float64 per piece.
+
+    Returns
+    -------
+    Moments
+
+    Notes
+    -----
+    The column groups are never concatenated and the block is never copied
+    as a whole.  Each piece of rows is copied into a cache-sized scratch
+    buffer ``B = sqrt(w) * [Z - s | 1]``, shifted by a fixed point ``s``
+    (the mean of the block's first piece), and accumulated with one
+    symmetric rank-k update (``syrk``) into ``B.T @ B``.  Its last row
+    holds ``sum(w * (Z - s))`` and ``W = sum(w)``, so the block's mean and
+    centered cross-products follow with one rank-1 correction::
+
+        g = (Z - s).T @ w,   mean = s + g / W,   M = D.T @ W @ D - outer(g, g) / W
+
+    Because ``s`` lies inside the block's data, ``g / W`` is of the order of
+    the spread of the data, not of its offset, and the correction cancels
+    no more digits than centering by the exact mean would (the "shifted
+    data" algorithm; Chan, Golub & LeVeque 1983).  The data are read from
+    memory once; all other sweeps touch only the buffer.
+    """
+    columns = [np.asarray(c) for c in columns]
+    n_rows = columns[0].shape[0] if columns else 0
+    widths = [c.shape[1] for c in columns]
+    q = sum(widths)
+    if n_rows == 0:
+        return empty_moments(q)
+    if piece_rows is None:
+        piece_rows = _piece_rows(q)
+    piece_rows = min(piece_rows, n_rows)
+    offsets = np.cumsum([0, *widths])
+    weights = None
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+
+    buffer = np.empty((piece_rows, q + 1), dtype=np.float64)
+    shift = _first_piece_mean(columns, offsets, weights, buffer[:, :q])
+    buffer[:, q] = 1.0
+    gram = np.zeros((q + 1, q + 1), dtype=np.float64)
+    piece_gram = np.empty_like(gram)
+    for start in range(0, n_rows, piece_rows):
+        stop = min(start + piece_rows, n_rows)
+        piece = buffer[: stop - start]
+        for group, lo, hi in zip(columns, offsets[:-1], offsets[1:]):
+            np.subtract(group[start:stop], shift[lo:hi], out=piece[:, lo:hi])
+        if weights is not None:
+            root_weights = np.sqrt(weights[start:stop])
+            piece[:, :q] *= root_weights[:, None]
+            piece[:, q] = root_weights
+        # NumPy's matmul turns ``a.T @ a`` into a symmetric rank-k update
+        # (syrk) and releases the GIL; SciPy's dsyrk wrapper holds it.
+        np.matmul(piece.T, piece, out=piece_gram)
+        gram += piece_gram
+    weight_sum = float(gram[q, q])
+    if weight_sum == 0.0:
+        return Moments(n_rows, 0.0, shift, np.zeros((q, q)))
+    shifted_sum = gram[:q, q]
+    comoment = gram[:q, :q] - np.outer(shifted_sum, shifted_sum / weight_sum)
+    mean = shift + shifted_sum / weight_sum
+    return Moments(n_rows, weight_sum, mean, comoment)
+
+
+def _first_piece_mean(columns, offsets, weights, scratch):
+    """(Weighted) mean of the first piece of rows: the shift of a block."""
+    rows = scratch.shape[0]
+    for group, lo, hi in zip(columns, offsets[:-1], offsets[1:]):
+        scratch[:, lo:hi] = group[:rows]
+    if weights is not None and weights[:rows].sum() > 0.0:
+        return (weights[:rows] @ scratch) / weights[:rows].sum()
+    return scratch.mean(axis=0)
+
+
+def merge_moments(a, b):
+    """Moments of the union of two disjoint row sets.
+
+    Uses the pairwise update of Chan, Golub & LeVeque (1979)::
+
+        W = W_a + W_b
+        delta = m_b - m_a
+        m = m_a + delta * W_b / W
+        M = M_a + M_b + (W_a * W_b / W) * outer(delta, delta)
+
+    which never subtracts large raw sums, so columns with a large offset
+    keep their digits.
+
+    Parameters
+    ----------
+    a, b : Moments
+        Statistics of two disjoint sets of rows with the same columns.
+
+    Returns
+    -------
+    Moments
+    """
+    count = a.count + b.count
+    if b.weight_sum == 0.0:
+        return Moments(count, a.weight_sum, a.mean, a.comoment)
+    if a.weight_sum == 0.0:
+        return Moments(count, b.weight_sum, b.mean, b.comoment)
+    weight_sum = a.weight_sum + b.weight_sum
+    delta = b.mean - a.mean
+    mean = a.mean + delta * (b.weight_sum / weight_sum)
+    comoment = a.comoment + b.comoment
+    comoment += (a.weight_sum * b.weight_sum / weight_sum) * np.outer(delta, delta)
+    return Moments(count, weight_sum, mean, comoment)
+
+
+def merge_all(moments):
+    """Merge a non-empty sequence of :class:`Moments` pairwise.
+
+    Neighbours are merged in a balanced binary tree, so rounding errors grow
+    with the logarithm of the number of pieces rather than linearly.
+    """
+    moments = list(moments)
+    if not moments:
+        raise ValueError("merge_all needs at least one Moments object.")
+    while len(moments) > 1:
+        merged = [merge_moments(a, b) for a, b in zip(moments[::2], moments[1::2])]
+        if len(moments) % 2:
+            merged.append(moments[-1])
+        moments = merged
+    return moments[0]

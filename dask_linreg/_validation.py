@@ -1,0 +1,387 @@
+"""Input checks: type and shape checks before any computation, and the
+value checks (non-finite values, negative weights, misaligned blocks) that
+are found inside the single pass over the data and raised afterwards.
+
+Nothing here computes a Dask collection.  NumPy and pandas inputs go through
+scikit-learn's public :func:`~sklearn.utils.validation.validate_data`.
+"""
+
+from dataclasses import dataclass, field
+
+import dask
+import dask.array as da
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import validate_data
+
+__all__ = [
+    "is_dask",
+    "InputFaults",
+    "find_block_faults",
+    "check_fit_inputs",
+    "check_predict_input",
+    "check_alpha",
+]
+
+# Row blocks of about this many bytes when a NumPy array is cut for the pass.
+_NUMPY_BLOCK_BYTES = 32 << 20
+
+
+def is_dask(obj):
+    """Whether ``obj`` is a Dask collection (array, dataframe, series)."""
+    return dask.is_dask_collection(obj)
+
+
+def _is_dask_frame(obj):
+    return isinstance(obj, dd.DataFrame)
+
+
+def _is_dask_series(obj):
+    return isinstance(obj, dd.Series)
+
+
+def _check_column_dtype(name, column, dtype):
+    """Raise TypeError unless ``dtype`` is real numeric (bool included)."""
+    dtype = np.dtype(dtype) if not isinstance(dtype, pd.api.extensions.ExtensionDtype) else dtype
+    where = f"{name} column {column!r}" if column is not None else name
+    if pd.api.types.is_complex_dtype(dtype):
+        raise TypeError(
+            f"{where} has complex dtype {dtype}: Complex data not supported. "
+            "Use the real part or split real and imaginary parts into columns."
+        )
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        return
+    raise TypeError(
+        f"{where} has dtype {dtype}, expected numbers (int, float or bool). "
+        "Encode or drop it, or convert it with pandas.to_numeric."
+    )
+
+
+def _dask_to_array(name, obj):
+    """A Dask array from a Dask array, series or dataframe, checking dtypes."""
+    if _is_dask_frame(obj):
+        for column, dtype in obj.dtypes.items():
+            _check_column_dtype(name, column, dtype)
+        return obj.to_dask_array()
+    if _is_dask_series(obj):
+        _check_column_dtype(name, obj.name, obj.dtype)
+        return obj.to_dask_array()
+    if isinstance(obj, da.Array):
+        _check_column_dtype(name, None, obj.dtype)
+        return obj
+    raise TypeError(
+        f"{name} is a Dask collection of type {type(obj).__name__}; expected a "
+        "Dask array, DataFrame or Series."
+    )
+
+
+def _check_pandas_dtypes(name, obj):
+    """Name the offending column of a pandas input before NumPy conversion."""
+    if isinstance(obj, pd.DataFrame):
+        for column, dtype in obj.dtypes.items():
+            if dtype != object:
+                _check_column_dtype(name, column, dtype)
+    elif isinstance(obj, pd.Series) and obj.dtype != object:
+        _check_column_dtype(name, obj.name, obj.dtype)
+
+
+def _feature_frame(X):
+    """Something ``validate_data(skip_check_array=True)`` can read names from.
+
+    A Dask dataframe becomes an empty pandas frame with its columns, so that
+    scikit-learn's own feature-name checks apply without computing anything.
+    """
+    if _is_dask_frame(X):
+        return pd.DataFrame(columns=X.columns)
+    return X
+
+
+def _row_chunks(array):
+    return array.chunks[0]
+
+
+def _align_rows(name, array, x):
+    """Give ``array`` (a row-aligned companion of X) X's row blocks."""
+    x_chunks, chunks = _row_chunks(x), _row_chunks(array)
+    if chunks == x_chunks:
+        return array
+    known = not (np.isnan(x_chunks).any() or np.isnan(chunks).any())
+    if known:
+        if sum(x_chunks) != sum(chunks):
+            raise ValueError(
+                f"X has {int(sum(x_chunks))} rows but {name} has {int(sum(chunks))}."
+            )
+        return array.rechunk({0: x_chunks})
+    if len(x_chunks) != len(chunks):
+        raise ValueError(
+            f"X and {name} have unknown row block sizes and different numbers of "
+            f"row blocks ({len(x_chunks)} and {len(chunks)}), so their rows cannot "
+            "be matched. Take both from the same dataframe, or learn the sizes "
+            "first with .compute_chunk_sizes() or to_dask_array(lengths=True)."
+        )
+    # Same number of blocks of unknown size: the pass checks that each pair
+    # of blocks has the same number of rows.
+    return array
+
+
+def _as_dask_like_x(name, obj, x):
+    """Turn a NumPy/pandas companion of a Dask X into a Dask array."""
+    values = np.asarray(obj)
+    if np.isnan(_row_chunks(x)).any():
+        raise ValueError(
+            f"{name} is in memory but X is a Dask collection with unknown row "
+            "block sizes, so its rows cannot be matched to X's. Pass "
+            f"{name} as a Dask collection with the same partitions as X, or "
+            "learn X's sizes with X.compute_chunk_sizes()."
+        )
+    if values.shape[0] != x.shape[0]:
+        raise ValueError(f"X has {x.shape[0]} rows but {name} has {values.shape[0]}.")
+    return da.from_array(values, chunks=(_row_chunks(x),) + values.shape[1:], name=False)
+
+
+@dataclass(frozen=True)
+class FitInputs:
+    """Validated, row-aligned Dask arrays for one pass.
+
+    Attributes
+    ----------
+    x : dask.array.Array of shape (n_samples, n_features)
+    y : dask.array.Array of shape (n_samples, n_targets)
+    sample_weight : dask.array.Array of shape (n_samples,) or None
+    y_is_1d : bool
+        Whether y was given as a vector (then ``coef_`` is 1-D).
+    local : bool
+        Whether the data came in memory (NumPy/pandas): it is then reduced
+        on local threads rather than shipped to a cluster.
+    """
+
+    x: da.Array
+    y: da.Array
+    sample_weight: da.Array | None
+    y_is_1d: bool
+    local: bool = field(default=False)
+
+
+def _check_sample_weight_in_memory(sample_weight, n_samples):
+    if np.isscalar(sample_weight):
+        return np.full(n_samples, float(sample_weight))
+    sample_weight = np.asarray(sample_weight)
+    _check_column_dtype("sample_weight", None, sample_weight.dtype)
+    if sample_weight.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight.shape == {sample_weight.shape}, expected {(n_samples,)}!"
+        )
+    return sample_weight.astype(np.float64, copy=False)
+
+
+def check_fit_inputs(estimator, X, y, sample_weight=None):
+    """Check and align the inputs of ``fit``; nothing is computed.
+
+    Sets ``n_features_in_`` and ``feature_names_in_`` on ``estimator``.
+
+    Returns
+    -------
+    FitInputs
+    """
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y "
+            "is None."
+        )
+    if not is_dask(X):
+        return _check_fit_inputs_in_memory(estimator, X, y, sample_weight)
+    x = _dask_to_array("X", X)
+    if x.ndim != 2:
+        raise ValueError(
+            f"Expected a 2D array for X, got a {x.ndim}D array instead. Reshape "
+            "it with X.reshape(-1, 1) for a single feature."
+        )
+    validate_data(estimator, _feature_frame(X), skip_check_array=True, reset=True)
+    if is_dask(y):
+        y_array = _align_rows("y", _dask_to_array("y", y), x)
+    else:
+        _check_pandas_dtypes("y", y)
+        y_array = _as_dask_like_x("y", y, x)
+    if y_array.ndim not in (1, 2):
+        raise ValueError(f"y must be 1D or 2D; got a {y_array.ndim}D array.")
+    y_is_1d = y_array.ndim == 1
+    if y_is_1d:
+        y_array = y_array[:, None]
+    if sample_weight is None:
+        weights = None
+    elif is_dask(sample_weight):
+        weights = _align_rows(
+            "sample_weight", _dask_to_array("sample_weight", sample_weight), x
+        )
+        if weights.ndim != 1:
+            raise ValueError(
+                f"sample_weight must be 1D; got a {weights.ndim}D array."
+            )
+    elif np.isscalar(sample_weight):
+        weights = None if float(sample_weight) == 1.0 else _as_dask_like_x(
+            "sample_weight", np.full(x.shape[0], float(sample_weight)), x
+        )
+    else:
+        weights = _as_dask_like_x("sample_weight", sample_weight, x)
+        if weights.ndim != 1:
+            raise ValueError(
+                f"sample_weight must be 1D; got a {weights.ndim}D array."
+            )
+    return FitInputs(x, y_array, weights, y_is_1d)
+
+
+def _numpy_row_chunks(n_samples, n_columns):
+    rows = max(1, _NUMPY_BLOCK_BYTES // (8 * max(n_columns, 1)))
+    return (rows,)
+
+
+def _check_fit_inputs_in_memory(estimator, X, y, sample_weight):
+    _check_pandas_dtypes("X", X)
+    _check_pandas_dtypes("y", y)
+    # Finiteness is checked inside the pass, not by a second sweep here.
+    X, y = validate_data(
+        estimator,
+        X,
+        y,
+        multi_output=True,
+        y_numeric=True,
+        ensure_all_finite=False,
+    )
+    n_samples = X.shape[0]
+    y_is_1d = y.ndim == 1
+    y = y.reshape(n_samples, -1)
+    rows = _numpy_row_chunks(n_samples, X.shape[1] + y.shape[1])
+    x = da.from_array(X, chunks=rows + (-1,), name=False)
+    y_array = da.from_array(y, chunks=rows + (-1,), name=False)
+    weights = None
+    if sample_weight is not None:
+        weights = da.from_array(
+            _check_sample_weight_in_memory(sample_weight, n_samples),
+            chunks=rows,
+            name=False,
+        )
+    return FitInputs(x, y_array, weights, y_is_1d, local=True)
+
+
+def check_predict_input(estimator, X):
+    """Check X for ``predict``: a Dask array/dataframe or a NumPy array.
+
+    Dask inputs are checked for dtypes, feature count and names without
+    computing anything; others go through ``validate_data``.
+    """
+    if not is_dask(X):
+        _check_pandas_dtypes("X", X)
+        return validate_data(estimator, X, reset=False)
+    x = _dask_to_array("X", X)
+    if x.ndim != 2:
+        raise ValueError(f"Expected a 2D array for X, got a {x.ndim}D array instead.")
+    validate_data(estimator, _feature_frame(X), skip_check_array=True, reset=False)
+    return x
+
+
+def check_alpha(alpha, n_targets):
+    """Ridge penalties as an array of shape (n_targets,), all non-negative."""
+    alpha = np.asarray(alpha, dtype=np.float64)
+    if alpha.ndim > 1:
+        raise ValueError(f"alpha must be a float or a 1D array; got shape {alpha.shape}.")
+    if not np.all(np.isfinite(alpha)) or np.any(alpha < 0):
+        raise ValueError(f"alpha must be non-negative and finite; got {alpha!r}.")
+    if alpha.ndim == 1 and alpha.shape[0] != n_targets:
+        if alpha.shape[0] == 1:
+            return np.repeat(alpha, n_targets)
+        raise ValueError(
+            "Number of targets and number of penalties do not correspond: "
+            f"{n_targets} != {alpha.shape[0]}"
+        )
+    return np.broadcast_to(alpha, (n_targets,)).copy()
+
+
+@dataclass(frozen=True)
+class InputFaults:
+    """Problems with the values of the inputs, found during the pass.
+
+    Attributes
+    ----------
+    counts : dict of str to (int, int)
+        For each fault, the number of offending values and the first row
+        block where one was seen.  Keys: ``"X"``, ``"y"``,
+        ``"sample_weight"`` (non-finite values), ``"negative"`` (negative
+        weights), ``"overflow"`` (cross-products beyond float64).
+    row_mismatch : tuple or None
+        ``(block, x_rows, name, rows)`` for the first row block where X and
+        y or sample_weight disagree on the number of rows.
+    """
+
+    counts: dict = field(default_factory=dict)
+    row_mismatch: tuple | None = None
+
+    def merge(self, other):
+        """The faults of both sets of blocks."""
+        counts = dict(self.counts)
+        for key, (count, block) in other.counts.items():
+            if key in counts:
+                count, block = counts[key][0] + count, min(counts[key][1], block)
+            counts[key] = (count, block)
+        mismatches = [m for m in (self.row_mismatch, other.row_mismatch) if m]
+        return InputFaults(counts, min(mismatches) if mismatches else None)
+
+    def raise_if_any(self):
+        """Raise a ValueError naming the input and the first offending block."""
+        if self.row_mismatch is not None:
+            block, x_rows, name, rows = self.row_mismatch
+            raise ValueError(
+                f"X and {name} have different numbers of rows in row block {block}: "
+                f"{x_rows} and {rows}. Give them the same partitions (e.g. take both "
+                "from one dataframe)."
+            )
+        for name in ("X", "y", "sample_weight"):
+            if name in self.counts:
+                count, block = self.counts[name]
+                raise ValueError(
+                    f"Input {name} contains {count} non-finite value(s) (NaN or inf), "
+                    f"the first in row block {block}. Drop or impute them before "
+                    "fitting."
+                )
+        if "negative" in self.counts:
+            count, block = self.counts["negative"]
+            raise ValueError(
+                f"sample_weight contains {count} negative value(s), the first in row "
+                f"block {block}; weights must be non-negative."
+            )
+        if "overflow" in self.counts:
+            _, block = self.counts["overflow"]
+            raise ValueError(
+                "The cross-products of X and y overflow float64 (first in row block "
+                f"{block}): the values are too large. Rescale X or y."
+            )
+
+
+def find_block_faults(block, x_parts, y_parts, sample_weight, moments=None):
+    """Faults of one row block.
+
+    Row counts are compared first (``moments`` is then not needed).
+    Non-finite values are only counted when the block's ``moments`` are not
+    finite: any NaN or inf in the data makes them so, and otherwise the
+    count, a second sweep, is not needed.
+    """
+    x_rows = x_parts[0].shape[0]
+    for name, part in [("y", y_parts[0]), ("sample_weight", sample_weight)]:
+        if part is not None and part.shape[0] != x_rows:
+            return InputFaults(row_mismatch=(block, x_rows, name, part.shape[0]))
+    counts = {}
+    if sample_weight is not None:
+        negative = int(np.count_nonzero(sample_weight < 0))
+        if negative:
+            counts["negative"] = (negative, block)
+    if moments is not None and not moments.is_finite():
+        inputs = [("X", x_parts), ("y", y_parts)]
+        if sample_weight is not None:
+            inputs.append(("sample_weight", [sample_weight]))
+        for name, parts in inputs:
+            count = sum(int(np.size(p) - np.count_nonzero(np.isfinite(p))) for p in parts)
+            if count:
+                counts[name] = (count, block)
+        if not counts:
+            counts["overflow"] = (0, block)
+    return InputFaults(counts)
