@@ -167,15 +167,20 @@ def solve_ridge(xx, xy, alpha):
     Notes
     -----
     Targets sharing a penalty share one Cholesky factorization.  A zero
-    penalty gives the minimum-norm least-squares solution
-    (:func:`solve_least_squares`), and a penalty too small for Cholesky to
-    succeed falls back to an eigendecomposition of ``xx``.
+    penalty, or one below ``RANK_RCOND`` times the largest diagonal entry of
+    ``xx`` (which the rounding of ``xx`` already exceeds), gives the
+    minimum-norm least-squares solution (:func:`solve_least_squares`).  A
+    penalty too small for Cholesky to succeed falls back to an
+    eigendecomposition of ``xx``.
     """
     p, k = xy.shape
     coef = np.empty((p, k))
+    # A penalty below the rank threshold is lost in the rounding of xx:
+    # such a problem is solved as (rank-truncated) least squares.
+    negligible = RANK_RCOND * max(float(np.max(np.diag(xx), initial=0.0)), 0.0)
     for value in np.unique(alpha):
         targets = np.flatnonzero(alpha == value)
-        if value == 0.0:
+        if value <= negligible:
             coef[:, targets], _ = solve_least_squares(xx, xy[:, targets])
             continue
         penalized = xx + value * np.eye(p)

@@ -128,6 +128,15 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None):
     if sample_weight is not None:
         weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
 
+    # NaN/inf propagate into the statistics on purpose: the caller detects
+    # them there and counts them, instead of a separate sweep.
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _shifted_block_moments(columns, offsets, weights, piece_rows)
+
+
+def _shifted_block_moments(columns, offsets, weights, piece_rows):
+    n_rows = columns[0].shape[0]
+    q = offsets[-1]
     buffer = np.empty((piece_rows, q + 1), dtype=np.float64)
     shift = _first_piece_mean(columns, offsets, weights, buffer[:, :q])
     buffer[:, q] = 1.0
@@ -151,6 +160,8 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None):
         return Moments(n_rows, 0.0, shift, np.zeros((q, q)))
     shifted_sum = gram[:q, q]
     comoment = gram[:q, :q] - np.outer(shifted_sum, shifted_sum / weight_sum)
+    # Exactly symmetric, whatever kernel matmul picked for small pieces.
+    comoment = np.triu(comoment) + np.triu(comoment, 1).T
     mean = shift + shifted_sum / weight_sum
     return Moments(n_rows, weight_sum, mean, comoment)
 

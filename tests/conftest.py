@@ -1,0 +1,17 @@
+import numpy as np
+import pytest
+
+
+def make_regression(n_samples, n_features, n_targets=None, *, seed=0, offset=0.0):
+    """Well-conditioned regression data; y is 1-D when n_targets is None."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features)) + offset
+    k = 1 if n_targets is None else n_targets
+    coef = rng.standard_normal((n_features, k))
+    y = X @ coef + 0.5 + 0.1 * rng.standard_normal((n_samples, k))
+    return X, (y[:, 0] if n_targets is None else y)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)

@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+
+from dask_linreg._stats import block_moments, empty_moments, merge_all, merge_moments
+
+
+def dense_moments(Z, w=None):
+    w = np.ones(Z.shape[0]) if w is None else w
+    mean = w @ Z / w.sum()
+    centered = Z - mean
+    return w.sum(), mean, centered.T @ (centered * w[:, None])
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("piece_rows", [1, 7, 64, None])
+def test_block_moments_match_dense_oracle_for_column_groups(weighted, piece_rows, rng):
+    Z = rng.standard_normal((301, 6)) * [1, 2, 3, 4, 5, 6] + [0, 1, -3, 10, 0, 2]
+    w = rng.random(301) * 3 if weighted else None
+    moments = block_moments([Z[:, :2], Z[:, 2:5], Z[:, 5:]], w, piece_rows=piece_rows)
+    weight_sum, mean, comoment = dense_moments(Z, w)
+    assert moments.count == 301
+    np.testing.assert_allclose(moments.weight_sum, weight_sum, rtol=1e-13)
+    np.testing.assert_allclose(moments.mean, mean, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(moments.comoment, comoment, rtol=1e-12, atol=1e-11)
+    np.testing.assert_array_equal(moments.comoment, moments.comoment.T)
+
+
+def test_block_moments_keep_digits_of_columns_with_huge_offsets(rng):
+    # 1e9 + N(0, 1): raw sums of squares would cancel about 18 digits.
+    exact = rng.standard_normal((2000, 3))
+    Z = exact + 1e9
+    moments = block_moments([Z], piece_rows=100)
+    # The oracle centers data that are exactly representable after the shift.
+    shifted = Z - 1e9
+    _, mean, comoment = dense_moments(shifted)
+    np.testing.assert_allclose(moments.mean - 1e9, mean, atol=1e-6)
+    np.testing.assert_allclose(moments.comoment, comoment, rtol=1e-12)
+
+
+def test_block_moments_accumulate_float32_input_in_float64(rng):
+    Z = (rng.standard_normal((500, 4)) + 1000).astype(np.float32)
+    moments = block_moments([Z])
+    _, mean, comoment = dense_moments(Z.astype(np.float64))
+    assert moments.comoment.dtype == np.float64
+    np.testing.assert_allclose(moments.comoment, comoment, rtol=1e-11)
+
+
+def test_merge_of_blocks_equals_moments_of_whole(rng):
+    Z = rng.standard_normal((1000, 4)) + 1e6
+    w = rng.random(1000)
+    cuts = [0, 1, 17, 400, 401, 1000]
+    parts = [block_moments([Z[a:b]], w[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
+    whole = block_moments([Z], w)
+    merged = merge_all(parts)
+    assert merged.count == 1000
+    np.testing.assert_allclose(merged.weight_sum, whole.weight_sum, rtol=1e-14)
+    np.testing.assert_allclose(merged.mean, whole.mean, rtol=1e-15)
+    # Means of 1e6 + N(0, 1) are stored to about 1e6 * eps, so entries agree
+    # to that times the spread, relative to the diagonal (not to each entry).
+    scale = np.sqrt(np.outer(np.diag(whole.comoment), np.diag(whole.comoment)))
+    assert np.abs(merged.comoment - whole.comoment).max() <= 1e-11 * scale.max()
+
+
+def test_merge_is_associative_and_commutative(rng):
+    a, b, c = (block_moments([rng.standard_normal((50, 3)) + i]) for i in range(3))
+    left = merge_moments(merge_moments(a, b), c)
+    right = merge_moments(a, merge_moments(c, b))
+    np.testing.assert_allclose(left.mean, right.mean, rtol=1e-15)
+    np.testing.assert_allclose(left.comoment, right.comoment, rtol=1e-13)
+
+
+def test_zero_weight_and_empty_blocks_are_identities_of_merge(rng):
+    Z = rng.standard_normal((40, 3))
+    moments = block_moments([Z])
+    zero_weight = block_moments([Z + 100], np.zeros(40))
+    assert zero_weight.weight_sum == 0.0 and zero_weight.count == 40
+    merged = merge_moments(zero_weight, merge_moments(moments, empty_moments(3)))
+    assert merged.count == 80
+    np.testing.assert_array_equal(merged.mean, moments.mean)
+    np.testing.assert_array_equal(merged.comoment, moments.comoment)
+
+
+def test_raw_cross_products_add_back_the_mean(rng):
+    Z = rng.standard_normal((100, 3)) + 5
+    w = rng.random(100)
+    np.testing.assert_allclose(
+        block_moments([Z], w).raw_cross_products(), Z.T @ (Z * w[:, None]), rtol=1e-13
+    )
+
+
+def test_non_finite_values_propagate_without_warnings(rng):
+    Z = rng.standard_normal((30, 2))
+    Z[5, 1] = np.inf
+    with np.errstate(all="raise"):
+        moments = block_moments([Z])
+    assert not moments.is_finite()
