@@ -31,6 +31,11 @@ __all__ = ["LinearRegression", "Ridge"]
 class _OnePassLinearModel(RegressorMixin, BaseEstimator):
     """Shared fit/predict/score of the one-pass linear models."""
 
+    # scikit-learn's Ridge gives a 1-D coef_ for a single target passed as
+    # a column; its LinearRegression keeps it 2-D.  Each estimator follows
+    # its counterpart.
+    _single_target_coef_is_1d = False
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
@@ -80,11 +85,13 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             intercepts = intercept(equations, coef)
         else:
             intercepts = 0.0
-        if y_is_1d:
+        if y_is_1d or (self._single_target_coef_is_1d and coef.shape[1] == 1):
             self.coef_ = coef[:, 0].copy()
-            self.intercept_ = float(intercepts[0]) if self.fit_intercept else 0.0
         else:
             self.coef_ = np.ascontiguousarray(coef.T)
+        if y_is_1d and self.fit_intercept:
+            self.intercept_ = float(intercepts[0])
+        else:
             self.intercept_ = intercepts
 
     def predict(self, X):
@@ -164,7 +171,9 @@ def _predict_partition(frame, coef, intercept):
 def _prediction_meta(coef):
     if coef.ndim == 1:
         return pd.Series([], dtype=np.float64)
-    return pd.DataFrame({i: pd.Series([], dtype=np.float64) for i in range(coef.shape[0])})
+    return pd.DataFrame(
+        {i: pd.Series([], dtype=np.float64) for i in range(coef.shape[0])}
+    )
 
 
 class LinearRegression(_OnePassLinearModel):
@@ -337,6 +346,8 @@ class Ridge(_OnePassLinearModel):
     >>> Ridge(alpha=5.0).fit(X, y).coef_
     array([0.5])
     """
+
+    _single_target_coef_is_1d = True
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, split_every=None):
         self.alpha = alpha

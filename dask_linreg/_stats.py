@@ -27,27 +27,42 @@ _MIN_PIECE_ROWS = 64
 class Moments:
     """Weighted first and centered second moments of a set of rows.
 
+    The mean is stored as ``shift + offset``: ``shift`` is a point inside
+    the data (exactly representable) and ``offset`` the mean's small
+    distance from it.  Differences of means, which the merge needs, are then
+    taken between nearby shifts (exact in floating point) plus small
+    offsets, so a column like ``1e9 + N(0, 1)`` keeps the digits of its
+    spread.
+
     Parameters
     ----------
     count : int
         Number of rows (whatever their weight).
     weight_sum : float
         Sum of the row weights ``W``.
-    mean : ndarray of shape (q,)
-        Weighted column means ``m = Z.T @ w / W``.
+    shift : ndarray of shape (q,)
+        Reference point of the columns.
+    offset : ndarray of shape (q,)
+        Weighted column means minus ``shift``.
     comoment : ndarray of shape (q, q)
         Weighted centered cross-products ``(Z - m).T @ diag(w) @ (Z - m)``.
     """
 
     count: int
     weight_sum: float
-    mean: np.ndarray
+    shift: np.ndarray
+    offset: np.ndarray
     comoment: np.ndarray
+
+    @property
+    def mean(self):
+        """Weighted column means ``m = Z.T @ w / W``."""
+        return self.shift + self.offset
 
     @property
     def n_columns(self):
         """Number of columns ``q`` of the augmented matrix."""
-        return self.mean.shape[0]
+        return self.shift.shape[0]
 
     def is_finite(self):
         """Whether the weight sum, means and cross-products are all finite."""
@@ -64,12 +79,14 @@ class Moments:
         terms, so nothing cancels catastrophically (unlike the reverse
         direction, which this module never takes).
         """
-        return self.comoment + self.weight_sum * np.outer(self.mean, self.mean)
+        mean = self.mean
+        return self.comoment + self.weight_sum * np.outer(mean, mean)
 
 
 def empty_moments(n_columns):
     """Moments of zero rows: the identity of :func:`merge_moments`."""
-    return Moments(0, 0.0, np.zeros(n_columns), np.zeros((n_columns, n_columns)))
+    zeros = np.zeros(n_columns)
+    return Moments(0, 0.0, zeros, zeros, np.zeros((n_columns, n_columns)))
 
 
 def _piece_rows(n_columns):
@@ -145,7 +162,7 @@ def _shifted_block_moments(columns, offsets, weights, piece_rows):
     for start in range(0, n_rows, piece_rows):
         stop = min(start + piece_rows, n_rows)
         piece = buffer[: stop - start]
-        for group, lo, hi in zip(columns, offsets[:-1], offsets[1:]):
+        for group, lo, hi in zip(columns, offsets[:-1], offsets[1:], strict=True):
             np.subtract(group[start:stop], shift[lo:hi], out=piece[:, lo:hi])
         if weights is not None:
             root_weights = np.sqrt(weights[start:stop])
@@ -157,19 +174,18 @@ def _shifted_block_moments(columns, offsets, weights, piece_rows):
         gram += piece_gram
     weight_sum = float(gram[q, q])
     if weight_sum == 0.0:
-        return Moments(n_rows, 0.0, shift, np.zeros((q, q)))
+        return Moments(n_rows, 0.0, shift, np.zeros(q), np.zeros((q, q)))
     shifted_sum = gram[:q, q]
     comoment = gram[:q, :q] - np.outer(shifted_sum, shifted_sum / weight_sum)
     # Exactly symmetric, whatever kernel matmul picked for small pieces.
     comoment = np.triu(comoment) + np.triu(comoment, 1).T
-    mean = shift + shifted_sum / weight_sum
-    return Moments(n_rows, weight_sum, mean, comoment)
+    return Moments(n_rows, weight_sum, shift, shifted_sum / weight_sum, comoment)
 
 
 def _first_piece_mean(columns, offsets, weights, scratch):
     """(Weighted) mean of the first piece of rows: the shift of a block."""
     rows = scratch.shape[0]
-    for group, lo, hi in zip(columns, offsets[:-1], offsets[1:]):
+    for group, lo, hi in zip(columns, offsets[:-1], offsets[1:], strict=True):
         scratch[:, lo:hi] = group[:rows]
     if weights is not None and weights[:rows].sum() > 0.0:
         return (weights[:rows] @ scratch) / weights[:rows].sum()
@@ -186,8 +202,9 @@ def merge_moments(a, b):
         m = m_a + delta * W_b / W
         M = M_a + M_b + (W_a * W_b / W) * outer(delta, delta)
 
-    which never subtracts large raw sums, so columns with a large offset
-    keep their digits.
+    which never subtracts large raw sums.  ``delta`` is computed as
+    ``(shift_b - shift_a) + (offset_b - offset_a)``, and the result keeps
+    ``a``'s shift, so offsets stay of the order of the data's spread.
 
     Parameters
     ----------
@@ -200,15 +217,17 @@ def merge_moments(a, b):
     """
     count = a.count + b.count
     if b.weight_sum == 0.0:
-        return Moments(count, a.weight_sum, a.mean, a.comoment)
+        return Moments(count, a.weight_sum, a.shift, a.offset, a.comoment)
     if a.weight_sum == 0.0:
-        return Moments(count, b.weight_sum, b.mean, b.comoment)
+        return Moments(count, b.weight_sum, b.shift, b.offset, b.comoment)
     weight_sum = a.weight_sum + b.weight_sum
-    delta = b.mean - a.mean
-    mean = a.mean + delta * (b.weight_sum / weight_sum)
-    comoment = a.comoment + b.comoment
-    comoment += (a.weight_sum * b.weight_sum / weight_sum) * np.outer(delta, delta)
-    return Moments(count, weight_sum, mean, comoment)
+    # Non-finite statistics flow through; the caller reports them.
+    with np.errstate(invalid="ignore", over="ignore"):
+        delta = (b.shift - a.shift) + (b.offset - a.offset)
+        offset = a.offset + delta * (b.weight_sum / weight_sum)
+        comoment = a.comoment + b.comoment
+        comoment += (a.weight_sum * b.weight_sum / weight_sum) * np.outer(delta, delta)
+    return Moments(count, weight_sum, a.shift, offset, comoment)
 
 
 def merge_all(moments):
@@ -221,7 +240,10 @@ def merge_all(moments):
     if not moments:
         raise ValueError("merge_all needs at least one Moments object.")
     while len(moments) > 1:
-        merged = [merge_moments(a, b) for a, b in zip(moments[::2], moments[1::2])]
+        merged = [
+            merge_moments(a, b)
+            for a, b in zip(moments[::2], moments[1::2], strict=False)
+        ]
         if len(moments) % 2:
             merged.append(moments[-1])
         moments = merged

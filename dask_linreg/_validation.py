@@ -43,7 +43,11 @@ def _is_dask_series(obj):
 
 def _check_column_dtype(name, column, dtype):
     """Raise TypeError unless ``dtype`` is real numeric (bool included)."""
-    dtype = np.dtype(dtype) if not isinstance(dtype, pd.api.extensions.ExtensionDtype) else dtype
+    dtype = (
+        np.dtype(dtype)
+        if not isinstance(dtype, pd.api.extensions.ExtensionDtype)
+        else dtype
+    )
     where = f"{name} column {column!r}" if column is not None else name
     if pd.api.types.is_complex_dtype(dtype):
         raise TypeError(
@@ -76,14 +80,30 @@ def _dask_to_array(name, obj):
     )
 
 
+_NUMERIC_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal", "boolean"}
+
+
+def _check_pandas_column(name, column, values):
+    if pd.api.types.is_object_dtype(values.dtype):
+        # Object columns of numbers are fine (they are converted); name any
+        # other before NumPy's conversion fails without saying where.
+        inferred = pd.api.types.infer_dtype(values, skipna=True)
+        if inferred not in _NUMERIC_INFERRED and len(values):
+            raise TypeError(
+                f"{name} column {column!r} holds {inferred} values, expected "
+                "numbers. Encode or drop it, or convert it with pandas.to_numeric."
+            )
+        return
+    _check_column_dtype(name, column, values.dtype)
+
+
 def _check_pandas_dtypes(name, obj):
     """Name the offending column of a pandas input before NumPy conversion."""
     if isinstance(obj, pd.DataFrame):
-        for column, dtype in obj.dtypes.items():
-            if dtype != object:
-                _check_column_dtype(name, column, dtype)
-    elif isinstance(obj, pd.Series) and obj.dtype != object:
-        _check_column_dtype(name, obj.name, obj.dtype)
+        for column, values in obj.items():
+            _check_pandas_column(name, column, values)
+    elif isinstance(obj, pd.Series):
+        _check_pandas_column(name, obj.name, obj)
 
 
 def _feature_frame(X):
@@ -137,7 +157,9 @@ def _as_dask_like_x(name, obj, x):
         )
     if values.shape[0] != x.shape[0]:
         raise ValueError(f"X has {x.shape[0]} rows but {name} has {values.shape[0]}.")
-    return da.from_array(values, chunks=(_row_chunks(x),) + values.shape[1:], name=False)
+    return da.from_array(
+        values, chunks=(_row_chunks(x),) + values.shape[1:], name=False
+    )
 
 
 @dataclass(frozen=True)
@@ -215,19 +237,19 @@ def check_fit_inputs(estimator, X, y, sample_weight=None):
             "sample_weight", _dask_to_array("sample_weight", sample_weight), x
         )
         if weights.ndim != 1:
-            raise ValueError(
-                f"sample_weight must be 1D; got a {weights.ndim}D array."
-            )
+            raise ValueError(f"sample_weight must be 1D; got a {weights.ndim}D array.")
     elif np.isscalar(sample_weight):
-        weights = None if float(sample_weight) == 1.0 else _as_dask_like_x(
-            "sample_weight", np.full(x.shape[0], float(sample_weight)), x
+        weights = (
+            None
+            if float(sample_weight) == 1.0
+            else _as_dask_like_x(
+                "sample_weight", np.full(x.shape[0], float(sample_weight)), x
+            )
         )
     else:
         weights = _as_dask_like_x("sample_weight", sample_weight, x)
         if weights.ndim != 1:
-            raise ValueError(
-                f"sample_weight must be 1D; got a {weights.ndim}D array."
-            )
+            raise ValueError(f"sample_weight must be 1D; got a {weights.ndim}D array.")
     return FitInputs(x, y_array, weights, y_is_1d)
 
 
@@ -284,7 +306,9 @@ def check_alpha(alpha, n_targets):
     """Ridge penalties as an array of shape (n_targets,), all non-negative."""
     alpha = np.asarray(alpha, dtype=np.float64)
     if alpha.ndim > 1:
-        raise ValueError(f"alpha must be a float or a 1D array; got shape {alpha.shape}.")
+        raise ValueError(
+            f"alpha must be a float or a 1D array; got shape {alpha.shape}."
+        )
     if not np.all(np.isfinite(alpha)) or np.any(alpha < 0):
         raise ValueError(f"alpha must be non-negative and finite; got {alpha!r}.")
     if alpha.ndim == 1 and alpha.shape[0] != n_targets:
@@ -379,7 +403,9 @@ def find_block_faults(block, x_parts, y_parts, sample_weight, moments=None):
         if sample_weight is not None:
             inputs.append(("sample_weight", [sample_weight]))
         for name, parts in inputs:
-            count = sum(int(np.size(p) - np.count_nonzero(np.isfinite(p))) for p in parts)
+            count = sum(
+                int(np.size(p) - np.count_nonzero(np.isfinite(p))) for p in parts
+            )
             if count:
                 counts[name] = (count, block)
         if not counts:

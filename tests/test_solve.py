@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from dask_linreg._stats import block_moments
 from dask_linreg._solve import (
     normal_equations,
     r2_scores,
@@ -10,6 +9,7 @@ from dask_linreg._solve import (
     solve_least_squares,
     solve_ridge,
 )
+from dask_linreg._stats import block_moments
 
 
 def centered_problem(X, Y):
@@ -31,7 +31,9 @@ def test_least_squares_matches_lstsq_on_well_conditioned_data(rng):
     "make_design",
     [
         pytest.param(lambda X: np.column_stack([X, X[:, 0]]), id="duplicate-column"),
-        pytest.param(lambda X: np.column_stack([X, X[:, 0] - 2 * X[:, 1]]), id="collinear"),
+        pytest.param(
+            lambda X: np.column_stack([X, X[:, 0] - 2 * X[:, 1]]), id="collinear"
+        ),
         pytest.param(lambda X: np.column_stack([X, 1e3 * X[:, 2]]), id="scaled-copy"),
         pytest.param(lambda X: X[:3], id="fewer-rows-than-columns"),
     ],
@@ -69,7 +71,9 @@ def test_ridge_solves_penalized_system_per_target_alpha(rng):
         )
 
 
-def test_ridge_with_zero_alpha_is_least_squares_and_tiny_alpha_survives_singularity(rng):
+def test_ridge_with_zero_alpha_is_least_squares_and_tiny_alpha_survives_singularity(
+    rng,
+):
     X = rng.standard_normal((30, 3))
     X = np.column_stack([X, X[:, 0]])
     _, Yc, xx, xy = centered_problem(X, rng.standard_normal((30, 1)))

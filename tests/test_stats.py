@@ -49,7 +49,10 @@ def test_merge_of_blocks_equals_moments_of_whole(rng):
     Z = rng.standard_normal((1000, 4)) + 1e6
     w = rng.random(1000)
     cuts = [0, 1, 17, 400, 401, 1000]
-    parts = [block_moments([Z[a:b]], w[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
+    parts = [
+        block_moments([Z[a:b]], w[a:b])
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+    ]
     whole = block_moments([Z], w)
     merged = merge_all(parts)
     assert merged.count == 1000

@@ -1,0 +1,10 @@
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from dask_linreg import LinearRegression, Ridge
+
+
+@parametrize_with_checks(
+    [LinearRegression(), Ridge(), Ridge(alpha=0.0, fit_intercept=False)]
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

@@ -1,0 +1,93 @@
+import threading
+
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+from dask.callbacks import Callback
+
+from dask_linreg import LinearRegression, Ridge
+from dask_linreg._graph import reduce_moments
+from dask_linreg._stats import block_moments
+
+from .conftest import make_regression
+
+
+class CountingSource:
+    """An array-like that counts the elements read from it."""
+
+    def __init__(self, array):
+        self.array = array
+        self.shape = array.shape
+        self.dtype = array.dtype
+        self.ndim = array.ndim
+        self.elements_read = 0
+        self._lock = threading.Lock()
+
+    def __getitem__(self, index):
+        block = self.array[index]
+        with self._lock:
+            self.elements_read += block.size
+        return block
+
+
+@pytest.mark.parametrize("estimator", [LinearRegression(split_every=2), Ridge()])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fit_reads_every_element_exactly_once_in_one_compute(estimator, weighted):
+    X, y = make_regression(1000, 7, 2, seed=0)
+    w = np.linspace(0.5, 1.5, 1000)
+    sources = [CountingSource(X), CountingSource(y), CountingSource(w)]
+    Xd = da.from_array(sources[0], chunks=(97, 3), asarray=False)
+    yd = da.from_array(sources[1], chunks=(97, 1), asarray=False)
+    wd = da.from_array(sources[2], chunks=97, asarray=False) if weighted else None
+    computes = []
+
+    def counting_scheduler(dsk, keys, **kwargs):
+        computes.append(keys)
+        return dask.threaded.get(dsk, keys, **kwargs)
+
+    with dask.config.set(scheduler=counting_scheduler):
+        estimator.fit(Xd, yd, sample_weight=wd)
+    assert len(computes) == 1
+    assert sources[0].elements_read == X.size
+    assert sources[1].elements_read == y.size
+    assert sources[2].elements_read == (w.size if weighted else 0)
+
+
+def test_reduce_moments_equals_moments_of_the_whole_array():
+    X, y = make_regression(500, 4, 2, seed=1)
+    w = np.linspace(0, 2, 500)
+    moments, faults = reduce_moments(
+        da.from_array(X, chunks=(33, 2)),
+        da.from_array(y, chunks=(33, 2)),
+        da.from_array(w, chunks=33),
+        split_every=3,
+    )
+    faults.raise_if_any()
+    whole = block_moments([X, y], w)
+    assert moments.count == 500
+    np.testing.assert_allclose(moments.mean, whole.mean, rtol=1e-13)
+    np.testing.assert_allclose(moments.comoment, whole.comoment, rtol=1e-11, atol=1e-12)
+
+
+def test_only_small_statistics_leave_the_data_blocks():
+    # Every task of the summary and merge layers (named after our functions)
+    # returns (Moments, InputFaults) with q-by-q statistics, q = 6 columns
+    # of [X | y], never rows of data.
+    X, y = make_regression(4000, 5, seed=2)
+    outputs = []
+
+    def record(key, result, dsk, state, worker_id):
+        name = key[0] if isinstance(key, tuple) else key
+        if "block_summary" in name or "reduce_" in name:
+            outputs.append(result[()] if isinstance(result, np.ndarray) else result)
+
+    with Callback(posttask=record), dask.config.set(scheduler="sync"):
+        LinearRegression(split_every=2).fit(
+            da.from_array(X, chunks=500), da.from_array(y, chunks=500)
+        )
+    assert len(outputs) >= 8
+    for moments, faults in outputs:
+        assert moments.comoment.shape == (6, 6)
+        assert moments.shift.shape == moments.offset.shape == (6,)
+        assert faults.counts == {} and faults.row_mismatch is None
