@@ -46,10 +46,11 @@ def main(argv=None):
         LocalCluster(
             n_workers=args.workers,
             threads_per_worker=1,
-            dashboard_address=None,
+            dashboard_address=":0",
         ) as cluster,
         Client(cluster) as client,
     ):
+        print(f"Dashboard: {client.dashboard_link}")
         X, y, true_coef = make_data(args.n_samples, args.n_features, args.chunk_rows)
         X, y = client.persist([X, y])
         wait([X, y])
