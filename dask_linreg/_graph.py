@@ -1,29 +1,43 @@
 """The Dask layer: map the per-block statistic over row blocks, merge the
 results in a tree inside the graph, and compute once.
 
-No algebra happens here beyond calling :mod:`dask_linreg._stats`.  The graph
-is built with public Dask APIs (``blockwise`` and ``reduction``), so it
-runs on whatever scheduler is active: the threaded default, ``processes``,
-``sync`` or a ``distributed.Client`` the user created.  Only the small
-:class:`~dask_linreg._stats.Moments` objects travel between tasks.
+No algebra happens here beyond calling the block and merge functions of
+:mod:`dask_linreg._stats`, :mod:`dask_linreg._factor` and
+:mod:`dask_linreg._exact`.  The graph is built with public Dask APIs
+(``blockwise`` and ``reduction``), so it runs on whatever scheduler is
+active: the threaded default, ``processes``, ``sync`` or a
+``distributed.Client`` the user created.  Only the small statistics travel
+between tasks.
 """
+
+from functools import partial
 
 import dask
 import dask.array as da
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from dask_linreg._stats import block_moments, empty_moments, merge_moments
+from dask_linreg._exact import block_exact_cross_products, merge_exact
+from dask_linreg._factor import block_factor, merge_factors
+from dask_linreg._stats import block_moments, merge_moments
 from dask_linreg._validation import find_block_faults
 
-__all__ = ["DEFAULT_SPLIT_EVERY", "reduce_moments", "lazy_predict"]
+__all__ = ["DEFAULT_SPLIT_EVERY", "STATISTICS", "reduce_statistic", "lazy_predict"]
 
 #: Fan-in of the merge tree when ``split_every`` is None.
 DEFAULT_SPLIT_EVERY = 8
 
+#: Per-block statistic and its merge, by name: centered cross-products
+#: (normal equations), triangular factors (TSQR) and exact cross-products.
+STATISTICS = {
+    "moments": (block_moments, merge_moments),
+    "factor": (block_factor, merge_factors),
+    "exact": (block_exact_cross_products, merge_exact),
+}
 
-def _block_summary(x_parts, y_parts, block_ids, sample_weight=None):
-    """Moments and input faults of one row block (runs on a worker).
+
+def _block_summary(statistic, x_parts, y_parts, block_ids, sample_weight=None):
+    """Statistic and input faults of one row block (runs on a worker).
 
     Returns a one-element object array so that Dask can treat the result as
     a block of an array and reduce it with :func:`dask.array.reduction`.
@@ -31,20 +45,20 @@ def _block_summary(x_parts, y_parts, block_ids, sample_weight=None):
     block = int(block_ids[0])
     faults = find_block_faults(block, x_parts, y_parts, sample_weight)
     if faults.row_mismatch is not None:
-        q = sum(p.shape[1] for p in x_parts) + sum(p.shape[1] for p in y_parts)
-        summary = (empty_moments(q), faults)
-    else:
-        moments = block_moments([*x_parts, *y_parts], sample_weight)
-        faults = find_block_faults(block, x_parts, y_parts, sample_weight, moments)
-        summary = (moments, faults)
-    return _wrap(summary, shape=(1,))
+        # A block without rows stands in; the fault is raised after the pass.
+        x_parts = [p[:0] for p in x_parts]
+        y_parts = [p[:0] for p in y_parts]
+        sample_weight = None
+    block_statistic, _ = STATISTICS[statistic]
+    result = block_statistic([*x_parts, *y_parts], sample_weight)
+    if faults.row_mismatch is None:
+        faults = find_block_faults(block, x_parts, y_parts, sample_weight, result)
+    return _wrap((result, faults), shape=(1,))
 
 
 def _wrap(summary, shape):
     wrapped = np.empty(shape, dtype=object)
-    wrapped[...] = [summary] if shape else None
-    if not shape:
-        wrapped[()] = summary
+    wrapped.flat[0] = summary
     return wrapped
 
 
@@ -59,26 +73,27 @@ def _flatten(nested):
         yield nested
 
 
-def _merge_summaries(summaries):
-    """Merge ``(Moments, InputFaults)`` pairs, in order."""
+def _merge_summaries(statistic, summaries):
+    """Merge ``(statistic, InputFaults)`` pairs, in order."""
+    _, merge = STATISTICS[statistic]
     summaries = list(summaries)
-    moments, faults = summaries[0]
-    for other_moments, other_faults in summaries[1:]:
-        moments = merge_moments(moments, other_moments)
+    result, faults = summaries[0]
+    for other_result, other_faults in summaries[1:]:
+        result = merge(result, other_result)
         faults = faults.merge(other_faults)
-    return moments, faults
+    return result, faults
 
 
-def _reduce_chunk(block, axis=None, keepdims=None):
-    return _merge_summaries(_flatten(block))
+def _reduce_chunk(statistic, block, axis=None, keepdims=None):
+    return _merge_summaries(statistic, _flatten(block))
 
 
-def _reduce_combine(parts, axis=None, keepdims=None):
-    return _merge_summaries(_flatten(parts))
+def _reduce_combine(statistic, parts, axis=None, keepdims=None):
+    return _merge_summaries(statistic, _flatten(parts))
 
 
-def _reduce_aggregate(parts, axis=None, keepdims=None):
-    return _wrap(_merge_summaries(_flatten(parts)), shape=())
+def _reduce_aggregate(statistic, parts, axis=None, keepdims=None):
+    return _wrap(_merge_summaries(statistic, _flatten(parts)), shape=())
 
 
 def _uses_local_threads(scheduler):
@@ -87,8 +102,10 @@ def _uses_local_threads(scheduler):
     return dask.base.get_scheduler() is dask.threaded.get
 
 
-def reduce_moments(x, y, sample_weight=None, *, split_every=None, scheduler=None):
-    """Moments of ``[x | y]`` over all rows, in one pass and one compute.
+def reduce_statistic(
+    x, y, sample_weight=None, *, statistic="moments", split_every=None, scheduler=None
+):
+    """A statistic of ``[x | y]`` over all rows, in one pass and one compute.
 
     Parameters
     ----------
@@ -99,6 +116,8 @@ def reduce_moments(x, y, sample_weight=None, *, split_every=None, scheduler=None
         Same number of row blocks as ``x``.
     sample_weight : dask.array.Array of shape (n_samples,), default=None
         Same number of row blocks as ``x``.
+    statistic : {"moments", "factor", "exact"}, default="moments"
+        Which statistic (see ``STATISTICS``).
     split_every : int, default=None
         Fan-in of the merge tree; ``DEFAULT_SPLIT_EVERY`` if None.
     scheduler : str, default=None
@@ -106,7 +125,7 @@ def reduce_moments(x, y, sample_weight=None, *, split_every=None, scheduler=None
 
     Returns
     -------
-    moments : Moments
+    result : Moments, TriangularMoments or ExactCrossProducts
     faults : InputFaults
     """
     split_every = DEFAULT_SPLIT_EVERY if split_every is None else split_every
@@ -118,7 +137,7 @@ def reduce_moments(x, y, sample_weight=None, *, split_every=None, scheduler=None
     if sample_weight is not None:
         arguments += [sample_weight, "i"]
     summaries = da.blockwise(
-        _block_summary,
+        partial(_block_summary, statistic),
         "i",
         *arguments,
         concatenate=False,
@@ -129,9 +148,9 @@ def reduce_moments(x, y, sample_weight=None, *, split_every=None, scheduler=None
     )
     root = da.reduction(
         summaries,
-        chunk=_reduce_chunk,
-        combine=_reduce_combine,
-        aggregate=_reduce_aggregate,
+        chunk=partial(_reduce_chunk, statistic),
+        combine=partial(_reduce_combine, statistic),
+        aggregate=partial(_reduce_aggregate, statistic),
         axis=0,
         concatenate=False,
         split_every=split_every,
@@ -146,8 +165,7 @@ def reduce_moments(x, y, sample_weight=None, *, split_every=None, scheduler=None
             (result,) = dask.compute(root, scheduler=scheduler)
     else:
         (result,) = dask.compute(root, scheduler=scheduler)
-    moments, faults = result[()] if isinstance(result, np.ndarray) else result
-    return moments, faults
+    return result[()] if isinstance(result, np.ndarray) else result
 
 
 def lazy_predict(x, coef, intercept):

@@ -1,22 +1,17 @@
 """scikit-learn compatible estimators: validate, dispatch, store results."""
 
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
 
-from dask_linreg._graph import lazy_predict, reduce_moments
-from dask_linreg._solve import (
-    intercept,
-    normal_equations,
-    r2_scores,
-    singular_values,
-    solve_least_squares,
-    solve_ridge,
-)
+from dask_linreg._accurate import solve_statistic
+from dask_linreg._graph import lazy_predict, reduce_statistic
+from dask_linreg._solve import r2_scores
 from dask_linreg._validation import (
     _is_dask_frame,
     check_alpha,
@@ -25,7 +20,52 @@ from dask_linreg._validation import (
     is_dask,
 )
 
-__all__ = ["LinearRegression", "Ridge"]
+__all__ = ["AccuracyWarning", "LinearRegression", "Ridge", "SOLVERS"]
+
+#: Accepted values of the ``solver`` parameter.
+SOLVERS = ("auto", "cholesky", "qr", "exact")
+_FIRST_STATISTIC = {
+    "auto": "moments",
+    "cholesky": "moments",
+    "qr": "factor",
+    "exact": "exact",
+}
+_SOLVER_OF_STATISTIC = {"moments": "cholesky", "factor": "qr", "exact": "exact"}
+#: ``"auto"`` takes a second pass when the normal equations keep fewer
+#: digits than this.
+AUTO_MIN_DIGITS = 9.0
+#: Up to this many columns of ``[X | y]``, ``"auto"``'s second pass is
+#: ``"exact"``; beyond, the rational solve grows too slow and it is ``"qr"``.
+EXACT_MAX_COLUMNS = 64
+#: Fewer trustworthy digits than this raise an :class:`AccuracyWarning`.
+WARN_DIGITS = 6.0
+
+
+class AccuracyWarning(UserWarning):
+    """The fitted coefficients have fewer than about 6 trustworthy digits."""
+
+
+def _warn_if_inaccurate(solution, solver):
+    if solution.data_digits < WARN_DIGITS:
+        warnings.warn(
+            f"The data determine only about {solution.data_digits:.1f} significant "
+            "digits of the coefficients (condition number "
+            f"{solution.condition:.1e} of the scaled design): a change of one unit "
+            "in the last place of the data can change them that much. Nearly "
+            "collinear columns are the usual cause; consider dropping or combining "
+            "them, or a penalty (Ridge).",
+            AccuracyWarning,
+            stacklevel=4,
+        )
+    elif solution.digits < WARN_DIGITS:
+        warnings.warn(
+            f"solver={solver!r} kept only about {solution.digits:.1f} significant "
+            "digits of the coefficients (condition number "
+            f"{solution.condition:.1e} of the scaled design); solver='auto' or "
+            "'exact' gets more.",
+            AccuracyWarning,
+            stacklevel=4,
+        )
 
 
 class _OnePassLinearModel(RegressorMixin, BaseEstimator):
@@ -53,46 +93,77 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
                 f"{split_every!r}."
             )
 
-    def _pass_over_data(self, X, y, sample_weight):
-        """Validate, run the single pass, and return the normal equations."""
-        self._check_split_every()
-        inputs = check_fit_inputs(self, X, y, sample_weight)
-        moments, faults = reduce_moments(
+    def _check_solver(self):
+        if self.solver not in SOLVERS:
+            raise ValueError(
+                f"solver must be one of {', '.join(map(repr, SOLVERS))}; got "
+                f"{self.solver!r}."
+            )
+
+    def _reduce_and_solve(self, inputs, statistic, alpha):
+        """One pass computing ``statistic``, then the solve on the client."""
+        result, faults = reduce_statistic(
             inputs.x,
             inputs.y,
             inputs.sample_weight,
+            statistic=statistic,
             split_every=self.split_every,
             scheduler="threads" if inputs.local else None,
         )
         faults.raise_if_any()
-        if moments.count == 0:
+        if result.count == 0:
             raise ValueError(
                 "Found array with 0 sample(s) (shape=(0, "
                 f"{inputs.x.shape[1]})) while a minimum of 1 is required."
             )
-        if moments.weight_sum == 0.0:
+        if result.weight_sum == 0.0:
             raise ValueError(
                 "sample_weight sums to zero: at least one weight must be positive."
             )
-        equations = normal_equations(
-            moments, inputs.x.shape[1], fit_intercept=self.fit_intercept
+        return solve_statistic(
+            result,
+            statistic,
+            inputs.x.shape[1],
+            fit_intercept=self.fit_intercept,
+            alpha=None if alpha is None else check_alpha(alpha, inputs.y.shape[1]),
         )
-        return equations, inputs.y_is_1d
 
-    def _store_solution(self, equations, coef, y_is_1d):
+    def _fit(self, X, y, sample_weight, alpha=None):
+        """Validate, run one pass (two on hard data with ``"auto"``), store."""
+        self._check_split_every()
+        self._check_solver()
+        if alpha is not None:
+            check_alpha(alpha, np.size(alpha))
+        inputs = check_fit_inputs(self, X, y, sample_weight)
+        statistic = _FIRST_STATISTIC[self.solver]
+        solution, x_offset, y_offset = self._reduce_and_solve(inputs, statistic, alpha)
+        n_passes = 1
+        if self.solver == "auto" and solution.digits < AUTO_MIN_DIGITS:
+            n_columns = inputs.x.shape[1] + inputs.y.shape[1]
+            statistic = "exact" if n_columns <= EXACT_MAX_COLUMNS else "factor"
+            solution, x_offset, y_offset = self._reduce_and_solve(
+                inputs, statistic, alpha
+            )
+            n_passes = 2
+        self._store_solution(solution.coef, x_offset, y_offset, inputs.y_is_1d)
+        self.solver_ = _SOLVER_OF_STATISTIC[statistic]
+        self.digits_ = solution.digits
+        self.n_passes_ = n_passes
+        _warn_if_inaccurate(solution, self.solver_)
+        return solution
+
+    def _store_solution(self, coef, x_offset, y_offset, y_is_1d):
         """Set ``coef_`` and ``intercept_`` from coefficients of shape (p, k)."""
-        if self.fit_intercept:
-            intercepts = intercept(equations, coef)
-        else:
-            intercepts = 0.0
         if y_is_1d or (self._single_target_coef_is_1d and coef.shape[1] == 1):
             self.coef_ = coef[:, 0].copy()
         else:
             self.coef_ = np.ascontiguousarray(coef.T)
-        if y_is_1d and self.fit_intercept:
-            self.intercept_ = float(intercepts[0])
+        if not self.fit_intercept:
+            self.intercept_ = 0.0
+        elif y_is_1d:
+            self.intercept_ = float(y_offset[0] - x_offset @ coef[:, 0])
         else:
-            self.intercept_ = intercepts
+            self.intercept_ = y_offset - x_offset @ coef
 
     def predict(self, X):
         """Predict using the linear model.
@@ -150,11 +221,12 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             return r2_score(y, self.predict(X), sample_weight=sample_weight)
         check_is_fitted(self)
         x = check_predict_input(self, X)
-        reference = type(self)(fit_intercept=False)
-        inputs = check_fit_inputs(reference, x, y, sample_weight)
+        # Align y and sample_weight with X's row blocks as fit does; the
+        # throwaway estimator receives the feature checks' attributes.
+        inputs = check_fit_inputs(clone(self), x, y, sample_weight)
         coef = self.coef_ if self.coef_.ndim == 2 else self.coef_[None, :]
         residual = inputs.y - lazy_predict(inputs.x, coef, self.intercept_)
-        moments, faults = reduce_moments(
+        moments, faults = reduce_statistic(
             residual, inputs.y, inputs.sample_weight, split_every=self.split_every
         )
         faults.raise_if_any()
@@ -190,6 +262,22 @@ class LinearRegression(_OnePassLinearModel):
     ----------
     fit_intercept : bool, default=True
         Whether to fit an intercept.  If False, the data are not centered.
+    solver : {"auto", "cholesky", "qr", "exact"}, default="auto"
+        How the coefficients are computed; see the user guide's numerics
+        page.
+
+        - ``"cholesky"``: centered normal equations from one pass; the
+          fastest, but they square the condition number.
+        - ``"qr"``: a mergeable triangular factor (TSQR) of the centered,
+          weighted ``[X | y]`` from one pass; the condition number is not
+          squared (accuracy of a QR least-squares solver).
+        - ``"exact"``: error-free cross-products from one pass (about 10 to
+          30 times the cost of ``"cholesky"``), solved in rational
+          arithmetic: at full rank, the exact least-squares solution of the
+          float64 data, correctly rounded.
+        - ``"auto"``: ``"cholesky"``, then, when its estimated accuracy is
+          below 9 digits, a second pass with ``"exact"`` (up to 64 columns
+          in ``[X | y]``) or ``"qr"``.
     split_every : int, default=None
         Fan-in of the tree that merges the per-block statistics, as in
         :func:`dask.array.reduction`.  None means 8.
@@ -210,6 +298,15 @@ class LinearRegression(_OnePassLinearModel):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features seen during fit; only when X has string
         column names (pandas or Dask DataFrame).
+    solver_ : str
+        The method that produced ``coef_``: ``"cholesky"``, ``"qr"`` or
+        ``"exact"``.
+    digits_ : float
+        Estimated correct significant digits of ``coef_`` relative to the
+        exact least-squares solution of the float64 data.
+    n_passes_ : int
+        Passes over the data that ``fit`` took (1, or 2 when ``"auto"``
+        escalated).
 
     See Also
     --------
@@ -254,8 +351,9 @@ class LinearRegression(_OnePassLinearModel):
     array([ 6.,  8.,  9., 11.])
     """
 
-    def __init__(self, *, fit_intercept=True, split_every=None):
+    def __init__(self, *, fit_intercept=True, solver="auto", split_every=None):
         self.fit_intercept = fit_intercept
+        self.solver = solver
         self.split_every = split_every
 
     def fit(self, X, y, sample_weight=None):
@@ -287,11 +385,9 @@ class LinearRegression(_OnePassLinearModel):
             If a column is not numeric (strings, objects, complex numbers),
             before anything is computed.
         """
-        equations, y_is_1d = self._pass_over_data(X, y, sample_weight)
-        coef, rank = solve_least_squares(equations.xx, equations.xy)
-        self._store_solution(equations, coef, y_is_1d)
-        self.rank_ = rank
-        self.singular_ = singular_values(equations.xx, equations.n_samples)
+        solution = self._fit(X, y, sample_weight)
+        self.rank_ = solution.rank
+        self.singular_ = solution.singular
         return self
 
 
@@ -308,6 +404,22 @@ class Ridge(_OnePassLinearModel):
         Non-negative penalty; one value per target is allowed.
     fit_intercept : bool, default=True
         Whether to fit an intercept.  If False, the data are not centered.
+    solver : {"auto", "cholesky", "qr", "exact"}, default="auto"
+        How the coefficients are computed; see the user guide's numerics
+        page.
+
+        - ``"cholesky"``: centered normal equations from one pass; the
+          fastest, but they square the condition number.
+        - ``"qr"``: a mergeable triangular factor (TSQR) of the centered,
+          weighted ``[X | y]`` from one pass; the condition number is not
+          squared (accuracy of a QR least-squares solver).
+        - ``"exact"``: error-free cross-products from one pass (about 10 to
+          30 times the cost of ``"cholesky"``), solved in rational
+          arithmetic: at full rank, the exact least-squares solution of the
+          float64 data, correctly rounded.
+        - ``"auto"``: ``"cholesky"``, then, when its estimated accuracy is
+          below 9 digits, a second pass with ``"exact"`` (up to 64 columns
+          in ``[X | y]``) or ``"qr"``.
     split_every : int, default=None
         Fan-in of the tree that merges the per-block statistics.  None
         means 8.
@@ -323,6 +435,15 @@ class Ridge(_OnePassLinearModel):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features seen during fit; only when X has string
         column names.
+    solver_ : str
+        The method that produced ``coef_``: ``"cholesky"``, ``"qr"`` or
+        ``"exact"``.
+    digits_ : float
+        Estimated correct significant digits of ``coef_`` relative to the
+        exact least-squares solution of the float64 data.
+    n_passes_ : int
+        Passes over the data that ``fit`` took (1, or 2 when ``"auto"``
+        escalated).
 
     See Also
     --------
@@ -349,9 +470,12 @@ class Ridge(_OnePassLinearModel):
 
     _single_target_coef_is_1d = True
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, split_every=None):
+    def __init__(
+        self, alpha=1.0, *, fit_intercept=True, solver="auto", split_every=None
+    ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
+        self.solver = solver
         self.split_every = split_every
 
     def fit(self, X, y, sample_weight=None):
@@ -380,9 +504,5 @@ class Ridge(_OnePassLinearModel):
         TypeError
             If a column is not numeric.
         """
-        check_alpha(self.alpha, np.size(self.alpha))
-        equations, y_is_1d = self._pass_over_data(X, y, sample_weight)
-        alpha = check_alpha(self.alpha, equations.xy.shape[1])
-        coef = solve_ridge(equations.xx, equations.xy, alpha)
-        self._store_solution(equations, coef, y_is_1d)
+        self._fit(X, y, sample_weight, alpha=self.alpha)
         return self

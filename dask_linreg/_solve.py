@@ -15,6 +15,7 @@ __all__ = [
     "NormalEquations",
     "normal_equations",
     "solve_least_squares",
+    "least_squares_and_spectrum",
     "solve_ridge",
     "singular_values",
     "intercept",
@@ -125,12 +126,19 @@ def solve_least_squares(xx, xy, *, rcond=RANK_RCOND):
     yields the minimum-norm solution there.  Columns with zero spread (all
     equal after centering, or all zero) get a zero coefficient.
     """
+    coef, rank, _ = least_squares_and_spectrum(xx, xy, rcond=rcond)
+    return coef, rank
+
+
+def least_squares_and_spectrum(xx, xy, *, rcond=RANK_RCOND):
+    """:func:`solve_least_squares`, also returning the eigenvalues of the
+    column-scaled ``xx`` (ascending; empty if every column is constant)."""
     p, k = xy.shape
     coef = np.zeros((p, k))
     scale = np.sqrt(np.clip(np.diag(xx), 0.0, None))
     active = np.flatnonzero(scale > 0.0)
     if active.size == 0:
-        return coef, 0
+        return coef, 0, np.zeros(0)
     scale = scale[active]
     scaled_xx = xx[np.ix_(active, active)] / np.outer(scale, scale)
     scaled_xy = xy[active] / scale[:, None]
@@ -145,7 +153,7 @@ def solve_least_squares(xx, xy, *, rcond=RANK_RCOND):
         )
         active_coef -= null_space @ (null_space.T @ active_coef)
     coef[active] = active_coef
-    return coef, int(kept.sum())
+    return coef, int(kept.sum()), eigenvalues
 
 
 def solve_ridge(xx, xy, alpha):

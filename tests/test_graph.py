@@ -7,7 +7,7 @@ import pytest
 from dask.callbacks import Callback
 
 from dask_linreg import LinearRegression, Ridge
-from dask_linreg._graph import reduce_moments
+from dask_linreg._graph import reduce_statistic
 from dask_linreg._stats import block_moments
 
 from .conftest import make_regression
@@ -54,10 +54,10 @@ def test_fit_reads_every_element_exactly_once_in_one_compute(estimator, weighted
     assert sources[2].elements_read == (w.size if weighted else 0)
 
 
-def test_reduce_moments_equals_moments_of_the_whole_array():
+def test_reduce_statistic_equals_moments_of_the_whole_array():
     X, y = make_regression(500, 4, 2, seed=1)
     w = np.linspace(0, 2, 500)
-    moments, faults = reduce_moments(
+    moments, faults = reduce_statistic(
         da.from_array(X, chunks=(33, 2)),
         da.from_array(y, chunks=(33, 2)),
         da.from_array(w, chunks=33),

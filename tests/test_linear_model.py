@@ -248,16 +248,18 @@ def test_fitted_estimators_pickle_and_keep_params(estimator):
 
 
 def test_get_and_set_params_round_trip():
-    model = Ridge(alpha=3.0, fit_intercept=False, split_every=5)
+    model = Ridge(alpha=3.0, fit_intercept=False, solver="qr", split_every=5)
     assert model.get_params() == {
         "alpha": 3.0,
         "fit_intercept": False,
+        "solver": "qr",
         "split_every": 5,
     }
     model.set_params(alpha=0.5)
     assert model.alpha == 0.5
     assert LinearRegression().get_params() == {
         "fit_intercept": True,
+        "solver": "auto",
         "split_every": None,
     }
 

@@ -1,0 +1,409 @@
+"""Accurate solves: from a triangular factor (``"qr"``) and from exact
+cross-products (``"exact"``), plus the accuracy estimates that ``"auto"``
+uses to choose between them.  Plain NumPy/SciPy and :mod:`fractions`.
+
+Coefficients have shape ``(n_features, n_targets)``.
+"""
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+import numpy as np
+from scipy import linalg
+
+from dask_linreg._solve import (
+    RANK_RCOND,
+    least_squares_and_spectrum,
+    normal_equations,
+    singular_values,
+    solve_ridge,
+)
+
+__all__ = [
+    "EPS",
+    "FACTOR_RCOND",
+    "Solution",
+    "factor_equations",
+    "exact_equations",
+    "solve_factor",
+    "solve_exact",
+    "solve_normal",
+    "solve_statistic",
+]
+
+EPS = np.finfo(np.float64).eps
+
+#: Scaled singular values below ``FACTOR_RCOND * n_features`` times the
+#: largest are treated as zero by the ``"qr"`` and ``"exact"`` solvers: a
+#: relative perturbation of the data of a few units in the last place could
+#: make them vanish, so the data do not determine those directions.
+FACTOR_RCOND = 10 * EPS
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Coefficients and what is known of their accuracy.
+
+    Attributes
+    ----------
+    coef : ndarray of shape (n_features, n_targets)
+    rank : int
+        Numerical rank of the design.
+    singular : ndarray
+        Singular values of the (centered, weighted) design, largest first.
+    digits : float
+        Estimated correct significant digits of ``coef`` relative to the
+        exact least-squares solution of the float64 data.
+    data_digits : float
+        Digits of ``coef`` that the data themselves determine: the
+        sensitivity of the solution to relative changes of one unit in the
+        last place of the data, ``eps * cond * (1 + cond * residual ratio)``.
+    condition : float
+        Condition number of the column-scaled design (over the kept rank).
+    """
+
+    coef: np.ndarray
+    rank: int
+    singular: np.ndarray
+    digits: float
+    data_digits: float
+    condition: float
+
+
+def _digits(relative_error):
+    return float(
+        np.clip(-np.log10(max(relative_error, EPS / 2)), 0.0, -np.log10(EPS / 2))
+    )
+
+
+def _sensitivity_digits(condition, residual_norm, scaled_largest, scaled_coef_norm):
+    ratio = residual_norm / max(scaled_largest * scaled_coef_norm, np.finfo(float).tiny)
+    return _digits(EPS * condition * (1.0 + condition * ratio))
+
+
+def _normal_equations_accuracy(scaled_eigenvalues, rcond):
+    """``(digits, condition)`` of the normal equations from the eigenvalues
+    of the column-scaled ``xx``.
+
+    The condition number of the scaled design, ``sqrt(lambda_max /
+    lambda_min)``, saturates near ``1 / sqrt(rcond)``: smaller eigenvalues
+    are not resolved by ``xx``.  The normal equations lose its square.
+    """
+    if scaled_eigenvalues.size == 0:
+        return _digits(EPS), 1.0
+    largest = scaled_eigenvalues[-1]
+    smallest = max(scaled_eigenvalues[0], rcond * largest)
+    condition_squared = largest / smallest
+    digits = _digits(EPS * condition_squared * scaled_eigenvalues.size)
+    return digits, float(np.sqrt(condition_squared))
+
+
+def solve_normal(equations, alpha=None):
+    """Least squares (or ridge) from the normal equations, with accuracy.
+
+    Parameters
+    ----------
+    equations : NormalEquations
+    alpha : ndarray of shape (n_targets,), default=None
+        Ridge penalties; None for ordinary least squares.
+
+    Returns
+    -------
+    Solution
+    """
+    xx, xy = equations.xx, equations.xy
+    coef, rank, spectrum = least_squares_and_spectrum(xx, xy)
+    digits, condition = _normal_equations_accuracy(spectrum, RANK_RCOND)
+    # What the data determine is not resolved by xx beyond its rank
+    # threshold; eps * condition is an optimistic bound.
+    data_digits = _digits(EPS * condition)
+    singular = singular_values(xx, equations.n_samples)
+    if alpha is not None:
+        coef = solve_ridge(xx, xy, alpha)
+        # Ridge conditioning: (s_max**2 + alpha) / (s_min**2 + alpha).
+        smallest_alpha = float(np.min(alpha))
+        largest = singular[0] ** 2 if singular.size else 0.0
+        smallest = singular[-1] ** 2 if singular.size == xx.shape[0] else 0.0
+        if smallest_alpha > 0 or smallest > 0:
+            ridge_condition = (largest + smallest_alpha) / (smallest + smallest_alpha)
+            digits = max(digits, _digits(EPS * ridge_condition * xx.shape[0]))
+            data_digits = max(data_digits, digits)
+    return Solution(coef, rank, singular, digits, data_digits, condition)
+
+
+def factor_equations(moments, n_features, *, fit_intercept):
+    """``(R, x_offset, y_offset)`` from merged :class:`TriangularMoments`.
+
+    ``R`` is the q-by-q factor of the centered (or, without an intercept,
+    raw) cross-products of ``[X | Y]``.
+    """
+    if fit_intercept:
+        factor, offset = moments.factor, moments.mean
+    else:
+        factor, offset = moments.raw_factor(), np.zeros_like(moments.mean)
+    return factor, offset[:n_features], offset[n_features:]
+
+
+def _min_norm(r11, r12, rcond):
+    """Minimum-norm solution of ``min ||r11 @ b - r12||`` by a scaled SVD.
+
+    ``r11`` is any matrix with ``r11.T @ r11`` equal to the cross-products
+    of X (a triangular factor, possibly with permuted columns).
+
+    Returns ``(coef, rank, scaled singular values, scale)``.
+    """
+    p = r11.shape[1]
+    scale = np.linalg.norm(r11, axis=0)
+    active = np.flatnonzero(scale > 0)
+    coef = np.zeros((p, r12.shape[1]))
+    if active.size == 0:
+        return coef, 0, np.zeros(0), scale
+    left, singular, right_t = linalg.svd(
+        r11[:, active] / scale[active], full_matrices=False
+    )
+    kept = singular > rcond * active.size * singular[0]
+    scaled_coef = right_t[kept].T @ ((left[:, kept].T @ r12) / singular[kept][:, None])
+    active_coef = scaled_coef / scale[active][:, None]
+    if not kept.all():
+        null_space, _ = linalg.qr(
+            right_t[~kept].T / scale[active][:, None], mode="economic"
+        )
+        active_coef -= null_space @ (null_space.T @ active_coef)
+    coef[active] = active_coef
+    return coef, int(kept.sum()), singular[kept], scale
+
+
+def _residual_norm(factor, p):
+    """Largest residual norm over targets, from the trailing block of R."""
+    if factor.shape[0] <= p:
+        return 0.0
+    return float(np.linalg.norm(factor[p:, p:], axis=0).max(initial=0.0))
+
+
+def solve_factor(factor, n_features, alpha=None, *, rcond=FACTOR_RCOND):
+    """Least squares (or ridge) from a triangular factor of ``[X | Y]``.
+
+    Parameters
+    ----------
+    factor : ndarray of shape (q, q)
+        ``R`` with ``R.T @ R`` the cross-products of ``[X | Y]``.
+    n_features : int
+    alpha : ndarray of shape (n_targets,), default=None
+        Ridge penalties; None for ordinary least squares.
+    rcond : float, default=FACTOR_RCOND
+
+    Returns
+    -------
+    Solution
+
+    Notes
+    -----
+    Least squares: ``R11 b = R12`` in the least-squares sense, by an SVD of
+    the column-scaled ``R11`` (the condition number is not squared), with
+    the minimum-norm solution when the scaled rank is deficient.  Ridge:
+    the QR factorization of ``[R11; sqrt(alpha) I]`` against
+    ``[R12; 0]`` per distinct alpha.
+    """
+    p = n_features
+    r11, r12 = factor[:p, :p], factor[:p, p:]
+    residual = _residual_norm(factor, p)
+    singular = linalg.svdvals(r11)
+    coef, rank, scaled_singular, scale = _min_norm(r11, r12, rcond)
+    condition = float(scaled_singular[0] / scaled_singular[-1]) if rank else 1.0
+    scaled_norm = float(np.linalg.norm(coef * scale[:, None], axis=0).max(initial=0.0))
+    largest = float(scaled_singular[0]) if rank else 1.0
+    data_digits = _sensitivity_digits(condition, residual, largest, scaled_norm)
+    digits = data_digits
+    if alpha is not None:
+        smallest_alpha = float(np.min(alpha))
+        if smallest_alpha > 0:
+            # [R11; sqrt(alpha) I] has condition sqrt((s_max^2 + a) / (s_min^2 + a)).
+            ridge_condition = np.sqrt(
+                (singular[0] ** 2 + smallest_alpha)
+                / (singular[-1] ** 2 + smallest_alpha)
+            )
+            digits = max(digits, _digits(EPS * ridge_condition))
+            data_digits = max(data_digits, digits)
+        coef = np.empty_like(coef)
+        for value in np.unique(alpha):
+            targets = np.flatnonzero(alpha == value)
+            if value == 0.0:
+                coef[:, targets] = _min_norm(r11, r12[:, targets], rcond)[0]
+                continue
+            stacked = np.vstack([r11, np.sqrt(value) * np.eye(p)])
+            rhs = np.vstack([r12[:, targets], np.zeros((p, targets.size))])
+            coef[:, targets] = linalg.lstsq(stacked, rhs)[0]
+    return Solution(coef, rank, singular, digits, data_digits, condition)
+
+
+def exact_equations(exact, n_features, *, fit_intercept):
+    """Exact normal equations from :class:`ExactCrossProducts`.
+
+    Returns
+    -------
+    cross : ndarray of object (Fraction), shape (q, q)
+        Exact centered (or raw) cross-products of ``[X | Y]``.
+    x_offset, y_offset : ndarray of float
+        Weighted means (zeros without an intercept), rounded to float64.
+    """
+    gram = exact.as_fractions()
+    weight_sum, sums = gram[0, 0], gram[0, 1:]
+    if fit_intercept:
+        cross = gram[1:, 1:] - np.outer(sums, sums) / weight_sum
+        offset = np.array([float(s / weight_sum) for s in sums])
+    else:
+        cross = gram[1:, 1:]
+        offset = np.zeros(sums.shape[0])
+    return cross, offset[:n_features], offset[n_features:]
+
+
+def _exact_factor(cross, p):
+    """Float triangular factor of exact cross-products, by exact elimination.
+
+    Symmetric Gaussian elimination in rational arithmetic, pivoting on the
+    largest scaled pivot among X's columns (a column's squared distance to
+    the span of the previous ones, relative to its squared norm); Y's
+    columns come last.  Rows are rounded to float64 only once computed, so
+    the factor is accurate to about a unit in the last place entrywise,
+    however ill-conditioned the data.  X columns that are exactly dependent
+    on the pivots get no row.
+
+    Returns
+    -------
+    factor : ndarray of shape (q, q)
+        ``R`` whose first ``p`` rows belong to X (zero rows for dependent
+        columns) and last ``q - p`` rows to Y, columns in the original
+        order: ``R.T @ R`` equals ``cross`` up to rounding.
+    """
+    q = cross.shape[0]
+    schur = cross.copy()
+    order = list(range(q))
+    norms = [cross[i, i] for i in range(q)]
+    factor = np.zeros((q, q))
+    x_rows = 0
+    for k in range(q):
+        candidates = range(k, p) if k < p else range(k, q)
+        pivot = max(
+            candidates,
+            key=lambda i: schur[i, i] / norms[order[i]] if norms[order[i]] else -1,
+        )
+        if schur[pivot, pivot] <= 0:
+            continue
+        schur[[k, pivot]] = schur[[pivot, k]]
+        schur[:, [k, pivot]] = schur[:, [pivot, k]]
+        order[k], order[pivot] = order[pivot], order[k]
+        diagonal = schur[k, k]
+        root = np.sqrt(float(diagonal))
+        row = factor[x_rows if k < p else k]
+        row[order[k]] = root
+        for j in range(k + 1, q):
+            row[order[j]] = float(schur[k, j] / diagonal) * root
+        x_rows += k < p
+        for i in range(k + 1, q):
+            multiplier = schur[i, k] / diagonal
+            if multiplier:
+                for j in range(k + 1, q):
+                    schur[i, j] -= multiplier * schur[k, j]
+    return factor
+
+
+def _fraction_solve(matrix, rhs):
+    """Exact solution of ``matrix @ x = rhs`` (object arrays of Fractions)."""
+    n = matrix.shape[0]
+    augmented = np.concatenate([matrix, rhs], axis=1).copy()
+    for k in range(n):
+        pivot = next(i for i in range(k, n) if augmented[i, k] != 0)
+        augmented[[k, pivot]] = augmented[[pivot, k]]
+        augmented[k] = augmented[k] / augmented[k, k]
+        for i in range(n):
+            if i != k and augmented[i, k] != 0:
+                augmented[i] = augmented[i] - augmented[i, k] * augmented[k]
+    return augmented[:, n:]
+
+
+def solve_exact(cross, n_features, alpha=None, *, rcond=FACTOR_RCOND):
+    """Least squares (or ridge) from exact cross-products.
+
+    Parameters
+    ----------
+    cross : ndarray of object (Fraction), shape (q, q)
+        Exact cross-products of ``[X | Y]``.
+    n_features : int
+    alpha : ndarray of shape (n_targets,), default=None
+        Ridge penalties; None for ordinary least squares.
+    rcond : float, default=FACTOR_RCOND
+
+    Returns
+    -------
+    Solution
+
+    Notes
+    -----
+    The rank is decided on an accurately rounded triangular factor (see
+    :func:`solve_factor`).  At full rank the normal equations, which are
+    exact, are solved in rational arithmetic: the coefficients are the exact
+    least-squares solution of the float64 data, correctly rounded.  When the
+    data do not determine all directions, the minimum-norm solution of the
+    rank-truncated problem comes from the factor.
+    """
+    p = n_features
+    q = cross.shape[0]
+    by_factor = solve_factor(_exact_factor(cross, p), p, alpha, rcond=rcond)
+    penalties = np.zeros(q - p) if alpha is None else alpha
+    full_rank = by_factor.rank == p
+    coef = by_factor.coef.copy()
+    for value in np.unique(penalties):
+        if not full_rank and value == 0.0:
+            continue
+        targets = np.flatnonzero(penalties == value)
+        matrix = cross[:p, :p].copy()
+        for i in range(p):
+            matrix[i, i] += Fraction(float(value))
+        exact = _fraction_solve(matrix, cross[:p, p:][:, targets])
+        coef[:, targets] = np.vectorize(float)(exact)
+    digits = _digits(EPS) if full_rank else by_factor.digits
+    return Solution(
+        coef,
+        by_factor.rank,
+        by_factor.singular,
+        digits,
+        by_factor.data_digits,
+        by_factor.condition,
+    )
+
+
+def solve_statistic(result, statistic, n_features, *, fit_intercept, alpha=None):
+    """Solve from any merged statistic.
+
+    Parameters
+    ----------
+    result : Moments, TriangularMoments or ExactCrossProducts
+    statistic : {"moments", "factor", "exact"}
+    n_features : int
+    fit_intercept : bool
+    alpha : ndarray of shape (n_targets,), default=None
+        Ridge penalties; None for ordinary least squares.
+
+    Returns
+    -------
+    solution : Solution
+    x_offset, y_offset : ndarray
+        Weighted means of X and Y (zeros without an intercept).
+    """
+    if statistic == "moments":
+        equations = normal_equations(result, n_features, fit_intercept=fit_intercept)
+        solution = solve_normal(equations, alpha)
+        return solution, equations.x_offset, equations.y_offset
+    if statistic == "factor":
+        factor, x_offset, y_offset = factor_equations(
+            result, n_features, fit_intercept=fit_intercept
+        )
+        solution = solve_factor(factor, n_features, alpha)
+    else:
+        cross, x_offset, y_offset = exact_equations(
+            result, n_features, fit_intercept=fit_intercept
+        )
+        solution = solve_exact(cross, n_features, alpha)
+    # As many singular values as scipy.linalg.lstsq reports.
+    singular = solution.singular[: min(result.count, n_features)]
+    return replace(solution, singular=singular), x_offset, y_offset

@@ -1,0 +1,163 @@
+"""Mergeable triangular factors (TSQR) of the centered, weighted ``[X | Y]``.
+
+The statistic of the ``"qr"`` solver.  A block of rows is reduced to an
+upper triangular ``R`` with ``R.T @ R`` equal to the centered weighted
+cross-products, computed by Householder QR of cache-sized pieces (no ``Q``
+is formed or stored).  Two factors merge by one more small QR of the stacked
+factors plus the Chan, Golub & LeVeque correction row, so the condition
+number is never squared.  Plain NumPy; no Dask.
+
+References
+----------
+J. Demmel, L. Grigori, M. Hoemmen and J. Langou, "Communication-optimal
+parallel and sequential QR and LU factorizations", SIAM J. Sci. Comput.
+34(1), 2012.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dask_linreg._stats import _first_piece_mean, _piece_rows
+
+__all__ = ["TriangularMoments", "block_factor", "merge_factors"]
+
+
+@dataclass(frozen=True)
+class TriangularMoments:
+    """Weighted means and a triangular factor of the centered cross-products.
+
+    Parameters
+    ----------
+    count : int
+        Number of rows.
+    weight_sum : float
+        Sum of the row weights ``W``.
+    shift, offset : ndarray of shape (q,)
+        The weighted mean is ``shift + offset`` (see
+        :class:`~dask_linreg._stats.Moments`).
+    factor : ndarray of shape (q, q)
+        Upper triangular ``R`` with ``R.T @ R == (Z - m).T @ diag(w) @ (Z - m)``.
+    """
+
+    count: int
+    weight_sum: float
+    shift: np.ndarray
+    offset: np.ndarray
+    factor: np.ndarray
+
+    @property
+    def mean(self):
+        """Weighted column means."""
+        return self.shift + self.offset
+
+    def is_finite(self):
+        """Whether the weight sum, means and factor are all finite."""
+        return bool(
+            np.isfinite(self.weight_sum)
+            and np.isfinite(self.mean).all()
+            and np.isfinite(self.factor).all()
+        )
+
+    def raw_factor(self):
+        """Triangular factor of the uncentered ``Z.T @ diag(w) @ Z``."""
+        stacked = np.vstack([self.factor, np.sqrt(self.weight_sum) * self.mean])
+        return _triangle(stacked, self.factor.shape[0])
+
+
+def _triangle(stacked, q):
+    """The q-by-q upper triangular factor of a tall matrix (R of its QR)."""
+    if stacked.shape[0] < q:
+        stacked = np.vstack([stacked, np.zeros((q - stacked.shape[0], q))])
+    return np.linalg.qr(stacked, mode="r")[:q]
+
+
+def empty_factor(n_columns):
+    """Factor of zero rows: the identity of :func:`merge_factors`."""
+    zeros = np.zeros(n_columns)
+    return TriangularMoments(0, 0.0, zeros, zeros, np.zeros((n_columns, n_columns)))
+
+
+def block_factor(columns, sample_weight=None, *, piece_rows=None):
+    """Means and triangular factor of a block of rows.
+
+    Parameters
+    ----------
+    columns : sequence of ndarray
+        2-D arrays with the same number of rows, side by side ``Z``.
+    sample_weight : ndarray of shape (n_rows,), default=None
+        Non-negative row weights; None means all ones.
+    piece_rows : int, default=None
+        Rows per piece.
+
+    Returns
+    -------
+    TriangularMoments
+
+    Notes
+    -----
+    Each piece is written as ``B = sqrt(w) * [1 | Z - s]`` (``s`` the mean of
+    the block's first piece) and folded into a running ``(q+1)``-square
+    factor by QR of ``[R; B]``.  With the column of ones first, the leading
+    row of ``R`` holds ``sqrt(W)`` and ``g / sqrt(W)`` (``g`` the weighted
+    sum of ``Z - s``) and the trailing block is exactly the factor of the
+    centered cross-products: Householder QR does the centering stably.
+    """
+    columns = [np.asarray(c) for c in columns]
+    n_rows = columns[0].shape[0]
+    widths = [c.shape[1] for c in columns]
+    q = sum(widths)
+    if n_rows == 0:
+        return empty_factor(q)
+    piece_rows = min(piece_rows or _piece_rows(q), n_rows)
+    offsets = np.cumsum([1, *widths])
+    weights = None
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        shift = _first_piece_mean(
+            columns, offsets - 1, weights, np.empty((piece_rows, q))
+        )
+        buffer = np.empty((q + 1 + piece_rows, q + 1))
+        factor = np.zeros((q + 1, q + 1))
+        for start in range(0, n_rows, piece_rows):
+            stop = min(start + piece_rows, n_rows)
+            stacked = buffer[: q + 1 + stop - start]
+            stacked[: q + 1] = factor
+            piece = stacked[q + 1 :]
+            piece[:, 0] = 1.0
+            for group, lo, hi in zip(columns, offsets[:-1], offsets[1:], strict=True):
+                np.subtract(
+                    group[start:stop], shift[lo - 1 : hi - 1], out=piece[:, lo:hi]
+                )
+            if weights is not None:
+                piece *= np.sqrt(weights[start:stop])[:, None]
+            factor = _triangle(stacked, q + 1)
+    weight_sum = float(factor[0, 0] ** 2)
+    if weight_sum == 0.0:
+        return TriangularMoments(n_rows, 0.0, shift, np.zeros(q), np.zeros((q, q)))
+    offset = factor[0, 1:] / factor[0, 0]
+    return TriangularMoments(n_rows, weight_sum, shift, offset, factor[1:, 1:].copy())
+
+
+def merge_factors(a, b):
+    """Factor of the union of two disjoint row sets.
+
+    ``R`` is the triangular factor of ``[R_a; R_b; sqrt(W_a W_b / W) delta]``
+    (Chan, Golub & LeVeque's update, written as one more row), and the mean
+    is merged as for :func:`~dask_linreg._stats.merge_moments`.
+    """
+    count = a.count + b.count
+    if b.weight_sum == 0.0:
+        return TriangularMoments(count, a.weight_sum, a.shift, a.offset, a.factor)
+    if a.weight_sum == 0.0:
+        return TriangularMoments(count, b.weight_sum, b.shift, b.offset, b.factor)
+    weight_sum = a.weight_sum + b.weight_sum
+    with np.errstate(invalid="ignore", over="ignore"):
+        delta = (b.shift - a.shift) + (b.offset - a.offset)
+        offset = a.offset + delta * (b.weight_sum / weight_sum)
+        correction = np.sqrt(a.weight_sum * b.weight_sum / weight_sum) * delta
+        factor = _triangle(
+            np.vstack([a.factor, b.factor, correction]), a.factor.shape[0]
+        )
+    return TriangularMoments(count, weight_sum, a.shift, offset, factor)
