@@ -253,6 +253,32 @@ def check_fit_inputs(estimator, X, y, sample_weight=None):
     return FitInputs(x, y_array, weights, y_is_1d)
 
 
+class _Views:
+    """An array-like whose slices are views of a NumPy array.
+
+    :func:`dask.array.from_array` copies anything with a ``copy`` method
+    before slicing it; wrapping the array keeps the blocks views of the
+    caller's memory, so an in-memory fit never copies X.
+    """
+
+    def __init__(self, array):
+        self._array = array
+        self.shape = array.shape
+        self.dtype = array.dtype
+        self.ndim = array.ndim
+
+    def __getitem__(self, index):
+        return self._array[index]
+
+
+def _blocks_of_views(array, chunks):
+    # name=False: a random name instead of hashing (reading) all the data.
+    meta = np.empty((0,) * array.ndim, dtype=array.dtype)
+    return da.from_array(
+        _Views(array), chunks=chunks, name=False, asarray=False, meta=meta
+    )
+
+
 def _numpy_row_chunks(n_samples, n_columns):
     rows = max(1, _NUMPY_BLOCK_BYTES // (8 * max(n_columns, 1)))
     return (rows,)
@@ -274,14 +300,12 @@ def _check_fit_inputs_in_memory(estimator, X, y, sample_weight):
     y_is_1d = y.ndim == 1
     y = y.reshape(n_samples, -1)
     rows = _numpy_row_chunks(n_samples, X.shape[1] + y.shape[1])
-    x = da.from_array(X, chunks=rows + (-1,), name=False)
-    y_array = da.from_array(y, chunks=rows + (-1,), name=False)
+    x = _blocks_of_views(X, rows + (-1,))
+    y_array = _blocks_of_views(y, rows + (-1,))
     weights = None
     if sample_weight is not None:
-        weights = da.from_array(
-            _check_sample_weight_in_memory(sample_weight, n_samples),
-            chunks=rows,
-            name=False,
+        weights = _blocks_of_views(
+            _check_sample_weight_in_memory(sample_weight, n_samples), rows
         )
     return FitInputs(x, y_array, weights, y_is_1d, local=True)
 

@@ -91,3 +91,22 @@ def test_only_small_statistics_leave_the_data_blocks():
         assert moments.comoment.shape == (6, 6)
         assert moments.shift.shape == moments.offset.shape == (6,)
         assert faults.counts == {} and faults.row_mismatch is None
+
+
+@pytest.mark.parametrize("on_dask", [False, True])
+def test_fit_allocates_far_less_than_a_copy_of_x(on_dask):
+    import tracemalloc
+
+    X, y = make_regression(200_000, 20, seed=3)
+    if on_dask:
+        X = da.from_array(X, chunks=(25_000, 20)).persist()
+        y = da.from_array(y, chunks=25_000).persist()
+    LinearRegression().fit(X[:100], y[:100])
+    tracemalloc.start()
+    try:
+        LinearRegression().fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # X is 32 MB; a copy of it (or of [X | y]) would show here.
+    assert peak < 0.25 * 200_000 * 20 * 8
