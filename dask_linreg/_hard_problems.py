@@ -54,8 +54,9 @@ def _solve_fractions(matrix, rhs):
     return [row[n:] for row in rows]
 
 
-def exact_least_squares(X, y, sample_weight=None, fit_intercept=True):
-    """Exact weighted least squares of float64 data, in rational arithmetic.
+def exact_least_squares(X, y, sample_weight=None, fit_intercept=True, alpha=0.0):
+    """Exact weighted least squares (ridge if ``alpha > 0``) of float64 data,
+    in rational arithmetic; the intercept is not penalized.
 
     Returns ``(coef, intercept)`` as float arrays of shapes
     ``(n_targets, n_features)`` and ``(n_targets,)`` (correctly rounded).
@@ -77,6 +78,8 @@ def exact_least_squares(X, y, sample_weight=None, fit_intercept=True):
         [sum(a * b for a, b in zip(wc, c, strict=True)) for c in columns]
         for wc in weighted
     ]
+    for i in range(int(fit_intercept), len(gram)):
+        gram[i][i] += Fraction(float(alpha))
     rhs = [
         [sum(a * b for a, b in zip(wc, t, strict=True)) for t in targets]
         for wc in weighted

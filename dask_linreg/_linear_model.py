@@ -135,11 +135,16 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         if alpha is not None:
             check_alpha(alpha, np.size(alpha))
         inputs = check_fit_inputs(self, X, y, sample_weight)
+        n_columns = inputs.x.shape[1] + inputs.y.shape[1]
+        if self.solver == "exact" and n_columns > EXACT_MAX_COLUMNS:
+            raise ValueError(
+                f"solver='exact' handles up to {EXACT_MAX_COLUMNS} columns of "
+                f"[X | y]; got {n_columns}. Use solver='qr' or 'auto'."
+            )
         statistic = _FIRST_STATISTIC[self.solver]
         solution, x_offset, y_offset = self._reduce_and_solve(inputs, statistic, alpha)
         n_passes = 1
         if self.solver == "auto" and solution.digits < AUTO_MIN_DIGITS:
-            n_columns = inputs.x.shape[1] + inputs.y.shape[1]
             statistic = "exact" if n_columns <= EXACT_MAX_COLUMNS else "factor"
             solution, x_offset, y_offset = self._reduce_and_solve(
                 inputs, statistic, alpha
