@@ -60,6 +60,7 @@ except ImportError:
     import dask_linreg
 
 from dask_linreg import LinearRegression
+from dask_linreg._linear_model import EXACT_MAX_COLUMNS
 
 DEFAULT_SIZES = "2000000x50,200000x500"
 QUICK_SIZES = "200000x50,20000x200"
@@ -74,6 +75,8 @@ FLOOR_METHODS = ("floor-blas", "floor-halves")
 METHODS = (
     *FLOOR_METHODS,
     "ours-threads",
+    "ours-qr",
+    "ours-exact",
     "ours-cluster",
     "sklearn",
     "dask-ml",
@@ -274,9 +277,9 @@ def floor_halves(X, y, pool):
     return scipy.linalg.cho_solve(scipy.linalg.cho_factor(gram), xty)
 
 
-def fit_ours(X, y):
-    """``dask_linreg.LinearRegression().fit`` on the active scheduler."""
-    return LinearRegression().fit(X, y).coef_
+def fit_ours(X, y, solver="auto"):
+    """``dask_linreg.LinearRegression(solver=solver).fit`` on the active scheduler."""
+    return LinearRegression(solver=solver).fit(X, y).coef_
 
 
 def fit_sklearn(X, y):
@@ -427,6 +430,19 @@ def run_size(n, p, args, skip):
             peak = peak_allocation(lambda: fit_ours(Xd, yd))
             seconds, coef = best_time(lambda: fit_ours(Xd, yd), args.repeat)
         table.add("ours-threads", seconds, coef_error(coef, ref), "threaded scheduler")
+        # The accurate solvers on the same data; "auto" above stays one pass
+        # on these well-conditioned data (it is the cholesky path).
+        for solver in ("qr", "exact"):
+            method = f"ours-{solver}"
+            if method in skip or (solver == "exact" and p + 1 > EXACT_MAX_COLUMNS):
+                continue
+            with dask.config.set(scheduler="threads"):
+                seconds, coef = best_time(
+                    functools.partial(fit_ours, Xd, yd, solver), args.repeat
+                )
+            table.add(
+                method, seconds, coef_error(coef, ref), f"solver={solver!r}, threads"
+            )
 
     if "ours-cluster" not in skip:
         note = "LocalCluster 2 x 1 thread"

@@ -236,97 +236,188 @@ def solve_factor(factor, n_features, alpha=None, *, rcond=FACTOR_RCOND):
     return Solution(coef, rank, singular, digits, data_digits, condition)
 
 
+@dataclass(frozen=True)
+class ExactEquations:
+    """Exact normal equations as an integer matrix times a rational scale.
+
+    Attributes
+    ----------
+    integers : list of list of int
+        ``N`` such that ``scale * N`` are the exact centered (or raw)
+        cross-products of ``[X | Y]``.
+    scale : fractions.Fraction
+        Positive scale.
+    """
+
+    integers: list
+    scale: Fraction
+
+
 def exact_equations(exact, n_features, *, fit_intercept):
     """Exact normal equations from :class:`ExactCrossProducts`.
 
     Returns
     -------
-    cross : ndarray of object (Fraction), shape (q, q)
-        Exact centered (or raw) cross-products of ``[X | Y]``.
+    equations : ExactEquations
     x_offset, y_offset : ndarray of float
         Weighted means (zeros without an intercept), rounded to float64.
+
+    Notes
+    -----
+    With ``G = 2**e * I`` the exact cross-products of ``[1 | Z]``, the
+    centered ones are ``(2**e / I_00) * (I_00 * I_zz - I_z0 * I_0z)``: an
+    integer matrix times a scale, so elimination needs no fractions.
     """
-    gram = exact.as_fractions()
-    weight_sum, sums = gram[0, 0], gram[0, 1:]
+    g = exact.integers
+    q = g.shape[0] - 1
+    weight = int(g[0, 0])
+    sums = [int(g[0, j]) for j in range(1, q + 1)]
+    power = Fraction(2) ** exact.exponent
     if fit_intercept:
-        cross = gram[1:, 1:] - np.outer(sums, sums) / weight_sum
-        offset = np.array([float(s / weight_sum) for s in sums])
+        integers = [
+            [weight * int(g[i, j]) - sums[i - 1] * sums[j - 1] for j in range(1, q + 1)]
+            for i in range(1, q + 1)
+        ]
+        scale = power / weight
+        offset = np.array([float(Fraction(s, weight)) for s in sums])
     else:
-        cross = gram[1:, 1:]
-        offset = np.zeros(sums.shape[0])
-    return cross, offset[:n_features], offset[n_features:]
+        integers = [[int(g[i, j]) for j in range(1, q + 1)] for i in range(1, q + 1)]
+        scale = power
+        offset = np.zeros(q)
+    return ExactEquations(integers, scale), offset[:n_features], offset[n_features:]
 
 
-def _exact_factor(cross, p):
+def _scaled_root(value, square):
+    """``value / sqrt(square)`` as a float, for rationals of any size."""
+    magnitude = float(np.sqrt(float(Fraction(value * value) / square)))
+    return magnitude if value > 0 else -magnitude
+
+
+def _exact_factor(equations, p):
     """Float triangular factor of exact cross-products, by exact elimination.
 
-    Symmetric Gaussian elimination in rational arithmetic, pivoting on the
-    largest scaled pivot among X's columns (a column's squared distance to
-    the span of the previous ones, relative to its squared norm); Y's
-    columns come last.  Rows are rounded to float64 only once computed, so
-    the factor is accurate to about a unit in the last place entrywise,
-    however ill-conditioned the data.  X columns that are exactly dependent
-    on the pivots get no row.
+    Symmetric fraction-free (Bareiss) elimination of the integer matrix,
+    pivoting on the largest scaled pivot among X's columns (a column's
+    squared distance to the span of the previous pivots, relative to its
+    squared norm), then on Y's columns.  With ``m_k`` the k-th pivot (a
+    leading principal minor, ``m_-1 = 1``), row ``k`` of the factor is
+    ``a_kj / sqrt(m_k m_(k-1))``, rounded to float64 only at the end: the
+    factor is accurate to about a unit in the last place entrywise, however
+    ill-conditioned the data.  X columns exactly dependent on the pivots
+    get zero rows.
 
     Returns
     -------
     factor : ndarray of shape (q, q)
-        ``R`` whose first ``p`` rows belong to X (zero rows for dependent
-        columns) and last ``q - p`` rows to Y, columns in the original
-        order: ``R.T @ R`` equals ``cross`` up to rounding.
+        ``R`` whose first ``p`` rows belong to X and last ``q - p`` rows to
+        Y, columns in the original order, with ``R.T @ R`` the cross-products
+        up to rounding.
+    reduced : list of list of int
+        The eliminated integer rows, in pivot order.
+    order : list of int
+        Original column of each position.
     """
-    q = cross.shape[0]
-    schur = cross.copy()
+    a = [row[:] for row in equations.integers]
+    q = len(a)
+    norms = [a[i][i] for i in range(q)]
     order = list(range(q))
-    norms = [cross[i, i] for i in range(q)]
     factor = np.zeros((q, q))
-    x_rows = 0
+    previous = 1
+    rows_used = {True: 0, False: 0}
     for k in range(q):
-        candidates = range(k, p) if k < p else range(k, q)
-        pivot = max(
-            candidates,
-            key=lambda i: schur[i, i] / norms[order[i]] if norms[order[i]] else -1,
-        )
-        if schur[pivot, pivot] <= 0:
-            continue
-        schur[[k, pivot]] = schur[[pivot, k]]
-        schur[:, [k, pivot]] = schur[:, [pivot, k]]
+        for is_x in (True, False):
+            candidates = [i for i in range(k, q) if (order[i] < p) == is_x]
+            candidates = [i for i in candidates if a[i][i] > 0]
+            if candidates:
+                break
+        else:
+            break
+        # The largest a_ii / norm_i, compared as integers.
+        pivot = candidates[0]
+        for i in candidates[1:]:
+            if a[i][i] * norms[order[pivot]] > a[pivot][pivot] * norms[order[i]]:
+                pivot = i
+        a[k], a[pivot] = a[pivot], a[k]
+        for row in a:
+            row[k], row[pivot] = row[pivot], row[k]
         order[k], order[pivot] = order[pivot], order[k]
-        diagonal = schur[k, k]
-        root = np.sqrt(float(diagonal))
-        row = factor[x_rows if k < p else k]
-        row[order[k]] = root
-        for j in range(k + 1, q):
-            row[order[j]] = float(schur[k, j] / diagonal) * root
-        x_rows += k < p
+        head = a[k][k]
+        is_x = order[k] < p
+        out = factor[rows_used[is_x] + (0 if is_x else p)]
+        rows_used[is_x] += 1
+        # The factor of scale * N: a_kj * sqrt(scale / (m_k m_(k-1))).
+        denominator = Fraction(head * previous) / equations.scale
+        for j in range(k, q):
+            if a[k][j]:
+                out[order[j]] = _scaled_root(a[k][j], denominator)
         for i in range(k + 1, q):
-            multiplier = schur[i, k] / diagonal
-            if multiplier:
-                for j in range(k + 1, q):
-                    schur[i, j] -= multiplier * schur[k, j]
-    return factor
+            a_ik = a[i][k]
+            row_i = a[i]
+            for j in range(i, q):
+                row_i[j] = (head * row_i[j] - a_ik * a[k][j]) // previous
+                a[j][i] = row_i[j]
+        previous = head
+    return factor, a, order
 
 
-def _fraction_solve(matrix, rhs):
-    """Exact solution of ``matrix @ x = rhs`` (object arrays of Fractions)."""
-    n = matrix.shape[0]
-    augmented = np.concatenate([matrix, rhs], axis=1).copy()
-    for k in range(n):
-        pivot = next(i for i in range(k, n) if augmented[i, k] != 0)
-        augmented[[k, pivot]] = augmented[[pivot, k]]
-        augmented[k] = augmented[k] / augmented[k, k]
-        for i in range(n):
-            if i != k and augmented[i, k] != 0:
-                augmented[i] = augmented[i] - augmented[i, k] * augmented[k]
-    return augmented[:, n:]
+def _back_substitute(reduced, order, p, targets):
+    """Exact solution from the eliminated rows of :func:`_exact_factor`.
+
+    At full rank the first ``p`` pivots are X's columns and their rows form
+    an upper triangular system for the Y columns ``targets``.
+    """
+    columns = {original: position for position, original in enumerate(order)}
+    solution = np.zeros((p, len(targets)))
+    for t, target in enumerate(targets):
+        y_position = columns[p + target]
+        values = [Fraction(0)] * p
+        for i in reversed(range(p)):
+            row = reduced[i]
+            total = Fraction(row[y_position])
+            for j in range(i + 1, p):
+                total -= row[j] * values[j]
+            values[i] = total / row[i]
+        for i in range(p):
+            solution[order[i], t] = float(values[i])
+    return solution
 
 
-def solve_exact(cross, n_features, alpha=None, *, rcond=FACTOR_RCOND):
+def _integer_solve(matrix, rhs):
+    """Exact solution of ``matrix @ x = rhs`` for integer matrices.
+
+    Fraction-free (Bareiss) forward elimination, then back-substitution in
+    :class:`~fractions.Fraction`; the matrix must be nonsingular.
+    """
+    n, k = len(matrix), len(rhs[0])
+    a = [matrix[i][:] + rhs[i][:] for i in range(n)]
+    previous = 1
+    for col in range(n):
+        pivot = next(i for i in range(col, n) if a[i][col] != 0)
+        a[col], a[pivot] = a[pivot], a[col]
+        head = a[col][col]
+        for i in range(col + 1, n):
+            a_ic = a[i][col]
+            row_i, row_c = a[i], a[col]
+            for j in range(col + 1, n + k):
+                row_i[j] = (head * row_i[j] - a_ic * row_c[j]) // previous
+            row_i[col] = 0
+        previous = head
+    solution = [[Fraction(0)] * k for _ in range(n)]
+    for i in reversed(range(n)):
+        for t in range(k):
+            total = Fraction(a[i][n + t])
+            for j in range(i + 1, n):
+                total -= a[i][j] * solution[j][t]
+            solution[i][t] = total / a[i][i]
+    return solution
+
+
+def solve_exact(equations, n_features, alpha=None, *, rcond=FACTOR_RCOND):
     """Least squares (or ridge) from exact cross-products.
 
     Parameters
     ----------
-    cross : ndarray of object (Fraction), shape (q, q)
+    equations : ExactEquations
         Exact cross-products of ``[X | Y]``.
     n_features : int
     alpha : ndarray of shape (n_targets,), default=None
@@ -341,26 +432,39 @@ def solve_exact(cross, n_features, alpha=None, *, rcond=FACTOR_RCOND):
     -----
     The rank is decided on an accurately rounded triangular factor (see
     :func:`solve_factor`).  At full rank the normal equations, which are
-    exact, are solved in rational arithmetic: the coefficients are the exact
-    least-squares solution of the float64 data, correctly rounded.  When the
-    data do not determine all directions, the minimum-norm solution of the
-    rank-truncated problem comes from the factor.
+    exact, are solved exactly (integer elimination): the coefficients are
+    the exact least-squares (or ridge) solution of the float64 data,
+    correctly rounded.  When the data do not determine all directions, the
+    minimum-norm solution of the rank-truncated problem comes from the
+    factor.
     """
     p = n_features
-    q = cross.shape[0]
-    by_factor = solve_factor(_exact_factor(cross, p), p, alpha, rcond=rcond)
+    n = equations.integers
+    q = len(n)
+    factor, reduced, order = _exact_factor(equations, p)
+    by_factor = solve_factor(factor, p, alpha, rcond=rcond)
     penalties = np.zeros(q - p) if alpha is None else alpha
     full_rank = by_factor.rank == p
     coef = by_factor.coef.copy()
     for value in np.unique(penalties):
-        if not full_rank and value == 0.0:
-            continue
         targets = np.flatnonzero(penalties == value)
-        matrix = cross[:p, :p].copy()
-        for i in range(p):
-            matrix[i, i] += Fraction(float(value))
-        exact = _fraction_solve(matrix, cross[:p, p:][:, targets])
-        coef[:, targets] = np.vectorize(float)(exact)
+        if value == 0.0:
+            if full_rank:
+                # The elimination that gave the factor already solved it.
+                coef[:, targets] = _back_substitute(reduced, order, p, targets)
+            continue
+        # scale * (N + (alpha / scale) I): clear the penalty's denominator.
+        ratio = Fraction(float(value)) / equations.scale
+        matrix = [
+            [
+                ratio.denominator * n[i][j] + (ratio.numerator if i == j else 0)
+                for j in range(p)
+            ]
+            for i in range(p)
+        ]
+        rhs = [[ratio.denominator * n[i][p + t] for t in targets] for i in range(p)]
+        exact = _integer_solve(matrix, rhs)
+        coef[:, targets] = np.array([[float(v) for v in row] for row in exact])
     digits = _digits(EPS) if full_rank else by_factor.digits
     return Solution(
         coef,
@@ -400,10 +504,10 @@ def solve_statistic(result, statistic, n_features, *, fit_intercept, alpha=None)
         )
         solution = solve_factor(factor, n_features, alpha)
     else:
-        cross, x_offset, y_offset = exact_equations(
+        equations, x_offset, y_offset = exact_equations(
             result, n_features, fit_intercept=fit_intercept
         )
-        solution = solve_exact(cross, n_features, alpha)
+        solution = solve_exact(equations, n_features, alpha)
     # As many singular values as scipy.linalg.lstsq reports.
     singular = solution.singular[: min(result.count, n_features)]
     return replace(solution, singular=singular), x_offset, y_offset

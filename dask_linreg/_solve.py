@@ -142,7 +142,8 @@ def least_squares_and_spectrum(xx, xy, *, rcond=RANK_RCOND):
     scale = scale[active]
     scaled_xx = xx[np.ix_(active, active)] / np.outer(scale, scale)
     scaled_xy = xy[active] / scale[:, None]
-    eigenvalues, eigenvectors = linalg.eigh(scaled_xx)
+    # The divide-and-conquer driver is several times faster than the default.
+    eigenvalues, eigenvectors = linalg.eigh(scaled_xx, driver="evd")
     kept = eigenvalues > rcond * eigenvalues[-1]
     basis = eigenvectors[:, kept]
     scaled_coef = basis @ ((basis.T @ scaled_xy) / eigenvalues[kept][:, None])

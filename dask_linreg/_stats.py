@@ -16,11 +16,14 @@ import numpy as np
 
 __all__ = ["Moments", "block_moments", "merge_moments", "merge_all"]
 
-# A piece of rows is centered into a scratch buffer of about this many bytes
-# before it is multiplied; sized to stay in a core's L2 cache so the data are
-# read from main memory once.
-_PIECE_BYTES = 1 << 20
-_MIN_PIECE_ROWS = 64
+# A piece of rows is shifted into a scratch buffer and multiplied while it is
+# in cache.  At least _MIN_PIECE_ROWS and 16 rows per column, so that the
+# (q+1)-square product added per piece is small next to the piece and the
+# rank-k update has a long inner dimension (measured best on 50 and 500
+# columns); at most _MAX_PIECE_BYTES of scratch.
+_MIN_PIECE_ROWS = 4096
+_ROWS_PER_COLUMN = 16
+_MAX_PIECE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -90,9 +93,8 @@ def empty_moments(n_columns):
 
 
 def _piece_rows(n_columns):
-    # At least 2 * n_columns rows, so that the (q+1)-by-(q+1) product added
-    # per piece stays small next to the piece itself.
-    return max(_MIN_PIECE_ROWS, 2 * n_columns, _PIECE_BYTES // (8 * max(n_columns, 1)))
+    rows = max(_MIN_PIECE_ROWS, _ROWS_PER_COLUMN * n_columns)
+    return max(1, min(rows, _MAX_PIECE_BYTES // (8 * (n_columns + 1))))
 
 
 def block_moments(columns, sample_weight=None, *, piece_rows=None):
@@ -107,7 +109,7 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None):
     sample_weight : ndarray of shape (n_rows,), default=None
         Non-negative row weights; ``None`` means all ones.
     piece_rows : int, default=None
-        Rows per piece; by default about 1 MiB of float64 per piece.
+        Rows per piece; by default ``max(4096, 16 * q)`` (at most 64 MiB).
 
     Returns
     -------
