@@ -300,7 +300,7 @@ class LinearRegression(_OnePassLinearModel):
         Singular values of the centered, weighted design, largest first.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit; only when X has string
         column names (pandas or Dask DataFrame).
     solver_ : str
@@ -437,7 +437,7 @@ class Ridge(_OnePassLinearModel):
         Independent term; 0.0 when ``fit_intercept=False``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit; only when X has string
         column names.
     solver_ : str
