@@ -18,7 +18,6 @@ __all__ = [
     "least_squares_and_spectrum",
     "solve_ridge",
     "singular_values",
-    "intercept",
     "r2_scores",
 ]
 
@@ -216,11 +215,6 @@ def singular_values(xx, n_samples):
     eigenvalues = linalg.eigvalsh(xx)[::-1]
     count = min(n_samples, xx.shape[0])
     return np.sqrt(np.clip(eigenvalues[:count], 0.0, None))
-
-
-def intercept(equations, coef):
-    """Intercepts ``y_offset - x_offset @ coef`` of shape (n_targets,)."""
-    return equations.y_offset - equations.x_offset @ coef
 
 
 def r2_scores(moments, n_targets):

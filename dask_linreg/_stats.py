@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Moments", "block_moments", "merge_moments", "merge_all"]
+__all__ = ["Moments", "block_moments", "empty_moments", "merge_moments"]
 
 # A piece of rows is shifted into a scratch buffer and multiplied while it is
 # in cache.  At least _MIN_PIECE_ROWS and 16 rows per column, so that the
@@ -61,11 +61,6 @@ class Moments:
     def mean(self):
         """Weighted column means ``m = Z.T @ w / W``."""
         return self.shift + self.offset
-
-    @property
-    def n_columns(self):
-        """Number of columns ``q`` of the augmented matrix."""
-        return self.shift.shape[0]
 
     def is_finite(self):
         """Whether the weight sum, means and cross-products are all finite."""
@@ -230,23 +225,3 @@ def merge_moments(a, b):
         comoment = a.comoment + b.comoment
         comoment += (a.weight_sum * b.weight_sum / weight_sum) * np.outer(delta, delta)
     return Moments(count, weight_sum, a.shift, offset, comoment)
-
-
-def merge_all(moments):
-    """Merge a non-empty sequence of :class:`Moments` pairwise.
-
-    Neighbours are merged in a balanced binary tree, so rounding errors grow
-    with the logarithm of the number of pieces rather than linearly.
-    """
-    moments = list(moments)
-    if not moments:
-        raise ValueError("merge_all needs at least one Moments object.")
-    while len(moments) > 1:
-        merged = [
-            merge_moments(a, b)
-            for a, b in zip(moments[::2], moments[1::2], strict=False)
-        ]
-        if len(moments) % 2:
-            merged.append(moments[-1])
-        moments = merged
-    return moments[0]

@@ -1,7 +1,9 @@
+from functools import reduce
+
 import numpy as np
 import pytest
 
-from dask_linreg._stats import block_moments, empty_moments, merge_all, merge_moments
+from dask_linreg._stats import block_moments, empty_moments, merge_moments
 
 
 def dense_moments(Z, w=None):
@@ -54,7 +56,7 @@ def test_merge_of_blocks_equals_moments_of_whole(rng):
         for a, b in zip(cuts[:-1], cuts[1:], strict=True)
     ]
     whole = block_moments([Z], w)
-    merged = merge_all(parts)
+    merged = reduce(merge_moments, parts)
     assert merged.count == 1000
     np.testing.assert_allclose(merged.weight_sum, whole.weight_sum, rtol=1e-14)
     np.testing.assert_allclose(merged.mean, whole.mean, rtol=1e-15)
