@@ -36,14 +36,15 @@ STATISTICS = {
 }
 
 
-def _block_summary(statistic, x_parts, y_parts, block_ids, sample_weight=None):
+def _block_summary(statistic, x_parts, y_parts, sample_weight=None):
     """Statistic and input faults of one row block (runs on a worker).
 
     Returns a one-element object array so that Dask can treat the result as
     a block of an array and reduce it with :func:`dask.array.reduction`.
     """
-    block = int(block_ids[0])
-    faults = find_block_faults(block, x_parts, y_parts, sample_weight)
+    if not isinstance(y_parts, list):  # a 1-D y comes as one block
+        y_parts = [y_parts.reshape(-1, 1)]
+    faults = find_block_faults(x_parts, y_parts, sample_weight)
     if faults.row_mismatch is not None:
         # A block without rows stands in; the fault is raised after the pass.
         x_parts = [p[:0] for p in x_parts]
@@ -52,7 +53,7 @@ def _block_summary(statistic, x_parts, y_parts, block_ids, sample_weight=None):
     block_statistic, _ = STATISTICS[statistic]
     result = block_statistic([*x_parts, *y_parts], sample_weight)
     if faults.row_mismatch is None:
-        faults = find_block_faults(block, x_parts, y_parts, sample_weight, result)
+        faults = find_block_faults(x_parts, y_parts, sample_weight, result)
     return _wrap((result, faults), shape=(1,))
 
 
@@ -112,7 +113,7 @@ def reduce_statistic(
     x : dask.array.Array of shape (n_samples, n_features)
         Any chunking, row block sizes possibly unknown; several column
         blocks are read side by side, never concatenated.
-    y : dask.array.Array of shape (n_samples, n_targets)
+    y : dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
         Same number of row blocks as ``x``.
     sample_weight : dask.array.Array of shape (n_samples,), default=None
         Same number of row blocks as ``x``.
@@ -130,10 +131,7 @@ def reduce_statistic(
     """
     split_every = DEFAULT_SPLIT_EVERY if split_every is None else split_every
     n_blocks = x.numblocks[0]
-    # Each row block learns its index from a tiny companion array, for the
-    # error messages.
-    block_ids = da.arange(n_blocks, chunks=1)
-    arguments = [x, "ij", y, "ik", block_ids, "i"]
+    arguments = [x, "ij", y, "ik" if y.ndim == 2 else "i"]
     if sample_weight is not None:
         arguments += [sample_weight, "i"]
     summaries = da.blockwise(

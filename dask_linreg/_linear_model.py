@@ -125,7 +125,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             statistic,
             inputs.x.shape[1],
             fit_intercept=self.fit_intercept,
-            alpha=None if alpha is None else check_alpha(alpha, inputs.y.shape[1]),
+            alpha=None if alpha is None else check_alpha(alpha, inputs.n_targets),
         )
 
     def _fit(self, X, y, sample_weight, alpha=None):
@@ -135,7 +135,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         if alpha is not None:
             check_alpha(alpha, np.size(alpha))
         inputs = check_fit_inputs(self, X, y, sample_weight)
-        n_columns = inputs.x.shape[1] + inputs.y.shape[1]
+        n_columns = inputs.x.shape[1] + inputs.n_targets
         if self.solver == "exact" and n_columns > EXACT_MAX_COLUMNS:
             raise ValueError(
                 f"solver='exact' handles up to {EXACT_MAX_COLUMNS} columns of "
@@ -229,13 +229,23 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         # Align y and sample_weight with X's row blocks as fit does; the
         # throwaway estimator receives the feature checks' attributes.
         inputs = check_fit_inputs(clone(self), x, y, sample_weight)
-        coef = self.coef_ if self.coef_.ndim == 2 else self.coef_[None, :]
-        residual = inputs.y - lazy_predict(inputs.x, coef, self.intercept_)
+        coef = np.reshape(self.coef_, (-1, x.shape[1]))
+        intercept = np.reshape(self.intercept_, -1) * np.ones(coef.shape[0])
+        if inputs.n_targets != coef.shape[0]:
+            raise ValueError(
+                f"y has {inputs.n_targets} target(s) but the model predicts "
+                f"{coef.shape[0]}."
+            )
+        if inputs.y_is_1d:
+            coef, intercept = coef[0], intercept[0]
+        residual = inputs.y - lazy_predict(inputs.x, coef, intercept)
+        if inputs.y_is_1d:
+            residual = residual[:, None]
         moments, faults = reduce_statistic(
             residual, inputs.y, inputs.sample_weight, split_every=self.split_every
         )
         faults.raise_if_any()
-        return float(np.mean(r2_scores(moments, inputs.y.shape[1])))
+        return float(np.mean(r2_scores(moments, inputs.n_targets)))
 
 
 def _predict_partition(frame, coef, intercept):

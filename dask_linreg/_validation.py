@@ -169,7 +169,7 @@ class FitInputs:
     Attributes
     ----------
     x : dask.array.Array of shape (n_samples, n_features)
-    y : dask.array.Array of shape (n_samples, n_targets)
+    y : dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
     sample_weight : dask.array.Array of shape (n_samples,) or None
     y_is_1d : bool
         Whether y was given as a vector (then ``coef_`` is 1-D).
@@ -183,6 +183,11 @@ class FitInputs:
     sample_weight: da.Array | None
     y_is_1d: bool
     local: bool = field(default=False)
+
+    @property
+    def n_targets(self):
+        """Number of columns of y (1 for a vector)."""
+        return 1 if self.y_is_1d else self.y.shape[1]
 
 
 def _check_sample_weight_in_memory(sample_weight, n_samples):
@@ -228,8 +233,6 @@ def check_fit_inputs(estimator, X, y, sample_weight=None):
     if y_array.ndim not in (1, 2):
         raise ValueError(f"y must be 1D or 2D; got a {y_array.ndim}D array.")
     y_is_1d = y_array.ndim == 1
-    if y_is_1d:
-        y_array = y_array[:, None]
     if sample_weight is None:
         weights = None
     elif is_dask(sample_weight):
@@ -298,10 +301,9 @@ def _check_fit_inputs_in_memory(estimator, X, y, sample_weight):
     )
     n_samples = X.shape[0]
     y_is_1d = y.ndim == 1
-    y = y.reshape(n_samples, -1)
-    rows = _numpy_row_chunks(n_samples, X.shape[1] + y.shape[1])
+    rows = _numpy_row_chunks(n_samples, X.shape[1] + (1 if y_is_1d else y.shape[1]))
     x = _blocks_of_views(X, rows + (-1,))
-    y_array = _blocks_of_views(y, rows + (-1,))
+    y_array = _blocks_of_views(y, rows + (() if y_is_1d else (-1,)))
     weights = None
     if sample_weight is not None:
         weights = _blocks_of_views(
@@ -359,20 +361,30 @@ class InputFaults:
     row_mismatch : tuple or None
         ``(block, x_rows, name, rows)`` for the first row block where X and
         y or sample_weight disagree on the number of rows.
+    n_blocks : int
+        Number of consecutive row blocks these faults cover.  Block numbers
+        count from the first of them, so merging in block order numbers the
+        blocks of the whole array without any block knowing its position.
     """
 
     counts: dict = field(default_factory=dict)
     row_mismatch: tuple | None = None
+    n_blocks: int = 1
 
     def merge(self, other):
-        """The faults of both sets of blocks."""
+        """The faults of these blocks followed by ``other``'s."""
+        offset = self.n_blocks
         counts = dict(self.counts)
         for key, (count, block) in other.counts.items():
+            block += offset
             if key in counts:
-                count, block = counts[key][0] + count, min(counts[key][1], block)
+                count, block = counts[key][0] + count, counts[key][1]
             counts[key] = (count, block)
-        mismatches = [m for m in (self.row_mismatch, other.row_mismatch) if m]
-        return InputFaults(counts, min(mismatches) if mismatches else None)
+        row_mismatch = self.row_mismatch
+        if row_mismatch is None and other.row_mismatch is not None:
+            block, *rest = other.row_mismatch
+            row_mismatch = (block + offset, *rest)
+        return InputFaults(counts, row_mismatch, self.n_blocks + other.n_blocks)
 
     def raise_if_any(self):
         """Raise a ValueError naming the input and the first offending block."""
@@ -405,24 +417,24 @@ class InputFaults:
             )
 
 
-def find_block_faults(block, x_parts, y_parts, sample_weight, moments=None):
-    """Faults of one row block.
+def find_block_faults(x_parts, y_parts, sample_weight, statistic=None):
+    """Faults of one row block (numbered 0; see :class:`InputFaults`).
 
-    Row counts are compared first (``moments`` is then not needed).
-    Non-finite values are only counted when the block's ``moments`` are not
-    finite: any NaN or inf in the data makes them so, and otherwise the
+    Row counts are compared first (``statistic`` is then not needed).
+    Non-finite values are only counted when the block's ``statistic`` is
+    not finite: any NaN or inf in the data makes it so, and otherwise the
     count, a second sweep, is not needed.
     """
     x_rows = x_parts[0].shape[0]
     for name, part in [("y", y_parts[0]), ("sample_weight", sample_weight)]:
         if part is not None and part.shape[0] != x_rows:
-            return InputFaults(row_mismatch=(block, x_rows, name, part.shape[0]))
+            return InputFaults(row_mismatch=(0, x_rows, name, part.shape[0]))
     counts = {}
     if sample_weight is not None:
         negative = int(np.count_nonzero(sample_weight < 0))
         if negative:
-            counts["negative"] = (negative, block)
-    if moments is not None and not moments.is_finite():
+            counts["negative"] = (negative, 0)
+    if statistic is not None and not statistic.is_finite():
         inputs = [("X", x_parts), ("y", y_parts)]
         if sample_weight is not None:
             inputs.append(("sample_weight", [sample_weight]))
@@ -431,7 +443,7 @@ def find_block_faults(block, x_parts, y_parts, sample_weight, moments=None):
                 int(np.size(p) - np.count_nonzero(np.isfinite(p))) for p in parts
             )
             if count:
-                counts[name] = (count, block)
+                counts[name] = (count, 0)
         if not counts:
-            counts["overflow"] = (0, block)
+            counts["overflow"] = (0, 0)
     return InputFaults(counts)
