@@ -45,6 +45,13 @@ class AccuracyWarning(UserWarning):
     """The fitted coefficients have fewer than about 6 trustworthy digits."""
 
 
+def _no_samples_error(n_features):
+    return ValueError(
+        f"Found array with 0 sample(s) (shape=(0, {n_features})) while a minimum "
+        "of 1 is required."
+    )
+
+
 def _warn_if_inaccurate(solution, solver):
     if solution.data_digits < WARN_DIGITS:
         warnings.warn(
@@ -101,7 +108,10 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             )
 
     def _reduce_and_solve(self, inputs, statistic, alpha):
-        """One pass computing ``statistic``, then the solve on the client."""
+        """One pass computing ``statistic``, then the solve on the client.
+
+        ``alpha`` is None (least squares) or checked penalties, one per target.
+        """
         result, faults = reduce_statistic(
             inputs.x,
             inputs.y,
@@ -111,11 +121,8 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             scheduler="threads" if inputs.local else None,
         )
         faults.raise_if_any()
-        if result.count == 0:
-            raise ValueError(
-                "Found array with 0 sample(s) (shape=(0, "
-                f"{inputs.x.shape[1]})) while a minimum of 1 is required."
-            )
+        if result.count == 0:  # row blocks of unknown size, all empty
+            raise _no_samples_error(inputs.x.shape[1])
         if result.weight_sum == 0.0:
             raise ValueError(
                 "sample_weight sums to zero: at least one weight must be positive."
@@ -125,7 +132,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             statistic,
             inputs.x.shape[1],
             fit_intercept=self.fit_intercept,
-            alpha=None if alpha is None else check_alpha(alpha, inputs.n_targets),
+            alpha=alpha,
         )
 
     def _fit(self, X, y, sample_weight, alpha=None):
@@ -135,6 +142,12 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         if alpha is not None:
             check_alpha(alpha, np.size(alpha))
         inputs = check_fit_inputs(self, X, y, sample_weight)
+        # Everything that can be checked without the data fails here,
+        # before the pass.
+        if alpha is not None:
+            alpha = check_alpha(alpha, inputs.n_targets)
+        if inputs.x.shape[0] == 0:
+            raise _no_samples_error(inputs.x.shape[1])
         n_columns = inputs.x.shape[1] + inputs.n_targets
         if self.solver == "exact" and n_columns > EXACT_MAX_COLUMNS:
             raise ValueError(

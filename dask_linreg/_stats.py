@@ -135,7 +135,9 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None):
     if n_rows == 0:
         return empty_moments(q)
     if piece_rows is None:
-        piece_rows = _piece_rows(q)
+        # Pieces of equal size: a small last piece multiplies inefficiently.
+        n_pieces = -(-n_rows // _piece_rows(q))
+        piece_rows = -(-n_rows // n_pieces)
     piece_rows = min(piece_rows, n_rows)
     offsets = np.cumsum([0, *widths])
     weights = None
