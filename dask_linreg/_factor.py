@@ -14,50 +14,32 @@ parallel and sequential QR and LU factorizations", SIAM J. Sci. Comput.
 34(1), 2012.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from dask_linreg._stats import _first_piece_mean, _piece_rows
+from dask_linreg._stats import WeightedMean, _first_piece_mean, _piece_rows, merge_means
 
 __all__ = ["TriangularMoments", "block_factor", "merge_factors"]
 
 
 @dataclass(frozen=True)
-class TriangularMoments:
+class TriangularMoments(WeightedMean):
     """Weighted means and a triangular factor of the centered cross-products.
 
     Parameters
     ----------
-    count : int
-        Number of rows.
-    weight_sum : float
-        Sum of the row weights ``W``.
-    shift, offset : ndarray of shape (q,)
-        The weighted mean is ``shift + offset`` (see
-        :class:`~dask_linreg._stats.Moments`).
+    count, weight_sum, shift, offset
+        As in :class:`~dask_linreg._stats.WeightedMean`.
     factor : ndarray of shape (q, q)
         Upper triangular ``R`` with ``R.T @ R == (Z - m).T @ diag(w) @ (Z - m)``.
     """
 
-    count: int
-    weight_sum: float
-    shift: np.ndarray
-    offset: np.ndarray
     factor: np.ndarray
-
-    @property
-    def mean(self):
-        """Weighted column means."""
-        return self.shift + self.offset
 
     def is_finite(self):
         """Whether the weight sum, means and factor are all finite."""
-        return bool(
-            np.isfinite(self.weight_sum)
-            and np.isfinite(self.mean).all()
-            and np.isfinite(self.factor).all()
-        )
+        return super().is_finite() and bool(np.isfinite(self.factor).all())
 
     def raw_factor(self):
         """Triangular factor of the uncentered ``Z.T @ diag(w) @ Z``."""
@@ -144,20 +126,17 @@ def merge_factors(a, b):
     """Factor of the union of two disjoint row sets.
 
     ``R`` is the triangular factor of ``[R_a; R_b; sqrt(W_a W_b / W) delta]``
-    (Chan, Golub & LeVeque's update, written as one more row), and the mean
-    is merged as for :func:`~dask_linreg._stats.merge_moments`.
+    (Chan, Golub & LeVeque's update, written as one more row); the means
+    merge as in :func:`~dask_linreg._stats.merge_means`.
     """
-    count = a.count + b.count
     if b.weight_sum == 0.0:
-        return TriangularMoments(count, a.weight_sum, a.shift, a.offset, a.factor)
+        return replace(a, count=a.count + b.count)
     if a.weight_sum == 0.0:
-        return TriangularMoments(count, b.weight_sum, b.shift, b.offset, b.factor)
-    weight_sum = a.weight_sum + b.weight_sum
+        return replace(b, count=a.count + b.count)
+    fields, delta, coupling = merge_means(a, b)
     with np.errstate(invalid="ignore", over="ignore"):
-        delta = (b.shift - a.shift) + (b.offset - a.offset)
-        offset = a.offset + delta * (b.weight_sum / weight_sum)
-        correction = np.sqrt(a.weight_sum * b.weight_sum / weight_sum) * delta
+        correction = np.sqrt(coupling) * delta
         factor = _triangle(
             np.vstack([a.factor, b.factor, correction]), a.factor.shape[0]
         )
-    return TriangularMoments(count, weight_sum, a.shift, offset, factor)
+    return TriangularMoments(**fields, factor=factor)

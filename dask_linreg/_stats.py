@@ -10,11 +10,18 @@ The statistic is taken over the *augmented* matrix ``Z = [X | Y]`` (features
 and targets side by side), so one object carries ``xx``, ``xy`` and ``yy``.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["Moments", "block_moments", "empty_moments", "merge_moments"]
+__all__ = [
+    "WeightedMean",
+    "Moments",
+    "merge_means",
+    "block_moments",
+    "empty_moments",
+    "merge_moments",
+]
 
 # A piece of rows is shifted into a scratch buffer and multiplied while it is
 # in cache.  At least _MIN_PIECE_ROWS and 16 rows per column, so that the
@@ -27,12 +34,12 @@ _MAX_PIECE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
-class Moments:
-    """Weighted first and centered second moments of a set of rows.
+class WeightedMean:
+    """Row count, weight sum and weighted column means of a set of rows.
 
     The mean is stored as ``shift + offset``: ``shift`` is a point inside
     the data (exactly representable) and ``offset`` the mean's small
-    distance from it.  Differences of means, which the merge needs, are then
+    distance from it.  Differences of means, which merges need, are then
     taken between nearby shifts (exact in floating point) plus small
     offsets, so a column like ``1e9 + N(0, 1)`` keeps the digits of its
     spread.
@@ -47,15 +54,12 @@ class Moments:
         Reference point of the columns.
     offset : ndarray of shape (q,)
         Weighted column means minus ``shift``.
-    comoment : ndarray of shape (q, q)
-        Weighted centered cross-products ``(Z - m).T @ diag(w) @ (Z - m)``.
     """
 
     count: int
     weight_sum: float
     shift: np.ndarray
     offset: np.ndarray
-    comoment: np.ndarray
 
     @property
     def mean(self):
@@ -63,12 +67,55 @@ class Moments:
         return self.shift + self.offset
 
     def is_finite(self):
+        """Whether the weight sum and the means are finite."""
+        return bool(np.isfinite(self.weight_sum) and np.isfinite(self.mean).all())
+
+
+def merge_means(a, b):
+    """Merge the means of two disjoint row sets (both of positive weight).
+
+    Returns
+    -------
+    fields : dict
+        ``count``, ``weight_sum``, ``shift`` and ``offset`` of the union; it
+        keeps ``a``'s shift, so offsets stay of the order of the spread.
+    delta : ndarray of shape (q,)
+        ``m_b - m_a``, as ``(shift_b - shift_a) + (offset_b - offset_a)``.
+    coupling : float
+        ``W_a W_b / W``, the weight of ``outer(delta, delta)`` in the merged
+        cross-products (Chan, Golub & LeVeque).
+    """
+    weight_sum = a.weight_sum + b.weight_sum
+    # Non-finite statistics flow through; the caller reports them.
+    with np.errstate(invalid="ignore", over="ignore"):
+        delta = (b.shift - a.shift) + (b.offset - a.offset)
+        offset = a.offset + delta * (b.weight_sum / weight_sum)
+    fields = {
+        "count": a.count + b.count,
+        "weight_sum": weight_sum,
+        "shift": a.shift,
+        "offset": offset,
+    }
+    return fields, delta, a.weight_sum * b.weight_sum / weight_sum
+
+
+@dataclass(frozen=True)
+class Moments(WeightedMean):
+    """Weighted means and centered cross-products of a set of rows.
+
+    Parameters
+    ----------
+    count, weight_sum, shift, offset
+        As in :class:`WeightedMean`.
+    comoment : ndarray of shape (q, q)
+        Weighted centered cross-products ``(Z - m).T @ diag(w) @ (Z - m)``.
+    """
+
+    comoment: np.ndarray
+
+    def is_finite(self):
         """Whether the weight sum, means and cross-products are all finite."""
-        return bool(
-            np.isfinite(self.weight_sum)
-            and np.isfinite(self.mean).all()
-            and np.isfinite(self.comoment).all()
-        )
+        return super().is_finite() and bool(np.isfinite(self.comoment).all())
 
     def raw_cross_products(self):
         """Uncentered cross-products ``Z.T @ diag(w) @ Z``.
@@ -201,9 +248,7 @@ def merge_moments(a, b):
         m = m_a + delta * W_b / W
         M = M_a + M_b + (W_a * W_b / W) * outer(delta, delta)
 
-    which never subtracts large raw sums.  ``delta`` is computed as
-    ``(shift_b - shift_a) + (offset_b - offset_a)``, and the result keeps
-    ``a``'s shift, so offsets stay of the order of the data's spread.
+    which never subtracts large raw sums (see :func:`merge_means`).
 
     Parameters
     ----------
@@ -214,16 +259,12 @@ def merge_moments(a, b):
     -------
     Moments
     """
-    count = a.count + b.count
     if b.weight_sum == 0.0:
-        return Moments(count, a.weight_sum, a.shift, a.offset, a.comoment)
+        return replace(a, count=a.count + b.count)
     if a.weight_sum == 0.0:
-        return Moments(count, b.weight_sum, b.shift, b.offset, b.comoment)
-    weight_sum = a.weight_sum + b.weight_sum
-    # Non-finite statistics flow through; the caller reports them.
+        return replace(b, count=a.count + b.count)
+    fields, delta, coupling = merge_means(a, b)
     with np.errstate(invalid="ignore", over="ignore"):
-        delta = (b.shift - a.shift) + (b.offset - a.offset)
-        offset = a.offset + delta * (b.weight_sum / weight_sum)
         comoment = a.comoment + b.comoment
-        comoment += (a.weight_sum * b.weight_sum / weight_sum) * np.outer(delta, delta)
-    return Moments(count, weight_sum, a.shift, offset, comoment)
+        comoment += coupling * np.outer(delta, delta)
+    return Moments(**fields, comoment=comoment)
