@@ -60,6 +60,10 @@ class Solution:
         last place of the data, ``eps * cond * (1 + cond * residual ratio)``.
     condition : float
         Condition number of the column-scaled design (over the kept rank).
+    rank_uncertain : bool
+        Whether directions were dropped by a method that cannot tell an
+        exact dependence from a weak but real direction (the normal
+        equations); ``"auto"`` then takes a more accurate pass.
     """
 
     coef: np.ndarray
@@ -68,6 +72,7 @@ class Solution:
     digits: float
     data_digits: float
     condition: float
+    rank_uncertain: bool = False
 
 
 def _digits(relative_error):
@@ -82,20 +87,23 @@ def _sensitivity_digits(condition, residual_norm, scaled_largest, scaled_coef_no
 
 
 def _normal_equations_accuracy(scaled_eigenvalues, rcond):
-    """``(digits, condition)`` of the normal equations from the eigenvalues
-    of the column-scaled ``xx``.
+    """``(digits, condition, truncated)`` of the normal equations from the
+    eigenvalues of the column-scaled ``xx``.
 
-    The condition number of the scaled design, ``sqrt(lambda_max /
-    lambda_min)``, saturates near ``1 / sqrt(rcond)``: smaller eigenvalues
-    are not resolved by ``xx``.  The normal equations lose its square.
+    ``condition`` is the scaled design's, ``sqrt(lambda_max / lambda_min)``
+    over the kept eigenvalues; the normal equations lose its square.
+    ``truncated`` says eigenvalues below ``rcond`` times the largest were
+    dropped: exact dependence, or directions too weak for ``xx`` to resolve,
+    which only a more accurate method can tell apart.
     """
     if scaled_eigenvalues.size == 0:
-        return _digits(EPS), 1.0
+        return _digits(EPS), 1.0, False
     largest = scaled_eigenvalues[-1]
-    smallest = max(scaled_eigenvalues[0], rcond * largest)
-    condition_squared = largest / smallest
+    kept = scaled_eigenvalues[scaled_eigenvalues > rcond * largest]
+    condition_squared = largest / kept[0]
     digits = _digits(EPS * condition_squared * scaled_eigenvalues.size)
-    return digits, float(np.sqrt(condition_squared))
+    truncated = kept.size < scaled_eigenvalues.size
+    return digits, float(np.sqrt(condition_squared)), truncated
 
 
 def solve_normal(equations, alpha=None):
@@ -113,7 +121,7 @@ def solve_normal(equations, alpha=None):
     """
     xx, xy = equations.xx, equations.xy
     coef, rank, spectrum = least_squares_and_spectrum(xx, xy)
-    digits, condition = _normal_equations_accuracy(spectrum, RANK_RCOND)
+    digits, condition, truncated = _normal_equations_accuracy(spectrum, RANK_RCOND)
     # What the data determine is not resolved by xx beyond its rank
     # threshold; eps * condition is an optimistic bound.
     data_digits = _digits(EPS * condition)
@@ -128,7 +136,7 @@ def solve_normal(equations, alpha=None):
             ridge_condition = (largest + smallest_alpha) / (smallest + smallest_alpha)
             digits = max(digits, _digits(EPS * ridge_condition * xx.shape[0]))
             data_digits = max(data_digits, digits)
-    return Solution(coef, rank, singular, digits, data_digits, condition)
+    return Solution(coef, rank, singular, digits, data_digits, condition, truncated)
 
 
 def factor_equations(moments, n_features, *, fit_intercept):
@@ -153,7 +161,8 @@ def _min_norm(r11, r12, rcond):
     Returns ``(coef, rank, scaled singular values, scale)``.
     """
     p = r11.shape[1]
-    scale = np.linalg.norm(r11, axis=0)
+    # hypot: squaring entries beyond 1e154 would overflow.
+    scale = np.hypot.reduce(r11, axis=0) if r11.shape[0] else np.zeros(p)
     active = np.flatnonzero(scale > 0)
     coef = np.zeros((p, r12.shape[1]))
     if active.size == 0:
@@ -289,7 +298,12 @@ def exact_equations(exact, n_features, *, fit_intercept):
 
 def _scaled_root(value, square):
     """``value / sqrt(square)`` as a float, for rationals of any size."""
-    magnitude = float(np.sqrt(float(Fraction(value * value) / square)))
+    # sqrt(a / b) = sqrt(a) / sqrt(b) taken apart: the ratio itself may not
+    # fit in a float even when the result does.
+    ratio = Fraction(value * value) / square
+    exponent = (ratio.numerator.bit_length() - ratio.denominator.bit_length()) // 2
+    magnitude = float(np.sqrt(float(ratio / Fraction(2) ** (2 * exponent))))
+    magnitude = float(np.ldexp(magnitude, exponent))
     return magnitude if value > 0 else -magnitude
 
 

@@ -117,7 +117,8 @@ def block_factor(columns, sample_weight=None, *, piece_rows=None):
             factor = _triangle(stacked, q + 1)
     weight_sum = float(factor[0, 0] ** 2)
     if weight_sum == 0.0:
-        return TriangularMoments(n_rows, 0.0, shift, np.zeros(q), np.zeros((q, q)))
+        # Keeps NaN from non-finite values times zero weights, for the check.
+        return TriangularMoments(n_rows, 0.0, shift, np.zeros(q), factor[1:, 1:].copy())
     offset = factor[0, 1:] / factor[0, 0]
     return TriangularMoments(n_rows, weight_sum, shift, offset, factor[1:, 1:].copy())
 

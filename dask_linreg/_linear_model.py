@@ -17,6 +17,7 @@ from dask_linreg._validation import (
     check_alpha,
     check_fit_inputs,
     check_predict_input,
+    extreme_column,
     is_dask,
 )
 
@@ -49,6 +50,22 @@ def _no_samples_error(n_features):
     return ValueError(
         f"Found array with 0 sample(s) (shape=(0, {n_features})) while a minimum "
         "of 1 is required."
+    )
+
+
+def _magnitude_error(extreme, n_features, estimator):
+    index, rms = extreme
+    if index < n_features:
+        names = getattr(estimator, "feature_names_in_", None)
+        where = (
+            f"X column {names[index]!r}" if names is not None else f"X column {index}"
+        )
+    else:
+        where = f"y column {index - n_features}"
+    return ValueError(
+        f"{where} has values of magnitude about {rms:.0e}: its products overflow "
+        f"or underflow float64 in solver={estimator.solver!r}. Rescale it (by a "
+        "power of ten, say), or use solver='exact'."
     )
 
 
@@ -88,7 +105,17 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    def _check_split_every(self):
+    def _check_params(self):
+        """Check the parameters (not alpha) before anything is computed."""
+        if not isinstance(self.fit_intercept, bool | np.bool_):
+            raise ValueError(
+                f"fit_intercept must be a bool; got {self.fit_intercept!r}."
+            )
+        if self.solver not in SOLVERS:
+            raise ValueError(
+                f"solver must be one of {', '.join(map(repr, SOLVERS))}; got "
+                f"{self.solver!r}."
+            )
         split_every = self.split_every
         if split_every is not None and (
             not isinstance(split_every, numbers.Integral)
@@ -100,17 +127,11 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
                 f"{split_every!r}."
             )
 
-    def _check_solver(self):
-        if self.solver not in SOLVERS:
-            raise ValueError(
-                f"solver must be one of {', '.join(map(repr, SOLVERS))}; got "
-                f"{self.solver!r}."
-            )
+    def _reduce(self, inputs, statistic, *, overflow_ok=False):
+        """One pass computing ``statistic``; value faults raise here.
 
-    def _reduce_and_solve(self, inputs, statistic, alpha):
-        """One pass computing ``statistic``, then the solve on the client.
-
-        ``alpha`` is None (least squares) or checked penalties, one per target.
+        With ``overflow_ok``, cross-products beyond float64 return None
+        instead of raising (``"auto"`` then goes exact).
         """
         result, faults = reduce_statistic(
             inputs.x,
@@ -120,6 +141,8 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             split_every=self.split_every,
             scheduler="threads" if inputs.local else None,
         )
+        if overflow_ok and faults.only_overflow():
+            return None
         faults.raise_if_any()
         if result.count == 0:  # row blocks of unknown size, all empty
             raise _no_samples_error(inputs.x.shape[1])
@@ -127,18 +150,14 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             raise ValueError(
                 "sample_weight sums to zero: at least one weight must be positive."
             )
-        return solve_statistic(
-            result,
-            statistic,
-            inputs.x.shape[1],
-            fit_intercept=self.fit_intercept,
-            alpha=alpha,
-        )
+        return result
 
     def _fit(self, X, y, sample_weight, alpha=None):
-        """Validate, run one pass (two on hard data with ``"auto"``), store."""
-        self._check_split_every()
-        self._check_solver()
+        """Validate, run one pass (two on hard data with ``"auto"``), store.
+
+        ``alpha`` is None for least squares, else Ridge's penalty.
+        """
+        self._check_params()
         if alpha is not None:
             check_alpha(alpha, np.size(alpha))
         inputs = check_fit_inputs(self, X, y, sample_weight)
@@ -148,19 +167,43 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             alpha = check_alpha(alpha, inputs.n_targets)
         if inputs.x.shape[0] == 0:
             raise _no_samples_error(inputs.x.shape[1])
-        n_columns = inputs.x.shape[1] + inputs.n_targets
+        n_features = inputs.x.shape[1]
+        n_columns = n_features + inputs.n_targets
         if self.solver == "exact" and n_columns > EXACT_MAX_COLUMNS:
             raise ValueError(
                 f"solver='exact' handles up to {EXACT_MAX_COLUMNS} columns of "
                 f"[X | y]; got {n_columns}. Use solver='qr' or 'auto'."
             )
         statistic = _FIRST_STATISTIC[self.solver]
-        solution, x_offset, y_offset = self._reduce_and_solve(inputs, statistic, alpha)
+        # "auto" goes exact when float64 products overflow or underflow.
+        can_escalate = self.solver == "auto" and n_columns <= EXACT_MAX_COLUMNS
+        result = self._reduce(inputs, statistic, overflow_ok=can_escalate)
+        solution = None
+        if result is not None:
+            extreme = None if statistic == "exact" else extreme_column(result)
+            if extreme is not None and not can_escalate:
+                raise _magnitude_error(extreme, n_features, self)
+            if extreme is None:
+                solution, x_offset, y_offset = solve_statistic(
+                    result,
+                    statistic,
+                    n_features,
+                    fit_intercept=self.fit_intercept,
+                    alpha=alpha,
+                )
         n_passes = 1
-        if self.solver == "auto" and solution.digits < AUTO_MIN_DIGITS:
+        if solution is None or (
+            self.solver == "auto"
+            and (solution.digits < AUTO_MIN_DIGITS or solution.rank_uncertain)
+        ):
             statistic = "exact" if n_columns <= EXACT_MAX_COLUMNS else "factor"
-            solution, x_offset, y_offset = self._reduce_and_solve(
-                inputs, statistic, alpha
+            result = self._reduce(inputs, statistic)
+            solution, x_offset, y_offset = solve_statistic(
+                result,
+                statistic,
+                n_features,
+                fit_intercept=self.fit_intercept,
+                alpha=alpha,
             )
             n_passes = 2
         self._store_solution(solution.coef, x_offset, y_offset, inputs.y_is_1d)
@@ -532,5 +575,9 @@ class Ridge(_OnePassLinearModel):
         TypeError
             If a column is not numeric.
         """
+        if self.alpha is None:
+            raise ValueError(
+                "alpha must be a non-negative float or an array of them; got None."
+            )
         self._fit(X, y, sample_weight, alpha=self.alpha)
         return self

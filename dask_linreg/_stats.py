@@ -96,7 +96,8 @@ def merge_means(a, b):
         "shift": a.shift,
         "offset": offset,
     }
-    return fields, delta, a.weight_sum * b.weight_sum / weight_sum
+    # W_a * (W_b / W): the product W_a * W_b alone can overflow or underflow.
+    return fields, delta, a.weight_sum * (b.weight_sum / weight_sum)
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,9 @@ def _shifted_block_moments(columns, offsets, weights, piece_rows):
         gram += piece_gram
     weight_sum = float(gram[q, q])
     if weight_sum == 0.0:
-        return Moments(n_rows, 0.0, shift, np.zeros(q), np.zeros((q, q)))
+        # All zero: but NaN or inf times a zero weight stays NaN, and must
+        # reach the caller's finiteness check.
+        return Moments(n_rows, 0.0, shift, np.zeros(q), gram[:q, :q].copy())
     shifted_sum = gram[:q, q]
     comoment = gram[:q, :q] - np.outer(shifted_sum, shifted_sum / weight_sum)
     # Exactly symmetric, whatever kernel matmul picked for small pieces.

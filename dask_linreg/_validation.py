@@ -62,15 +62,24 @@ def _check_column_dtype(name, column, dtype):
     )
 
 
+def _as_float_if_nullable(obj, dtypes):
+    """Nullable pandas dtypes (Int64, Float64, boolean) as float64, lazily:
+    their blocks would otherwise be object arrays, and NA becomes NaN, which
+    the pass reports."""
+    if any(isinstance(d, pd.api.extensions.ExtensionDtype) for d in dtypes):
+        return obj.astype("float64")
+    return obj
+
+
 def _dask_to_array(name, obj):
     """A Dask array from a Dask array, series or dataframe, checking dtypes."""
     if _is_dask_frame(obj):
         for column, dtype in obj.dtypes.items():
             _check_column_dtype(name, column, dtype)
-        return obj.to_dask_array()
+        return _as_float_if_nullable(obj, obj.dtypes.tolist()).to_dask_array()
     if _is_dask_series(obj):
         _check_column_dtype(name, obj.name, obj.dtype)
-        return obj.to_dask_array()
+        return _as_float_if_nullable(obj, [obj.dtype]).to_dask_array()
     if isinstance(obj, da.Array):
         _check_column_dtype(name, None, obj.dtype)
         return obj
@@ -190,6 +199,26 @@ class FitInputs:
         return 1 if self.y_is_1d else self.y.shape[1]
 
 
+def _check_weight_values(weights):
+    """Weights already in memory are checked before the pass."""
+    finite = np.isfinite(weights)
+    if not finite.all():
+        raise ValueError(
+            f"Input sample_weight contains {int(np.size(finite) - finite.sum())} "
+            "non-finite value(s) (NaN or inf)."
+        )
+    negative = int(np.count_nonzero(weights < 0))
+    if negative:
+        raise ValueError(
+            f"sample_weight contains {negative} negative value(s); weights must be "
+            "non-negative."
+        )
+    if not weights.any():
+        raise ValueError(
+            "sample_weight sums to zero: at least one weight must be positive."
+        )
+
+
 def _check_sample_weight_in_memory(sample_weight, n_samples):
     if np.isscalar(sample_weight):
         return np.full(n_samples, float(sample_weight))
@@ -224,6 +253,11 @@ def check_fit_inputs(estimator, X, y, sample_weight=None):
             f"Expected a 2D array for X, got a {x.ndim}D array instead. Reshape "
             "it with X.reshape(-1, 1) for a single feature."
         )
+    if x.shape[1] == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={x.shape}) while a minimum of 1 "
+            "is required."
+        )
     validate_data(estimator, _feature_frame(X), skip_check_array=True, reset=True)
     if is_dask(y):
         y_array = _align_rows("y", _dask_to_array("y", y), x)
@@ -233,6 +267,8 @@ def check_fit_inputs(estimator, X, y, sample_weight=None):
     if y_array.ndim not in (1, 2):
         raise ValueError(f"y must be 1D or 2D; got a {y_array.ndim}D array.")
     y_is_1d = y_array.ndim == 1
+    if not y_is_1d and y_array.shape[1] == 0:
+        raise ValueError("y has 0 targets; expected at least one column.")
     if sample_weight is None:
         weights = None
     elif is_dask(sample_weight):
@@ -242,6 +278,7 @@ def check_fit_inputs(estimator, X, y, sample_weight=None):
         if weights.ndim != 1:
             raise ValueError(f"sample_weight must be 1D; got a {weights.ndim}D array.")
     elif np.isscalar(sample_weight):
+        _check_weight_values(np.array([float(sample_weight)]))
         weights = (
             None
             if float(sample_weight) == 1.0
@@ -250,6 +287,7 @@ def check_fit_inputs(estimator, X, y, sample_weight=None):
             )
         )
     else:
+        _check_weight_values(np.asarray(sample_weight, dtype=np.float64))
         weights = _as_dask_like_x("sample_weight", sample_weight, x)
         if weights.ndim != 1:
             raise ValueError(f"sample_weight must be 1D; got a {weights.ndim}D array.")
@@ -290,6 +328,10 @@ def _numpy_row_chunks(n_samples, n_columns):
 def _check_fit_inputs_in_memory(estimator, X, y, sample_weight):
     _check_pandas_dtypes("X", X)
     _check_pandas_dtypes("y", y)
+    if isinstance(y, np.ndarray) and y.dtype.kind in "USV":
+        raise TypeError(
+            f"y has dtype {y.dtype}, expected numbers (int, float or bool)."
+        )
     # Finiteness is checked inside the pass, not by a second sweep here.
     X, y = validate_data(
         estimator,
@@ -330,7 +372,12 @@ def check_predict_input(estimator, X):
 
 def check_alpha(alpha, n_targets):
     """Ridge penalties as an array of shape (n_targets,), all non-negative."""
-    alpha = np.asarray(alpha, dtype=np.float64)
+    try:
+        alpha = np.asarray(alpha, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"alpha must be a non-negative float or an array of them; got {alpha!r}."
+        ) from None
     if alpha.ndim > 1:
         raise ValueError(
             f"alpha must be a float or a 1D array; got shape {alpha.shape}."
@@ -386,6 +433,10 @@ class InputFaults:
             row_mismatch = (block + offset, *rest)
         return InputFaults(counts, row_mismatch, self.n_blocks + other.n_blocks)
 
+    def only_overflow(self):
+        """Whether the only fault is cross-products overflowing float64."""
+        return self.row_mismatch is None and set(self.counts) == {"overflow"}
+
     def raise_if_any(self):
         """Raise a ValueError naming the input and the first offending block."""
         if self.row_mismatch is not None:
@@ -412,8 +463,9 @@ class InputFaults:
         if "overflow" in self.counts:
             _, block = self.counts["overflow"]
             raise ValueError(
-                "The cross-products of X and y overflow float64 (first in row block "
-                f"{block}): the values are too large. Rescale X or y."
+                "The weighted cross-products of X and y overflow float64 (first in "
+                f"row block {block}): the values are too large. Rescale X, y or "
+                "sample_weight."
             )
 
 
@@ -447,3 +499,27 @@ def find_block_faults(x_parts, y_parts, sample_weight, statistic=None):
         if not counts:
             counts["overflow"] = (0, 0)
     return InputFaults(counts)
+
+
+#: Columns whose root mean square lies outside this range make cross-products
+#: overflow or underflow float64 in the ``"cholesky"`` and ``"qr"`` solvers.
+SAFE_MAGNITUDES = (1e-150, 1e150)
+
+
+def extreme_column(statistic):
+    """First column of ``[X | Y]`` whose magnitude float64 products cannot
+    handle, as ``(index, root mean square)``, or None.
+
+    ``statistic`` is a merged :class:`~dask_linreg._stats.Moments` or
+    :class:`~dask_linreg._factor.TriangularMoments`; the root mean square
+    is ``hypot(mean, spread)`` (never squared, so it does not overflow).
+    """
+    if hasattr(statistic, "comoment"):
+        spread = np.sqrt(np.clip(np.diag(statistic.comoment), 0.0, None))
+    else:
+        spread = np.hypot.reduce(statistic.factor, axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rms = np.hypot(statistic.mean, spread / np.sqrt(statistic.weight_sum))
+    low, high = SAFE_MAGNITUDES
+    bad = np.flatnonzero((rms > high) | ((rms > 0) & (rms < low)))
+    return (int(bad[0]), float(rms[bad[0]])) if bad.size else None
