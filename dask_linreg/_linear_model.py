@@ -320,14 +320,15 @@ def _prediction_meta(coef):
 
 
 class LinearRegression(_OnePassLinearModel):
-    """Ordinary least squares in one pass over in-memory or Dask data.
+    """Ordinary least squares in one pass over in-memory or Dask data
+    (two on ill-conditioned data, with ``solver="auto"``).
 
     Minimizes ``sum_i w_i (y_i - x_i @ coef - intercept)**2``, like
     :class:`sklearn.linear_model.LinearRegression`.  Each block of rows is
     reduced to its weighted count, means and centered cross-products of
     ``[X | y]``; these are merged pairwise in a tree inside the Dask graph,
     and the small ``n_features``-by-``n_features`` system is solved on the
-    client.  The data are read exactly once.
+    client.  Ordinary data are read exactly once; see ``solver``.
 
     Parameters
     ----------
@@ -360,8 +361,8 @@ class LinearRegression(_OnePassLinearModel):
     intercept_ : float or ndarray of shape (n_targets,)
         Independent term; 0.0 when ``fit_intercept=False``.
     rank_ : int
-        Numerical rank of the (centered, weighted) design, decided on
-        column-scaled cross-products; see Notes.
+        Numerical rank of the (centered, weighted) design, decided on the
+        column-scaled problem; see Notes.
     singular_ : ndarray of shape (min(n_samples, n_features),)
         Singular values of the centered, weighted design, largest first.
     n_features_in_ : int
@@ -391,14 +392,19 @@ class LinearRegression(_OnePassLinearModel):
     pieces, so columns with a large offset (timestamps, identifiers) lose no
     digits to cancellation and X is never copied.
 
-    The coefficients solve the normal equations, which square the condition
-    number of the centered design: expect about ``16 - 2 log10(cond)``
-    correct digits.  The rank is decided on the column-scaled cross-product
-    matrix: scaled singular values below ``1e-6`` times the largest count
-    as zero, and rank-deficient designs (duplicate or collinear columns,
-    fewer rows than columns) get the minimum-norm solution, as with
-    scikit-learn.  ``singular_`` values below about ``1e-8`` times the
-    largest are rounding noise.
+    With ``solver="cholesky"`` (and the first pass of ``"auto"``) the
+    coefficients solve the normal equations, which square the condition
+    number of the scaled, centered design: about ``16 - 2 log10(cond)``
+    correct digits.  Its rank decision drops scaled singular values below
+    ``1e-6`` times the largest; ``"qr"`` and ``"exact"`` drop those below
+    ``10 * eps * n_features`` times the largest.  Rank-deficient designs
+    (duplicate or collinear columns, fewer rows than columns) get the
+    minimum-norm solution, as with scikit-learn.  ``"auto"`` takes its
+    second pass when the normal equations promise fewer than 9 digits,
+    dropped a direction, or when a column's magnitude is beyond what float64
+    products handle (below about 1e-150 or above 1e150).  With
+    ``"cholesky"``, ``singular_`` values below about ``1e-8`` times the
+    largest are rounding noise.  See the numerics page of the documentation.
 
     References
     ----------
@@ -463,7 +469,8 @@ class LinearRegression(_OnePassLinearModel):
 
 
 class Ridge(_OnePassLinearModel):
-    """Linear least squares with L2 regularization, in one pass.
+    """Linear least squares with L2 regularization, in one pass (two on
+    ill-conditioned data, with ``solver="auto"``).
 
     Minimizes ``sum_i w_i (y_i - x_i @ coef - intercept)**2 + alpha *
     ||coef||**2``: the objective and the scale of ``alpha`` of
@@ -523,11 +530,13 @@ class Ridge(_OnePassLinearModel):
 
     Notes
     -----
-    Uses the same single pass and statistics as :class:`LinearRegression`,
-    then solves ``(Xc.T W Xc + alpha I) coef = Xc.T W yc`` by a Cholesky
-    factorization per distinct alpha (``Xc``, ``yc`` centered at the
-    weighted means).  ``alpha=0`` gives the minimum-norm least-squares
-    solution.
+    Uses the same pass and statistics as :class:`LinearRegression` and
+    solves ``(Xc.T W Xc + alpha I) coef = Xc.T W yc`` (``Xc``, ``yc``
+    centered at the weighted means), per distinct alpha: by Cholesky with
+    ``"cholesky"``, by QR of ``[R; sqrt(alpha) I]`` with ``"qr"``, and
+    exactly (integer elimination) with ``"exact"``.  ``"auto"`` escalates
+    when ``(s_max**2 + alpha) / (s_min**2 + alpha)`` leaves fewer than 9
+    digits.  ``alpha=0`` gives the minimum-norm least-squares solution.
 
     Examples
     --------
