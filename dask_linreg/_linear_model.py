@@ -241,7 +241,8 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             is computed) when X is a Dask collection: a Dask array for a
             Dask array, a Dask Series (one target) or DataFrame (several)
             with X's index and partitions for a Dask DataFrame.  A NumPy
-            array otherwise.
+            array otherwise.  Dask input is not checked for NaN (that would
+            need a pass): NaN rows give NaN predictions.
         """
         check_is_fitted(self)
         x = check_predict_input(self, X)

@@ -144,10 +144,10 @@ def _align_rows(name, array, x):
         return array.rechunk({0: x_chunks})
     if len(x_chunks) != len(chunks):
         raise ValueError(
-            f"X and {name} have unknown row block sizes and different numbers of "
-            f"row blocks ({len(x_chunks)} and {len(chunks)}), so their rows cannot "
-            "be matched. Take both from the same dataframe, or learn the sizes "
-            "first with .compute_chunk_sizes() or to_dask_array(lengths=True)."
+            f"X and {name} have different numbers of row blocks ({len(x_chunks)} "
+            f"and {len(chunks)}) and not all their sizes are known, so their rows "
+            "cannot be matched. Take both from the same dataframe, or learn the "
+            "sizes first with .compute_chunk_sizes() or to_dask_array(lengths=True)."
         )
     # Same number of blocks of unknown size: the pass checks that each pair
     # of blocks has the same number of rows.
