@@ -14,11 +14,16 @@ parallel and sequential QR and LU factorizations", SIAM J. Sci. Comput.
 34(1), 2012.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from dask_linreg._stats import WeightedMean, _first_piece_mean, _piece_rows, merge_means
+from dask_linreg._stats import (
+    WeightedMean,
+    _first_piece_mean,
+    _piece_rows,
+    merge_weighted,
+)
 
 __all__ = ["TriangularMoments", "block_factor", "merge_factors"]
 
@@ -130,14 +135,10 @@ def merge_factors(a, b):
     (Chan, Golub & LeVeque's update, written as one more row); the means
     merge as in :func:`~dask_linreg._stats.merge_means`.
     """
-    if b.weight_sum == 0.0:
-        return replace(a, count=a.count + b.count)
-    if a.weight_sum == 0.0:
-        return replace(b, count=a.count + b.count)
-    fields, delta, coupling = merge_means(a, b)
-    with np.errstate(invalid="ignore", over="ignore"):
-        correction = np.sqrt(coupling) * delta
-        factor = _triangle(
-            np.vstack([a.factor, b.factor, correction]), a.factor.shape[0]
-        )
-    return TriangularMoments(**fields, factor=factor)
+    return merge_weighted(a, b, _merge_triangles)
+
+
+def _merge_triangles(a, b, delta, coupling):
+    correction = np.sqrt(coupling) * delta
+    stacked = np.vstack([a.factor, b.factor, correction])
+    return {"factor": _triangle(stacked, a.factor.shape[0])}

@@ -18,6 +18,7 @@ __all__ = [
     "WeightedMean",
     "Moments",
     "merge_means",
+    "merge_weighted",
     "block_moments",
     "empty_moments",
     "merge_moments",
@@ -241,6 +242,22 @@ def _first_piece_mean(columns, offsets, weights, scratch):
     return scratch.mean(axis=0)
 
 
+def merge_weighted(a, b, merge_spread):
+    """Merge two statistics that derive from :class:`WeightedMean`.
+
+    A side of zero weight contributes only its row count.  Otherwise the
+    means merge by :func:`merge_means` and ``merge_spread(a, b, delta,
+    coupling)`` returns the remaining fields (cross-products or factor).
+    """
+    if b.weight_sum == 0.0:
+        return replace(a, count=a.count + b.count)
+    if a.weight_sum == 0.0:
+        return replace(b, count=a.count + b.count)
+    fields, delta, coupling = merge_means(a, b)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return type(a)(**fields, **merge_spread(a, b, delta, coupling))
+
+
 def merge_moments(a, b):
     """Moments of the union of two disjoint row sets.
 
@@ -262,12 +279,10 @@ def merge_moments(a, b):
     -------
     Moments
     """
-    if b.weight_sum == 0.0:
-        return replace(a, count=a.count + b.count)
-    if a.weight_sum == 0.0:
-        return replace(b, count=a.count + b.count)
-    fields, delta, coupling = merge_means(a, b)
-    with np.errstate(invalid="ignore", over="ignore"):
-        comoment = a.comoment + b.comoment
-        comoment += coupling * np.outer(delta, delta)
-    return Moments(**fields, comoment=comoment)
+    return merge_weighted(a, b, _merge_comoments)
+
+
+def _merge_comoments(a, b, delta, coupling):
+    comoment = a.comoment + b.comoment
+    comoment += coupling * np.outer(delta, delta)
+    return {"comoment": comoment}
