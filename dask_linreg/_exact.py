@@ -25,9 +25,11 @@ T. J. Dekker, "A floating-point technique for extending the available
 precision", Numerische Mathematik 18, 1971.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from dask_linreg._stats import merge_tallies, weight_tally
 
 __all__ = ["ExactCrossProducts", "block_exact_cross_products", "merge_exact"]
 
@@ -55,12 +57,16 @@ class ExactCrossProducts:
         Power of two of the scale.
     finite : bool
         Whether all inputs were finite (if not, ``integers`` is meaningless).
+    positive_count, log_weight_sum
+        As in :class:`~dask_linreg._stats.WeightedMean`.
     """
 
     count: int
     integers: np.ndarray
     exponent: int
     finite: bool = True
+    positive_count: int = field(default=0, kw_only=True)
+    log_weight_sum: float = field(default=0.0, kw_only=True)
 
     def is_finite(self):
         """Whether all values that went in were finite."""
@@ -97,7 +103,11 @@ def merge_exact(a, b):
         b.integers, b.exponent, exponent
     )
     return ExactCrossProducts(
-        a.count + b.count, integers, exponent, a.finite and b.finite
+        a.count + b.count,
+        integers,
+        exponent,
+        a.finite and b.finite,
+        **merge_tallies(a, b),
     )
 
 
@@ -259,10 +269,11 @@ def block_exact_cross_products(columns, sample_weight=None):
         weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
         if not np.isfinite(weights).all():
             return ExactCrossProducts(n_rows, total.integers, 0, finite=False)
+    tally = weight_tally(weights, n_rows)
     with np.errstate(invalid="ignore", over="ignore"):
         plans = _slice_plans(columns, n_rows, weights)
     if plans is None:
-        return ExactCrossProducts(n_rows, total.integers, 0, finite=False)
+        return ExactCrossProducts(n_rows, total.integers, 0, finite=False, **tally)
     # The product is (slices of w * A).T @ (slices of A); unweighted, both
     # factors are the same slices.
     right, lefts = plans
@@ -285,4 +296,4 @@ def block_exact_cross_products(columns, sample_weight=None):
                 running[...] = 0.0
     for plan, running in zip(lefts, sums, strict=True):
         total = merge_exact(total, _combine(running, plan, right, q))
-    return ExactCrossProducts(n_rows, total.integers, total.exponent)
+    return ExactCrossProducts(n_rows, total.integers, total.exponent, **tally)

@@ -23,6 +23,7 @@ from dask_linreg._stats import (
     _first_piece_mean,
     _piece_rows,
     merge_weighted,
+    weight_tally,
 )
 
 __all__ = ["TriangularMoments", "block_factor", "merge_factors"]
@@ -121,11 +122,16 @@ def block_factor(columns, sample_weight=None, *, piece_rows=None):
                 piece *= np.sqrt(weights[start:stop])[:, None]
             factor = _triangle(stacked, q + 1)
     weight_sum = float(factor[0, 0] ** 2)
+    tally = weight_tally(weights, n_rows)
     if weight_sum == 0.0:
         # Keeps NaN from non-finite values times zero weights, for the check.
-        return TriangularMoments(n_rows, 0.0, shift, np.zeros(q), factor[1:, 1:].copy())
+        return TriangularMoments(
+            n_rows, 0.0, shift, np.zeros(q), factor[1:, 1:].copy(), **tally
+        )
     offset = factor[0, 1:] / factor[0, 0]
-    return TriangularMoments(n_rows, weight_sum, shift, offset, factor[1:, 1:].copy())
+    return TriangularMoments(
+        n_rows, weight_sum, shift, offset, factor[1:, 1:].copy(), **tally
+    )
 
 
 def merge_factors(a, b):

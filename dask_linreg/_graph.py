@@ -19,10 +19,17 @@ from threadpoolctl import threadpool_limits
 
 from dask_linreg._exact import block_exact_cross_products, merge_exact
 from dask_linreg._factor import block_factor, merge_factors
+from dask_linreg._inference import block_scores, merge_scores
 from dask_linreg._stats import block_moments, merge_moments
 from dask_linreg._validation import find_block_faults
 
-__all__ = ["DEFAULT_SPLIT_EVERY", "STATISTICS", "reduce_statistic", "lazy_predict"]
+__all__ = [
+    "DEFAULT_SPLIT_EVERY",
+    "STATISTICS",
+    "reduce_statistic",
+    "reduce_scores",
+    "lazy_predict",
+]
 
 #: Fan-in of the merge tree when ``split_every`` is None.
 DEFAULT_SPLIT_EVERY = 8
@@ -74,9 +81,8 @@ def _flatten(nested):
         yield nested
 
 
-def _merge_summaries(statistic, summaries):
+def _merge_summaries(merge, summaries):
     """Merge ``(statistic, InputFaults)`` pairs, in order."""
-    _, merge = STATISTICS[statistic]
     summaries = list(summaries)
     result, faults = summaries[0]
     for other_result, other_faults in summaries[1:]:
@@ -85,16 +91,16 @@ def _merge_summaries(statistic, summaries):
     return result, faults
 
 
-def _reduce_chunk(statistic, block, axis=None, keepdims=None):
-    return _merge_summaries(statistic, _flatten(block))
+def _reduce_chunk(merge, block, axis=None, keepdims=None):
+    return _merge_summaries(merge, _flatten(block))
 
 
-def _reduce_combine(statistic, parts, axis=None, keepdims=None):
-    return _merge_summaries(statistic, _flatten(parts))
+def _reduce_combine(merge, parts, axis=None, keepdims=None):
+    return _merge_summaries(merge, _flatten(parts))
 
 
-def _reduce_aggregate(statistic, parts, axis=None, keepdims=None):
-    return _wrap(_merge_summaries(statistic, _flatten(parts)), shape=())
+def _reduce_aggregate(merge, parts, axis=None, keepdims=None):
+    return _wrap(_merge_summaries(merge, _flatten(parts)), shape=())
 
 
 def _uses_local_threads(scheduler):
@@ -129,13 +135,25 @@ def reduce_statistic(
     result : Moments, TriangularMoments or ExactCrossProducts
     faults : InputFaults
     """
-    split_every = DEFAULT_SPLIT_EVERY if split_every is None else split_every
-    n_blocks = x.numblocks[0]
     arguments = [x, "ij", y, "ik" if y.ndim == 2 else "i"]
     if sample_weight is not None:
         arguments += [sample_weight, "i"]
-    summaries = da.blockwise(
+    _, merge = STATISTICS[statistic]
+    return _tree_reduce(
         partial(_block_summary, statistic),
+        merge,
+        arguments,
+        n_blocks=x.numblocks[0],
+        split_every=split_every,
+        scheduler=scheduler,
+    )
+
+
+def _tree_reduce(block_function, merge, arguments, *, n_blocks, split_every, scheduler):
+    """Map ``block_function`` over row blocks, merge in a tree, compute once."""
+    split_every = DEFAULT_SPLIT_EVERY if split_every is None else split_every
+    summaries = da.blockwise(
+        block_function,
         "i",
         *arguments,
         concatenate=False,
@@ -146,9 +164,9 @@ def reduce_statistic(
     )
     root = da.reduction(
         summaries,
-        chunk=partial(_reduce_chunk, statistic),
-        combine=partial(_reduce_combine, statistic),
-        aggregate=partial(_reduce_aggregate, statistic),
+        chunk=partial(_reduce_chunk, merge),
+        combine=partial(_reduce_combine, merge),
+        aggregate=partial(_reduce_aggregate, merge),
         axis=0,
         concatenate=False,
         split_every=split_every,
@@ -164,6 +182,61 @@ def reduce_statistic(
     else:
         (result,) = dask.compute(root, scheduler=scheduler)
     return result[()] if isinstance(result, np.ndarray) else result
+
+
+def _block_scores(model, x_parts, y_parts, sample_weight=None, groups=None):
+    """Robust-pass sums and input faults of one row block (runs on a worker)."""
+    if not isinstance(y_parts, list):
+        y_parts = [y_parts.reshape(-1, 1)]
+    faults = find_block_faults(x_parts, y_parts, sample_weight)
+    if groups is not None and len(groups) != len(x_parts[0]):
+        raise ValueError(
+            f"groups has {len(groups)} rows in a row block where X has "
+            f"{len(x_parts[0])}: groups must have the row blocks of X."
+        )
+    if faults.row_mismatch is not None:
+        # A block without rows stands in; the fault is raised after the pass.
+        x_parts = [p[:0] for p in x_parts]
+        y_parts = [p[:0] for p in y_parts]
+        sample_weight = None if sample_weight is None else sample_weight[:0]
+        groups = None if groups is None else groups[:0]
+    sums = block_scores(x_parts, y_parts, sample_weight, groups, model)
+    return _wrap((sums, faults), shape=(1,))
+
+
+def reduce_scores(
+    x, y, sample_weight, groups, model, *, split_every=None, scheduler=None
+):
+    """The robust pass: :class:`~dask_linreg._inference.ScoreSums` over all rows.
+
+    Parameters
+    ----------
+    x, y, sample_weight
+        As in :func:`reduce_statistic`.
+    groups : dask.array.Array of shape (n_samples,) or None
+        Cluster labels, with the row blocks of ``x``.
+    model : ScoreModel
+        The fitted model (a few small arrays, embedded in the graph).
+    split_every, scheduler
+        As in :func:`reduce_statistic`.
+
+    Returns
+    -------
+    sums : ScoreSums
+    faults : InputFaults
+    """
+    arguments = [x, "ij", y, "ik" if y.ndim == 2 else "i"]
+    arguments += [sample_weight, "i"] if sample_weight is not None else [None, None]
+    if groups is not None:
+        arguments += [groups, "i"]
+    return _tree_reduce(
+        partial(_block_scores, model),
+        merge_scores,
+        arguments,
+        n_blocks=x.numblocks[0],
+        split_every=split_every,
+        scheduler=scheduler,
+    )
 
 
 def lazy_predict(x, coef, intercept):

@@ -3,6 +3,7 @@
 import numbers
 import warnings
 
+import dask.array as da
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
@@ -10,12 +11,21 @@ from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
 
 from dask_linreg._accurate import solve_statistic
-from dask_linreg._graph import lazy_predict, reduce_statistic
+from dask_linreg._graph import lazy_predict, reduce_scores, reduce_statistic
+from dask_linreg._inference import (
+    COV_TYPES,
+    ScoreModel,
+    design_root,
+    fit_summary,
+    robust_covariance,
+)
+from dask_linreg._results import RegressionResults, Summary
 from dask_linreg._solve import r2_scores
 from dask_linreg._validation import (
     _is_dask_frame,
     check_alpha,
     check_fit_inputs,
+    check_groups,
     check_predict_input,
     extreme_column,
     is_dask,
@@ -207,6 +217,12 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             )
             n_passes = 2
         self._store_solution(solution.coef, x_offset, y_offset, inputs.y_is_1d)
+        # The merged statistic is kept (q-by-q): inference, and merging with
+        # further data, start from it without touching the data again.
+        self._statistic = (statistic, result)
+        self._weighted_fit = sample_weight is not None
+        self._target_names = _target_names(y, inputs.n_targets, inputs.y_is_1d)
+        self._fit_summary_cache = None
         self.solver_ = _SOLVER_OF_STATISTIC[statistic]
         self.digits_ = solution.digits
         self.n_passes_ = n_passes
@@ -303,6 +319,51 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         )
         faults.raise_if_any()
         return float(np.mean(r2_scores(moments, inputs.n_targets)))
+
+
+def _target_names(y, n_targets, y_is_1d):
+    """Names of the targets: a Series' name, a frame's columns, or y/y0.."""
+    columns = getattr(y, "columns", None)
+    if columns is not None and len(columns) == n_targets:
+        return [str(c) for c in columns]
+    name = (
+        getattr(y, "name", None)
+        if isinstance(y, pd.Series) or (is_dask(y) and not isinstance(y, da.Array))
+        else None
+    )
+    if y_is_1d:
+        return [str(name) if name is not None else "y"]
+    return [f"y{i}" for i in range(n_targets)]
+
+
+def _check_inference_arguments(cov_type, X, y, groups, use_t):
+    if cov_type not in COV_TYPES:
+        raise ValueError(
+            f"cov_type must be one of {', '.join(map(repr, COV_TYPES))}; got "
+            f"{cov_type!r}."
+        )
+    if use_t is not None and not isinstance(use_t, bool | np.bool_):
+        raise ValueError(f"use_t must be a bool or None; got {use_t!r}.")
+    if cov_type == "nonrobust":
+        if X is not None or y is not None or groups is not None:
+            raise ValueError(
+                "cov_type='nonrobust' needs no pass over the data: do not pass X, "
+                "y or groups (they are read only for robust covariances)."
+            )
+        return
+    if X is None or y is None:
+        raise ValueError(
+            f"cov_type={cov_type!r} needs one pass over the training data: pass "
+            "X and y (and the sample_weight of the fit)."
+        )
+    if cov_type == "cluster" and groups is None:
+        raise ValueError(
+            "cov_type='cluster' needs groups: the cluster label of each row."
+        )
+    if cov_type != "cluster" and groups is not None:
+        raise ValueError(
+            f"groups is only used with cov_type='cluster'; got cov_type={cov_type!r}."
+        )
 
 
 def _predict_partition(frame, coef, intercept):
@@ -467,6 +528,211 @@ class LinearRegression(_OnePassLinearModel):
         self.rank_ = solution.rank
         self.singular_ = solution.singular
         return self
+
+    def _inference_summary(self):
+        """The pass-free part of the inference, computed once per fit."""
+        if self._fit_summary_cache is None:
+            statistic, result = self._statistic
+            design = design_root(
+                result,
+                statistic,
+                self.n_features_in_,
+                fit_intercept=self.fit_intercept,
+            )
+            coef = np.reshape(self.coef_, (-1, self.n_features_in_)).T
+            self._fit_summary_cache = fit_summary(design, coef, self.rank_)
+        return self._fit_summary_cache
+
+    def inference(
+        self,
+        X=None,
+        y=None,
+        *,
+        sample_weight=None,
+        cov_type="nonrobust",
+        groups=None,
+        use_t=None,
+    ):
+        """Standard errors, tests and intervals of the fitted coefficients.
+
+        The classical (``"nonrobust"``) inference comes from the statistics
+        the fit already merged: no pass over the data.  Robust covariances
+        take exactly one pass over the training data, which must be passed
+        again.
+
+        Parameters
+        ----------
+        X : {array-like, dask array, dask DataFrame} of shape (n_samples, n_features), default=None
+            The training data; only for robust ``cov_type``.
+        y : array-like or dask collection of shape (n_samples,) or (n_samples, n_targets), default=None
+            The training targets; only for robust ``cov_type``.
+        sample_weight : array-like or dask collection of shape (n_samples,), default=None
+            The weights of the fit, if any; only for robust ``cov_type``.
+        cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"}, default="nonrobust"
+            Covariance of the coefficients: classical ``scale * (X'WX)^-1``;
+            White's heteroskedasticity-consistent HC0 to HC3 (MacKinnon &
+            White); or cluster-robust (CR1) with ``groups``.
+        groups : array-like or dask collection of shape (n_samples,), default=None
+            Cluster label of each row, for ``cov_type="cluster"``; any
+            sortable labels (integers, strings).
+        use_t : bool, default=None
+            Whether p-values and intervals use the t distribution (on
+            ``df_resid``, or number of clusters minus one) or the normal.
+            None: t for ``"nonrobust"``, normal for robust covariances
+            (statsmodels' defaults).
+
+        Returns
+        -------
+        results : RegressionResults or list of RegressionResults
+            One per target (a list when y was 2-D).
+
+        Raises
+        ------
+        ValueError
+            If a robust ``cov_type`` is asked for without X and y, if X and
+            y are passed for ``"nonrobust"``, or if the data of the robust
+            pass are not those of the fit (other rows or residuals).
+
+        Notes
+        -----
+        Weights are precision weights, as in statsmodels' ``WLS``: ``scale``
+        is ``sum(w r**2) / df_resid``; rows of zero weight are absent (they
+        count in neither ``nobs`` nor the clusters).  Without an intercept
+        R² and F are uncentered.  In a rank-deficient fit, coefficients with
+        a component along a null direction of the design are reported as not
+        identified; ``df_model`` is the rank.
+        """
+        check_is_fitted(self)
+        _check_inference_arguments(cov_type, X, y, groups, use_t)
+        summary = self._inference_summary()
+        names = list(
+            getattr(self, "feature_names_in_", None)
+            if hasattr(self, "feature_names_in_")
+            else [f"x{i}" for i in range(self.n_features_in_)]
+        )
+        if self.fit_intercept:
+            names = ["intercept", *names]
+        coef = np.reshape(self.coef_, (-1, self.n_features_in_))
+        intercept = np.reshape(self.intercept_, -1) * np.ones(coef.shape[0])
+        n_groups = None
+        if cov_type == "nonrobust":
+            covariances = [
+                summary.centered_cov * (r_ss / summary.df_resid)
+                if summary.df_resid > 0
+                else np.full_like(summary.centered_cov, np.nan)
+                for r_ss in summary.ssr
+            ]
+        else:
+            covariances, n_groups = self._robust_covariances(
+                summary, X, y, sample_weight, groups, cov_type
+            )
+        use_t = (cov_type == "nonrobust") if use_t is None else bool(use_t)
+        results = []
+        for t in range(coef.shape[0]):
+            params = coef[t]
+            if self.fit_intercept:
+                params = np.concatenate([[intercept[t]], params])
+            results.append(
+                RegressionResults(
+                    model=self,
+                    target=self._target_names[t],
+                    params=params,
+                    names=names,
+                    summary=summary,
+                    target_index=t,
+                    centered_cov=covariances[t],
+                    cov_type=cov_type,
+                    use_t=use_t,
+                    n_groups=n_groups,
+                )
+            )
+        return results if np.ndim(self.coef_) == 2 else results[0]
+
+    def _robust_covariances(self, summary, X, y, sample_weight, groups, cov_type):
+        """One pass over the training data for the sandwich covariances."""
+        x = check_predict_input(self, X)
+        inputs = check_fit_inputs(clone(self), x, y, sample_weight)
+        coef = np.reshape(self.coef_, (-1, self.n_features_in_))
+        if inputs.n_targets != coef.shape[0]:
+            raise ValueError(
+                f"y has {inputs.n_targets} target(s) but the model was fitted on "
+                f"{coef.shape[0]}."
+            )
+        labels = None if groups is None else check_groups(groups, inputs.x)
+        model = ScoreModel(
+            coef=coef.T,
+            x_mean=summary.x_mean,
+            y_mean=summary.y_mean,
+            fit_intercept=self.fit_intercept,
+            cov_type=cov_type,
+            centered_cov=summary.centered_cov,
+            weight_sum=summary.weight_sum,
+        )
+        sums, faults = reduce_scores(
+            inputs.x,
+            inputs.y,
+            inputs.sample_weight,
+            labels,
+            model,
+            split_every=self.split_every,
+            scheduler="threads" if inputs.local else None,
+        )
+        faults.raise_if_any()
+        tolerance = 1e-6 * (summary.ssr + 1e-9 * summary.tss)
+        if sums.positive_count != summary.nobs or np.any(
+            np.abs(sums.ssr - summary.ssr) > tolerance
+        ):
+            raise ValueError(
+                "X, y and sample_weight are not the data the model was fitted on: "
+                f"the fit had {summary.nobs} rows of positive weight and residual "
+                f"sum of squares {summary.ssr.tolist()}; these have "
+                f"{sums.positive_count} and {sums.ssr.tolist()}."
+            )
+        if cov_type == "cluster" and sums.cluster_labels.size < 2:
+            raise ValueError(
+                "cov_type='cluster' needs at least 2 clusters; groups has "
+                f"{sums.cluster_labels.size} among the rows of positive weight."
+            )
+        return robust_covariance(summary, sums, cov_type)
+
+    def summary(
+        self,
+        X=None,
+        y=None,
+        *,
+        sample_weight=None,
+        cov_type="nonrobust",
+        groups=None,
+        use_t=None,
+        alpha=0.05,
+    ):
+        """A statsmodels-style regression summary of the fit.
+
+        ``print(model.summary())`` shows the table; its ``coefficients`` and
+        ``statistics`` attributes hold the same numbers as DataFrames.  The
+        parameters are those of :meth:`inference` (no pass for
+        ``"nonrobust"``, one for robust covariances), plus ``alpha``.
+
+        Parameters
+        ----------
+        X, y, sample_weight, cov_type, groups, use_t
+            See :meth:`inference`.
+        alpha : float, default=0.05
+            Level of the confidence intervals.
+
+        Returns
+        -------
+        Summary
+        """
+        results = self.inference(
+            X,
+            y,
+            sample_weight=sample_weight,
+            cov_type=cov_type,
+            groups=groups,
+            use_t=use_t,
+        )
+        return Summary(results if isinstance(results, list) else [results], alpha)
 
 
 class Ridge(_OnePassLinearModel):

@@ -10,13 +10,14 @@ The statistic is taken over the *augmented* matrix ``Z = [X | Y]`` (features
 and targets side by side), so one object carries ``xx``, ``xy`` and ``yy``.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 __all__ = [
     "WeightedMean",
     "Moments",
+    "weight_tally",
     "merge_means",
     "merge_weighted",
     "block_moments",
@@ -55,12 +56,20 @@ class WeightedMean:
         Reference point of the columns.
     offset : ndarray of shape (q,)
         Weighted column means minus ``shift``.
+    positive_count : int
+        Number of rows of positive weight (the observations of a weighted
+        fit's inference; rows of zero weight are absent).
+    log_weight_sum : float
+        Sum of ``log(w)`` over the rows of positive weight (the weighted
+        Gaussian log-likelihood needs it).
     """
 
     count: int
     weight_sum: float
     shift: np.ndarray
     offset: np.ndarray
+    positive_count: int = field(default=0, kw_only=True)
+    log_weight_sum: float = field(default=0.0, kw_only=True)
 
     @property
     def mean(self):
@@ -96,6 +105,7 @@ def merge_means(a, b):
         "weight_sum": weight_sum,
         "shift": a.shift,
         "offset": offset,
+        **merge_tallies(a, b),
     }
     # W_a * (W_b / W): the product W_a * W_b alone can overflow or underflow.
     return fields, delta, a.weight_sum * (b.weight_sum / weight_sum)
@@ -128,6 +138,37 @@ class Moments(WeightedMean):
         """
         mean = self.mean
         return self.comoment + self.weight_sum * np.outer(mean, mean)
+
+
+def weight_tally(sample_weight, n_rows):
+    """Positive-weight row count and log-weight sum of a block of rows.
+
+    Parameters
+    ----------
+    sample_weight : ndarray of shape (n_rows,) or None
+        Row weights; None means all ones.
+    n_rows : int
+
+    Returns
+    -------
+    dict
+        ``positive_count`` and ``log_weight_sum``, the fields shared by all
+        statistics (see :class:`WeightedMean`).
+    """
+    if sample_weight is None:
+        return {"positive_count": n_rows, "log_weight_sum": 0.0}
+    positive = sample_weight[sample_weight > 0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        log_sum = float(np.log(positive).sum())
+    return {"positive_count": int(positive.size), "log_weight_sum": log_sum}
+
+
+def merge_tallies(a, b):
+    """The :func:`weight_tally` fields of the union of two row sets."""
+    return {
+        "positive_count": a.positive_count + b.positive_count,
+        "log_weight_sum": a.log_weight_sum + b.log_weight_sum,
+    }
 
 
 def empty_moments(n_columns):
@@ -196,7 +237,8 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None):
     # NaN/inf propagate into the statistics on purpose: the caller detects
     # them there and counts them, instead of a separate sweep.
     with np.errstate(invalid="ignore", over="ignore"):
-        return _shifted_block_moments(columns, offsets, weights, piece_rows)
+        moments = _shifted_block_moments(columns, offsets, weights, piece_rows)
+    return replace(moments, **weight_tally(weights, n_rows))
 
 
 def _shifted_block_moments(columns, offsets, weights, piece_rows):
@@ -250,9 +292,9 @@ def merge_weighted(a, b, merge_spread):
     coupling)`` returns the remaining fields (cross-products or factor).
     """
     if b.weight_sum == 0.0:
-        return replace(a, count=a.count + b.count)
+        return replace(a, count=a.count + b.count, **merge_tallies(a, b))
     if a.weight_sum == 0.0:
-        return replace(b, count=a.count + b.count)
+        return replace(b, count=a.count + b.count, **merge_tallies(a, b))
     fields, delta, coupling = merge_means(a, b)
     with np.errstate(invalid="ignore", over="ignore"):
         return type(a)(**fields, **merge_spread(a, b, delta, coupling))

@@ -22,6 +22,7 @@ __all__ = [
     "check_fit_inputs",
     "check_predict_input",
     "check_alpha",
+    "check_groups",
 ]
 
 # Row blocks of about this many bytes when a NumPy array is cut for the pass.
@@ -169,6 +170,34 @@ def _as_dask_like_x(name, obj, x):
     return da.from_array(
         values, chunks=(_row_chunks(x),) + values.shape[1:], name=False
     )
+
+
+def check_groups(groups, x):
+    """Cluster labels as a 1-D Dask array with the row blocks of ``x``.
+
+    Labels may be of any sortable type (integers, strings, categories).
+    """
+    if _is_dask_series(groups):
+        labels = groups.to_dask_array()
+    elif isinstance(groups, da.Array):
+        labels = groups
+    elif is_dask(groups):
+        raise TypeError(
+            f"groups is a Dask collection of type {type(groups).__name__}; expected "
+            "a Dask array or Series of cluster labels, one per row."
+        )
+    else:
+        labels = None
+        values = np.asarray(groups)
+    if labels is not None:
+        if labels.ndim != 1:
+            raise ValueError(f"groups must be 1D; got a {labels.ndim}D array.")
+        return _align_rows("groups", labels, x)
+    if values.ndim != 1:
+        raise ValueError(f"groups must be 1D; got an array of shape {values.shape}.")
+    if values.dtype.kind == "O":
+        values = values.astype(str)
+    return _as_dask_like_x("groups", values, x)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,457 @@
+"""Classical and robust inference from the merged statistics (pure NumPy).
+
+Everything a regression table needs (standard errors, R², F, likelihood,
+information criteria) follows from a *root* of the weighted cross-products
+of ``[X | Y]``: any matrix ``F`` with ``F.T @ F`` equal to them (a
+triangular factor, or a scaled eigendecomposition of the moments).  Working
+from a root rather than from the cross-products themselves keeps residual
+sums of squares and covariances as accurate as the fit's statistic allows.
+
+Heteroskedasticity- and cluster-robust covariances need one more pass: each
+row block yields the "meat" of the sandwich (:func:`block_scores`), merged
+by addition (:func:`merge_scores`).
+
+Coordinates: with an intercept the parameters are ``(intercept, coef)``,
+but covariances are formed in the *centered* parametrization ``y = a +
+(x - x_mean) @ coef``, where the intercept and the slopes decouple and no
+large offsets are multiplied; :func:`uncenter` maps them back at the end.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import linalg
+
+from dask_linreg._accurate import _exact_factor, exact_equations, factor_equations
+from dask_linreg._solve import normal_equations
+
+__all__ = [
+    "DesignRoot",
+    "FitSummary",
+    "ScoreSums",
+    "ScoreModel",
+    "COV_TYPES",
+    "design_root",
+    "fit_summary",
+    "block_scores",
+    "merge_scores",
+    "robust_covariance",
+    "uncenter",
+    "NULL_TOLERANCE",
+]
+
+#: Covariance types: classical, White's HC0-HC3, and cluster-robust (CR1).
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
+
+#: A coefficient (or restriction) is not identified when a unit null vector
+#: of the design has a component beyond this.
+NULL_TOLERANCE = 1e-7
+
+
+@dataclass(frozen=True)
+class DesignRoot:
+    """What the inference needs of a fit's merged statistic.
+
+    Attributes
+    ----------
+    root : ndarray of shape (m, p + k)
+        ``root.T @ root`` equals the weighted cross-products of ``[X | Y]``,
+        centered at the weighted means with an intercept, raw without.
+    n_features : int
+    x_mean, y_mean : ndarray
+        Weighted means (zeros without an intercept).
+    weight_sum : float
+    nobs : int
+        Rows of positive weight.
+    log_weight_sum : float
+        Sum of ``log(w)`` over those rows.
+    fit_intercept : bool
+    """
+
+    root: np.ndarray
+    n_features: int
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    weight_sum: float
+    nobs: int
+    log_weight_sum: float
+    fit_intercept: bool
+
+
+def _moments_root(cross):
+    """A root of a positive semidefinite matrix by a scaled eigendecomposition."""
+    scale = np.sqrt(np.clip(np.diag(cross), 0.0, None))
+    safe = np.where(scale > 0, scale, 1.0)
+    eigenvalues, eigenvectors = linalg.eigh(cross / np.outer(safe, safe))
+    root = np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * eigenvectors.T
+    return root * np.where(scale > 0, scale, 0.0)
+
+
+def design_root(result, statistic, n_features, *, fit_intercept):
+    """:class:`DesignRoot` of a merged statistic.
+
+    Parameters
+    ----------
+    result : Moments, TriangularMoments or ExactCrossProducts
+    statistic : {"moments", "factor", "exact"}
+    n_features : int
+    fit_intercept : bool
+
+    Returns
+    -------
+    DesignRoot
+    """
+    if statistic == "moments":
+        equations = normal_equations(result, n_features, fit_intercept=fit_intercept)
+        cross = np.block([[equations.xx, equations.xy], [equations.xy.T, equations.yy]])
+        root = _moments_root(cross)
+        x_mean, y_mean = equations.x_offset, equations.y_offset
+    elif statistic == "factor":
+        root, x_mean, y_mean = factor_equations(
+            result, n_features, fit_intercept=fit_intercept
+        )
+    else:
+        equations, x_mean, y_mean = exact_equations(
+            result, n_features, fit_intercept=fit_intercept
+        )
+        root = _exact_factor(equations, n_features)[0]
+    return DesignRoot(
+        root=root,
+        n_features=n_features,
+        x_mean=x_mean,
+        y_mean=y_mean,
+        weight_sum=float(result.weight_sum),
+        nobs=int(result.positive_count),
+        log_weight_sum=float(result.log_weight_sum),
+        fit_intercept=fit_intercept,
+    )
+
+
+@dataclass(frozen=True)
+class FitSummary:
+    """Per-target statistics of a least-squares fit that need no extra pass.
+
+    Attributes
+    ----------
+    ssr, tss : ndarray of shape (n_targets,)
+        Weighted residual sum of squares and total sum of squares (centered
+        with an intercept, uncentered without, as statsmodels).
+    rank : int
+        Rank of the (centered) design.
+    nobs : int
+    df_model, df_resid : int
+        ``rank`` and ``nobs - rank - fit_intercept``.
+    llf : ndarray of shape (n_targets,)
+        Gaussian log-likelihood with weights as precisions (statsmodels' WLS).
+    centered_cov : ndarray of shape (k, k)
+        ``(Z.T W Z)^+`` of the centered design ``Z = [1 | X - x_mean]`` (or
+        ``X`` without an intercept), restricted to the identified
+        directions: times ``scale`` it is the classical covariance.
+    null_space : ndarray of shape (k, k - rank - fit_intercept)
+        Orthonormal basis of the directions of the (uncentered) parameter
+        vector the data do not determine.
+    condition_number : float
+        Ratio of the extreme singular values of ``sqrt(w) [1 | X]`` (or
+        ``sqrt(w) X``), statsmodels' ``condition_number``.
+    """
+
+    ssr: np.ndarray
+    tss: np.ndarray
+    rank: int
+    nobs: int
+    df_model: int
+    df_resid: int
+    llf: np.ndarray
+    centered_cov: np.ndarray
+    null_space: np.ndarray
+    condition_number: float
+    x_mean: np.ndarray = field(repr=False)
+    y_mean: np.ndarray = field(repr=False)
+    weight_sum: float = 0.0
+    fit_intercept: bool = True
+
+
+def _pseudo_inverse(root_x, rank):
+    """``(root_x.T root_x)^+`` over the ``rank`` strongest scaled directions,
+    and an orthonormal basis of the remaining (null) directions."""
+    p = root_x.shape[1]
+    scale = np.hypot.reduce(root_x, axis=0) if root_x.shape[0] else np.zeros(p)
+    active = np.flatnonzero(scale > 0)
+    inverse = np.zeros((p, p))
+    null_vectors = [np.eye(p)[:, j] for j in np.flatnonzero(scale == 0)]
+    if active.size:
+        _, singular, right_t = linalg.svd(
+            root_x[:, active] / scale[active], full_matrices=True
+        )
+        kept = min(rank, singular.size)
+        basis = right_t[:kept].T / singular[:kept]
+        block = basis @ basis.T
+        inverse[np.ix_(active, active)] = block / np.outer(scale[active], scale[active])
+        for vector in right_t[kept:]:
+            full = np.zeros(p)
+            full[active] = vector / scale[active]
+            null_vectors.append(full)
+    if not null_vectors:
+        return inverse, np.zeros((p, 0))
+    null_space, _ = linalg.qr(np.column_stack(null_vectors), mode="economic")
+    return inverse, null_space
+
+
+def fit_summary(design, coef, rank):
+    """:class:`FitSummary` from a :class:`DesignRoot` and the fitted coefficients.
+
+    Parameters
+    ----------
+    design : DesignRoot
+    coef : ndarray of shape (n_features, n_targets)
+    rank : int
+        The fit's rank of the (centered) design.
+
+    Returns
+    -------
+    FitSummary
+    """
+    p = design.n_features
+    root_x, root_y = design.root[:, :p], design.root[:, p:]
+    residual = root_y - root_x @ coef
+    ssr = np.einsum("ij,ij->j", residual, residual)
+    tss = np.einsum("ij,ij->j", root_y, root_y)
+    inverse, null_space = _pseudo_inverse(root_x, rank)
+    nobs = design.nobs
+    intercept = int(design.fit_intercept)
+    df_resid = nobs - rank - intercept
+    with np.errstate(divide="ignore"):
+        llf = (
+            -0.5 * nobs * (np.log(2 * np.pi) + np.log(ssr / nobs) + 1.0)
+            + 0.5 * design.log_weight_sum
+        )
+    if design.fit_intercept:
+        weight_sum = design.weight_sum
+        centered_cov = linalg.block_diag(1.0 / weight_sum, inverse)
+        # A null direction b of the centered design is (-x_mean @ b, b) in
+        # the (intercept, coef) coordinates.
+        lifted = np.vstack([-design.x_mean @ null_space, null_space])
+        null_space = linalg.qr(lifted, mode="economic")[0] if lifted.size else lifted
+        raw_root = np.vstack(
+            [
+                np.column_stack([np.zeros(root_x.shape[0]), root_x]),
+                np.sqrt(weight_sum) * np.concatenate([[1.0], design.x_mean]),
+            ]
+        )
+    else:
+        centered_cov = inverse
+        raw_root = root_x
+    singular = linalg.svdvals(raw_root)
+    singular = singular[: min(nobs, raw_root.shape[1])]
+    with np.errstate(divide="ignore"):
+        condition = (
+            float(singular[0] / singular[-1]) if singular[-1] > 0 else float(np.inf)
+        )
+    return FitSummary(
+        ssr=ssr,
+        tss=tss,
+        rank=rank,
+        nobs=nobs,
+        df_model=rank,
+        df_resid=df_resid,
+        llf=llf,
+        centered_cov=centered_cov,
+        null_space=null_space,
+        condition_number=condition,
+        x_mean=design.x_mean,
+        y_mean=design.y_mean,
+        weight_sum=design.weight_sum,
+        fit_intercept=design.fit_intercept,
+    )
+
+
+def uncenter(centered_cov, x_mean, fit_intercept):
+    """Covariance of ``(intercept, coef)`` from that of ``(a, coef)``.
+
+    With ``intercept = a - x_mean @ coef``, the map is
+    ``J = [[1, -x_mean], [0, I]]`` and the covariance ``J C J.T``.
+    """
+    if not fit_intercept:
+        return centered_cov
+    k = centered_cov.shape[0]
+    jacobian = np.eye(k)
+    jacobian[0, 1:] = -x_mean
+    return jacobian @ centered_cov @ jacobian.T
+
+
+@dataclass(frozen=True)
+class ScoreModel:
+    """The fitted model a robust pass evaluates residuals and scores with.
+
+    Attributes
+    ----------
+    coef : ndarray of shape (n_features, n_targets)
+    x_mean, y_mean : ndarray
+        Centering (zeros without an intercept).
+    fit_intercept : bool
+    cov_type : str
+        One of ``COV_TYPES`` other than ``"nonrobust"``.
+    centered_cov : ndarray of shape (k, k)
+        ``(Z.T W Z)^+``, for the leverages of HC2 and HC3.
+    weight_sum : float
+    """
+
+    coef: np.ndarray
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    fit_intercept: bool
+    cov_type: str
+    centered_cov: np.ndarray
+    weight_sum: float
+
+
+@dataclass(frozen=True)
+class ScoreSums:
+    """Mergeable sums of one robust pass.
+
+    Attributes
+    ----------
+    count : int
+        Rows seen.
+    positive_count : int
+        Rows of positive weight.
+    ssr : ndarray of shape (n_targets,)
+        Weighted residual sum of squares (checks that the pass saw the data
+        the model was fitted on).
+    meat : ndarray of shape (n_targets, k, k) or None
+        ``sum_i u_it z_i z_i.T`` with the HC weight ``u_it`` (HC types).
+    cluster_labels : ndarray of shape (n_clusters,) or None
+        Sorted labels of the clusters with a positive-weight row.
+    cluster_scores : ndarray of shape (n_clusters, k, n_targets) or None
+        Per cluster, ``sum_i w_i e_it z_i``.
+    """
+
+    count: int
+    positive_count: int
+    ssr: np.ndarray
+    meat: np.ndarray | None = None
+    cluster_labels: np.ndarray | None = None
+    cluster_scores: np.ndarray | None = None
+
+
+def _centered_design(columns, model):
+    x = np.hstack([np.asarray(c, dtype=np.float64) for c in columns])
+    centered = x - model.x_mean
+    if model.fit_intercept:
+        return np.column_stack([np.ones(len(x)), centered])
+    return centered
+
+
+def block_scores(x_parts, y_parts, sample_weight, groups, model):
+    """:class:`ScoreSums` of one block of rows.
+
+    Parameters
+    ----------
+    x_parts, y_parts : list of ndarray
+        Column groups of X and Y (2-D), side by side.
+    sample_weight : ndarray of shape (n_rows,) or None
+    groups : ndarray of shape (n_rows,) or None
+        Cluster labels (``cov_type="cluster"``).
+    model : ScoreModel
+
+    Returns
+    -------
+    ScoreSums
+    """
+    z = _centered_design(x_parts, model)
+    y = np.hstack([np.asarray(c, dtype=np.float64) for c in y_parts]) - model.y_mean
+    n_rows = len(z)
+    weights = (
+        np.ones(n_rows)
+        if sample_weight is None
+        else np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    )
+    x_centered = z[:, 1:] if model.fit_intercept else z
+    residual = y - x_centered @ model.coef
+    weighted_residual = weights[:, None] * residual
+    ssr = np.einsum("ij,ij->j", weighted_residual, residual)
+    positive = int(np.count_nonzero(weights > 0))
+    if model.cov_type == "cluster":
+        labels, inverse = np.unique(
+            np.asarray(groups)[weights > 0], return_inverse=True
+        )
+        rows = weights > 0
+        scores = np.zeros((labels.size, z.shape[1], residual.shape[1]))
+        for t in range(residual.shape[1]):
+            per_row = z[rows] * weighted_residual[rows, t][:, None]
+            np.add.at(scores[:, :, t], inverse, per_row)
+        return ScoreSums(n_rows, positive, ssr, None, labels, scores)
+    squared = weighted_residual**2
+    if model.cov_type in ("HC2", "HC3"):
+        leverage = weights * np.einsum("ij,jk,ik->i", z, model.centered_cov, z)
+        # Rows with leverage 1 have zero residual; statsmodels gives them
+        # NaN, a zero contribution is the limit.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            power = 1.0 if model.cov_type == "HC2" else 2.0
+            squared = np.where(
+                squared > 0, squared / (1.0 - leverage[:, None]) ** power, 0.0
+            )
+    meat = np.empty((residual.shape[1], z.shape[1], z.shape[1]))
+    for t in range(residual.shape[1]):
+        scaled = z * np.sqrt(squared[:, t])[:, None]
+        np.matmul(scaled.T, scaled, out=meat[t])
+    return ScoreSums(n_rows, positive, ssr, meat)
+
+
+def merge_scores(a, b):
+    """:class:`ScoreSums` of the union of two disjoint row sets."""
+    meat = None if a.meat is None else a.meat + b.meat
+    labels = scores = None
+    if a.cluster_labels is not None:
+        both = np.concatenate([a.cluster_labels, b.cluster_labels])
+        labels, inverse = np.unique(both, return_inverse=True)
+        scores = np.zeros((labels.size, *a.cluster_scores.shape[1:]))
+        np.add.at(scores, inverse, np.concatenate([a.cluster_scores, b.cluster_scores]))
+    return ScoreSums(
+        a.count + b.count,
+        a.positive_count + b.positive_count,
+        a.ssr + b.ssr,
+        meat,
+        labels,
+        scores,
+    )
+
+
+def robust_covariance(summary, sums, cov_type):
+    """Sandwich covariances of ``(intercept, coef)``, one per target.
+
+    Parameters
+    ----------
+    summary : FitSummary
+    sums : ScoreSums
+        From the robust pass over the fitted data.
+    cov_type : {"HC0", "HC1", "HC2", "HC3", "cluster"}
+
+    Returns
+    -------
+    covariances : ndarray of shape (n_targets, k, k)
+        In the centered parametrization (see :func:`uncenter`).
+    n_groups : int or None
+        Number of clusters for ``"cluster"``.
+
+    Notes
+    -----
+    ``B M B`` with the bread ``B = (Z.T W Z)^+`` and the meat ``M`` of
+    :func:`block_scores`; HC1 multiplies by ``nobs / df_resid``, and the
+    cluster-robust (CR1) covariance by ``G / (G - 1) * (nobs - 1) / (nobs -
+    k)``, as statsmodels (and Stata) do.
+    """
+    bread = summary.centered_cov
+    n_groups = None
+    if cov_type == "cluster":
+        scores = sums.cluster_scores
+        meat = np.einsum("gat,gbt->tab", scores, scores)
+        n_groups = int(scores.shape[0])
+        k = bread.shape[0]
+        nobs = summary.nobs
+        correction = n_groups / (n_groups - 1.0) * (nobs - 1.0) / (nobs - k)
+    else:
+        meat = sums.meat
+        correction = summary.nobs / summary.df_resid if cov_type == "HC1" else 1.0
+    covariances = correction * np.einsum("ab,tbc,cd->tad", bread, meat, bread)
+    return covariances, n_groups
