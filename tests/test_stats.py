@@ -99,3 +99,22 @@ def test_non_finite_values_propagate_without_warnings(rng):
     with np.errstate(all="raise"):
         moments = block_moments([Z])
     assert not moments.is_finite()
+
+
+@pytest.mark.parametrize("statistic", ["moments", "factor", "exact"])
+def test_positive_rows_and_log_weights_merge_over_blocks(statistic, rng):
+    from dask_linreg._graph import STATISTICS
+
+    block, merge = STATISTICS[statistic]
+    Z = rng.standard_normal((200, 3))
+    w = rng.uniform(0.1, 5.0, 200)
+    w[::9] = 0.0
+    parts = [block([Z[i : i + 37]], w[i : i + 37]) for i in range(0, 200, 37)]
+    merged = reduce(merge, parts)
+    positive = w > 0
+    assert merged.count == 200 and merged.positive_count == positive.sum()
+    np.testing.assert_allclose(
+        merged.log_weight_sum, np.log(w[positive]).sum(), rtol=1e-13
+    )
+    unweighted = reduce(merge, [block([Z[i : i + 37]]) for i in range(0, 200, 37)])
+    assert unweighted.positive_count == 200 and unweighted.log_weight_sum == 0.0
