@@ -1,7 +1,23 @@
 """One-pass, scikit-learn compatible linear regression on Dask."""
 
 from dask_linreg._linear_model import SOLVERS, AccuracyWarning, LinearRegression, Ridge
+from dask_linreg._results import (
+    PredictionResults,
+    RegressionResults,
+    Summary,
+    TestResult,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["AccuracyWarning", "LinearRegression", "Ridge", "SOLVERS", "__version__"]
+__all__ = [
+    "AccuracyWarning",
+    "LinearRegression",
+    "PredictionResults",
+    "RegressionResults",
+    "Ridge",
+    "SOLVERS",
+    "Summary",
+    "TestResult",
+    "__version__",
+]

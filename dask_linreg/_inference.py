@@ -20,7 +20,7 @@ large offsets are multiplied; :func:`uncenter` maps them back at the end.
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, sparse
 
 from dask_linreg._accurate import _exact_factor, exact_equations, factor_equations
 from dask_linreg._solve import normal_equations
@@ -372,18 +372,14 @@ def block_scores(x_parts, y_parts, sample_weight, groups, model):
     ssr = np.einsum("ij,ij->j", weighted_residual, residual)
     positive = int(np.count_nonzero(weights > 0))
     if model.cov_type == "cluster":
-        labels, inverse = np.unique(
-            np.asarray(groups)[weights > 0], return_inverse=True
-        )
         rows = weights > 0
-        scores = np.zeros((labels.size, z.shape[1], residual.shape[1]))
-        for t in range(residual.shape[1]):
-            per_row = z[rows] * weighted_residual[rows, t][:, None]
-            np.add.at(scores[:, :, t], inverse, per_row)
+        labels, inverse = np.unique(np.asarray(groups)[rows], return_inverse=True)
+        per_row = z[rows, :, None] * weighted_residual[rows, None, :]
+        scores = _sum_by_label(inverse, labels.size, per_row)
         return ScoreSums(n_rows, positive, ssr, None, labels, scores)
     squared = weighted_residual**2
     if model.cov_type in ("HC2", "HC3"):
-        leverage = weights * np.einsum("ij,jk,ik->i", z, model.centered_cov, z)
+        leverage = weights * np.einsum("ij,ij->i", z @ model.centered_cov, z)
         # Rows with leverage 1 have zero residual; statsmodels gives them
         # NaN, a zero contribution is the limit.
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -398,6 +394,16 @@ def block_scores(x_parts, y_parts, sample_weight, groups, model):
     return ScoreSums(n_rows, positive, ssr, meat)
 
 
+def _sum_by_label(inverse, n_labels, values):
+    """Sums of ``values`` (rows, ...) over rows with equal ``inverse``."""
+    indicator = sparse.csr_matrix(
+        (np.ones(inverse.size), (inverse.reshape(-1), np.arange(inverse.size))),
+        shape=(n_labels, inverse.size),
+    )
+    flat = values.reshape(values.shape[0], -1)
+    return np.asarray(indicator @ flat).reshape(n_labels, *values.shape[1:])
+
+
 def merge_scores(a, b):
     """:class:`ScoreSums` of the union of two disjoint row sets."""
     meat = None if a.meat is None else a.meat + b.meat
@@ -405,8 +411,11 @@ def merge_scores(a, b):
     if a.cluster_labels is not None:
         both = np.concatenate([a.cluster_labels, b.cluster_labels])
         labels, inverse = np.unique(both, return_inverse=True)
-        scores = np.zeros((labels.size, *a.cluster_scores.shape[1:]))
-        np.add.at(scores, inverse, np.concatenate([a.cluster_scores, b.cluster_scores]))
+        scores = _sum_by_label(
+            inverse,
+            labels.size,
+            np.concatenate([a.cluster_scores, b.cluster_scores]),
+        )
     return ScoreSums(
         a.count + b.count,
         a.positive_count + b.positive_count,

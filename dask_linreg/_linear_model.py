@@ -601,6 +601,20 @@ class LinearRegression(_OnePassLinearModel):
         R² and F are uncentered.  In a rank-deficient fit, coefficients with
         a component along a null direction of the design are reported as not
         identified; ``df_model`` is the rank.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dask_linreg import LinearRegression
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0]])
+        >>> y = np.array([1.0, 3.0, 4.0, 7.0, 9.0])
+        >>> results = LinearRegression().fit(X, y).inference()
+        >>> results.bse.round(4)
+        intercept    0.4000
+        x0           0.1633
+        Name: std err, dtype: float64
+        >>> round(results.rsquared, 4), round(float(results.pvalues["x0"]), 5)
+        (0.9804, 0.00117)
         """
         check_is_fitted(self)
         _check_inference_arguments(cov_type, X, y, groups, use_t)

@@ -8,6 +8,7 @@ way: ``params``, ``bse``, ``tvalues``, ``pvalues``, ``conf_int()``,
 """
 
 import re
+import textwrap
 from dataclasses import dataclass
 
 import dask.array as da
@@ -749,15 +750,15 @@ class Summary:
         )
 
 
-def _format_number(value, width=10):
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+def _format_number(value, width=10, precision=4):
+    """statsmodels' table format: fixed decimals, or 3 significant digits
+    in exponent form for very large or small magnitudes."""
+    if value is None or not np.isfinite(value):
         return "nan".rjust(width)
     value = float(value)
-    if value == 0 or 1e-3 <= abs(value) < 1e6:
-        text = f"{value:.4g}" if abs(value) < 1e4 else f"{value:.6g}"
-    else:
-        text = f"{value:.3e}"
-    return text.rjust(width)
+    if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-4):
+        return f"{value:{width}.3g}"
+    return f"{value:{width}.{precision}f}"
 
 
 def _target_text(results, alpha):
@@ -778,11 +779,11 @@ def _target_text(results, alpha):
     right = [
         (r2, f"{results.rsquared:.3f}"),
         (adj, f"{results.rsquared_adj:.3f}"),
-        ("F-statistic:", _format_number(results.fvalue, 0)),
-        ("Prob (F-statistic):", _format_number(results.f_pvalue, 0)),
-        ("Log-Likelihood:", _format_number(results.llf, 0)),
-        ("AIC:", _format_number(results.aic, 0)),
-        ("BIC:", _format_number(results.bic, 0)),
+        ("F-statistic:", f"{results.fvalue:#.4g}"),
+        ("Prob (F-statistic):", f"{results.f_pvalue:#.3g}"),
+        ("Log-Likelihood:", f"{results.llf:#.5g}"),
+        ("AIC:", f"{results.aic:#.4g}"),
+        ("BIC:", f"{results.bic:#.4g}"),
     ]
     lines = [title.center(_STATISTIC_WIDTH), "=" * _STATISTIC_WIDTH]
     for (lk, lv), (rk, rv) in zip(left, right, strict=True):
@@ -810,12 +811,12 @@ def _target_text(results, alpha):
             continue
         lines.append(
             label
-            + _format_number(row["coef"], 11)
-            + _format_number(row["std err"], 11)
-            + f"{row[letter]:9.3f}"
+            + _format_number(row["coef"], 11, 4)
+            + _format_number(row["std err"], 11, 3)
+            + _format_number(row[letter], 9, 3)
             + f"{row[f'P>|{letter}|']:9.3f}"
-            + _format_number(row.iloc[4], 12)
-            + _format_number(row.iloc[5], 12)
+            + _format_number(row.iloc[4], 12, 3)
+            + _format_number(row.iloc[5], 12, 3)
         )
     lines.append("=" * max(_STATISTIC_WIDTH, len(header)))
     lines.append(
@@ -850,5 +851,8 @@ def _target_text(results, alpha):
             "and carry no inference."
         )
     lines.append("Notes:")
-    lines += [f"[{i}] {note}" for i, note in enumerate(notes, start=1)]
+    for i, note in enumerate(notes, start=1):
+        lines += textwrap.wrap(
+            f"[{i}] {note}", _STATISTIC_WIDTH, subsequent_indent="    "
+        )
     return "\n".join(lines)
