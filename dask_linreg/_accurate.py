@@ -64,6 +64,9 @@ class Solution:
         Whether directions were dropped by a method that cannot tell an
         exact dependence from a weak but real direction (the normal
         equations); ``"auto"`` then takes a more accurate pass.
+    factor : ndarray of shape (q, q) or None
+        The triangular factor of the cross-products of ``[X | Y]`` that the
+        exact solve computed (kept for inference, which needs it again).
     """
 
     coef: np.ndarray
@@ -73,6 +76,7 @@ class Solution:
     data_digits: float
     condition: float
     rank_uncertain: bool = False
+    factor: np.ndarray | None = None
 
 
 def _digits(relative_error):
@@ -487,6 +491,7 @@ def solve_exact(equations, n_features, alpha=None, *, rcond=FACTOR_RCOND):
         digits,
         by_factor.data_digits,
         by_factor.condition,
+        factor=factor,
     )
 
 

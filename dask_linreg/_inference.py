@@ -24,6 +24,7 @@ from scipy import linalg, sparse
 
 from dask_linreg._accurate import _exact_factor, exact_equations, factor_equations
 from dask_linreg._solve import normal_equations
+from dask_linreg._stats import _piece_rows
 
 __all__ = [
     "DesignRoot",
@@ -87,7 +88,7 @@ def _moments_root(cross):
     return root * np.where(scale > 0, scale, 0.0)
 
 
-def design_root(result, statistic, n_features, *, fit_intercept):
+def design_root(result, statistic, n_features, *, fit_intercept, factor=None):
     """:class:`DesignRoot` of a merged statistic.
 
     Parameters
@@ -96,6 +97,9 @@ def design_root(result, statistic, n_features, *, fit_intercept):
     statistic : {"moments", "factor", "exact"}
     n_features : int
     fit_intercept : bool
+    factor : ndarray, default=None
+        For ``"exact"``, the factor the solve already computed from the
+        same statistic (:attr:`Solution.factor`); computed again if None.
 
     Returns
     -------
@@ -114,7 +118,7 @@ def design_root(result, statistic, n_features, *, fit_intercept):
         equations, x_mean, y_mean = exact_equations(
             result, n_features, fit_intercept=fit_intercept
         )
-        root = _exact_factor(equations, n_features)[0]
+        root = factor if factor is not None else _exact_factor(equations, n_features)[0]
     return DesignRoot(
         root=root,
         n_features=n_features,
@@ -334,15 +338,7 @@ class ScoreSums:
     cluster_scores: np.ndarray | None = None
 
 
-def _centered_design(columns, model):
-    x = np.hstack([np.asarray(c, dtype=np.float64) for c in columns])
-    centered = x - model.x_mean
-    if model.fit_intercept:
-        return np.column_stack([np.ones(len(x)), centered])
-    return centered
-
-
-def block_scores(x_parts, y_parts, sample_weight, groups, model):
+def block_scores(x_parts, y_parts, sample_weight, groups, model, *, piece_rows=None):
     """:class:`ScoreSums` of one block of rows.
 
     Parameters
@@ -353,44 +349,91 @@ def block_scores(x_parts, y_parts, sample_weight, groups, model):
     groups : ndarray of shape (n_rows,) or None
         Cluster labels (``cov_type="cluster"``).
     model : ScoreModel
+    piece_rows : int, default=None
+        Rows per cache-sized piece (as for the fit's statistics).
 
     Returns
     -------
     ScoreSums
+
+    Notes
+    -----
+    Each piece of rows is written once, centered, into a scratch buffer
+    ``z = [1 | X - x_mean]``; residuals, leverages and the weighted
+    ``z.T diag(u) z`` are formed while it is in cache.  The block is never
+    copied whole.
     """
-    z = _centered_design(x_parts, model)
-    y = np.hstack([np.asarray(c, dtype=np.float64) for c in y_parts]) - model.y_mean
-    n_rows = len(z)
+    n_rows = len(x_parts[0])
+    p, n_targets = model.coef.shape
+    lead = int(model.fit_intercept)
+    k = p + lead
     weights = (
-        np.ones(n_rows)
+        None
         if sample_weight is None
         else np.asarray(sample_weight, dtype=np.float64).reshape(-1)
     )
-    x_centered = z[:, 1:] if model.fit_intercept else z
-    residual = y - x_centered @ model.coef
-    weighted_residual = weights[:, None] * residual
-    ssr = np.einsum("ij,ij->j", weighted_residual, residual)
-    positive = int(np.count_nonzero(weights > 0))
-    if model.cov_type == "cluster":
-        rows = weights > 0
+    positive = n_rows if weights is None else int(np.count_nonzero(weights > 0))
+    ssr = np.zeros(n_targets)
+    cluster = model.cov_type == "cluster"
+    if cluster:
+        rows = slice(None) if weights is None else weights > 0
         labels, inverse = np.unique(np.asarray(groups)[rows], return_inverse=True)
-        per_row = z[rows, :, None] * weighted_residual[rows, None, :]
-        scores = _sum_by_label(inverse, labels.size, per_row)
-        return ScoreSums(n_rows, positive, ssr, None, labels, scores)
-    squared = weighted_residual**2
-    if model.cov_type in ("HC2", "HC3"):
-        leverage = weights * np.einsum("ij,ij->i", z @ model.centered_cov, z)
-        # Rows with leverage 1 have zero residual; statsmodels gives them
-        # NaN, a zero contribution is the limit.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            power = 1.0 if model.cov_type == "HC2" else 2.0
-            squared = np.where(
-                squared > 0, squared / (1.0 - leverage[:, None]) ** power, 0.0
+        # Label index of each row; -1 for rows of zero weight.
+        row_labels = np.full(n_rows, -1)
+        row_labels[rows] = inverse.reshape(-1)
+        scores = np.zeros((labels.size, k, n_targets))
+    else:
+        meat = np.zeros((n_targets, k, k))
+        piece_meat = np.empty((k, k))
+    piece_rows = min(piece_rows or _piece_rows(k), max(n_rows, 1))
+    buffer = np.empty((piece_rows, k))
+    # Scratch reused by every piece: fresh allocations of this size would
+    # be mapped and page-faulted anew each time.
+    scratch = np.empty((piece_rows, k))
+    if lead:
+        buffer[:, 0] = 1.0
+    offsets = np.cumsum([lead, *(part.shape[1] for part in x_parts)])
+    y_offsets = np.cumsum([0, *(part.shape[1] for part in y_parts)])
+    for start in range(0, n_rows, piece_rows):
+        stop = min(start + piece_rows, n_rows)
+        z = buffer[: stop - start]
+        for part, lo, hi in zip(x_parts, offsets[:-1], offsets[1:], strict=True):
+            np.subtract(
+                part[start:stop], model.x_mean[lo - lead : hi - lead], out=z[:, lo:hi]
             )
-    meat = np.empty((residual.shape[1], z.shape[1], z.shape[1]))
-    for t in range(residual.shape[1]):
-        scaled = z * np.sqrt(squared[:, t])[:, None]
-        np.matmul(scaled.T, scaled, out=meat[t])
+        residual = np.empty((stop - start, n_targets))
+        for part, lo, hi in zip(y_parts, y_offsets[:-1], y_offsets[1:], strict=True):
+            np.subtract(part[start:stop], model.y_mean[lo:hi], out=residual[:, lo:hi])
+        residual -= z[:, lead:] @ model.coef
+        w = None if weights is None else weights[start:stop]
+        weighted = residual if w is None else w[:, None] * residual
+        ssr += np.einsum("ij,ij->j", weighted, residual)
+        if cluster:
+            piece_labels = row_labels[start:stop]
+            kept = piece_labels >= 0
+            per_row = z[kept, :, None] * weighted[kept, None, :]
+            scores += _sum_by_label(piece_labels[kept], labels.size, per_row)
+            continue
+        squared = weighted**2
+        if model.cov_type in ("HC2", "HC3"):
+            product = np.matmul(z, model.centered_cov, out=scratch[: stop - start])
+            leverage = np.einsum("ij,ij->i", product, z)
+            if w is not None:
+                leverage *= w
+            # Rows of leverage 1 have zero residual; statsmodels gives them
+            # NaN, a zero contribution is the limit.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                power = 1.0 if model.cov_type == "HC2" else 2.0
+                squared = np.where(
+                    squared > 0, squared / (1.0 - leverage[:, None]) ** power, 0.0
+                )
+        root = np.sqrt(squared)
+        for t in range(n_targets):
+            scaled = np.multiply(z, root[:, t, None], out=scratch[: stop - start])
+            np.matmul(scaled.T, scaled, out=piece_meat)
+            meat[t] += piece_meat
+    if cluster:
+        return ScoreSums(n_rows, positive, ssr, None, labels, scores)
     return ScoreSums(n_rows, positive, ssr, meat)
 
 
@@ -454,7 +497,8 @@ def robust_covariance(summary, sums, cov_type):
     n_groups = None
     if cov_type == "cluster":
         scores = sums.cluster_scores
-        meat = np.einsum("gat,gbt->tab", scores, scores)
+        per_target = np.moveaxis(scores, 2, 0)  # (n_targets, G, k)
+        meat = np.swapaxes(per_target, 1, 2) @ per_target
         n_groups = int(scores.shape[0])
         k = bread.shape[0]
         nobs = summary.nobs
@@ -462,5 +506,5 @@ def robust_covariance(summary, sums, cov_type):
     else:
         meat = sums.meat
         correction = summary.nobs / summary.df_resid if cov_type == "HC1" else 1.0
-    covariances = correction * np.einsum("ab,tbc,cd->tad", bread, meat, bread)
+    covariances = correction * (bread @ meat @ bread)
     return covariances, n_groups

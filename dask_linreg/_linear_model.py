@@ -219,7 +219,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         self._store_solution(solution.coef, x_offset, y_offset, inputs.y_is_1d)
         # The merged statistic is kept (q-by-q): inference, and merging with
         # further data, start from it without touching the data again.
-        self._statistic = (statistic, result)
+        self._statistic = (statistic, result, solution.factor)
         self._weighted_fit = sample_weight is not None
         self._target_names = _target_names(y, inputs.n_targets, inputs.y_is_1d)
         self._fit_summary_cache = None
@@ -532,12 +532,13 @@ class LinearRegression(_OnePassLinearModel):
     def _inference_summary(self):
         """The pass-free part of the inference, computed once per fit."""
         if self._fit_summary_cache is None:
-            statistic, result = self._statistic
+            statistic, result, factor = self._statistic
             design = design_root(
                 result,
                 statistic,
                 self.n_features_in_,
                 fit_intercept=self.fit_intercept,
+                factor=factor,
             )
             coef = np.reshape(self.coef_, (-1, self.n_features_in_)).T
             self._fit_summary_cache = fit_summary(design, coef, self.rank_)

@@ -29,6 +29,14 @@ __all__ = [
 _STATISTIC_WIDTH = 78
 
 
+def _ratio(numerator, denominator):
+    """``numerator / denominator`` as a float, NaN for a zero denominator
+    (no residual degrees of freedom, a constant target)."""
+    if denominator == 0:
+        return float("nan")
+    return float(numerator) / float(denominator)
+
+
 def _distribution(use_t, df):
     return stats.t(df) if use_t else stats.norm()
 
@@ -137,15 +145,14 @@ class RegressionResults:
         self.centered_tss = tss if summary.fit_intercept else None
         self.uncentered_tss = None if summary.fit_intercept else tss
         self.ess = tss - self.ssr
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.scale = self.ssr / self.df_resid if self.df_resid > 0 else np.nan
-            self.rsquared = 1.0 - self.ssr / tss
-            self.rsquared_adj = 1.0 - (self.nobs - self.k_constant) / self.df_resid * (
-                1.0 - self.rsquared
-            )
-            self.mse_model = self.ess / self.df_model
-            self.mse_resid = self.scale
-            self.mse_total = tss / (self.nobs - self.k_constant)
+        self.scale = _ratio(self.ssr, self.df_resid)
+        self.rsquared = 1.0 - _ratio(self.ssr, tss)
+        self.rsquared_adj = 1.0 - _ratio(self.nobs - self.k_constant, self.df_resid) * (
+            1.0 - self.rsquared
+        )
+        self.mse_model = _ratio(self.ess, self.df_model)
+        self.mse_resid = self.scale
+        self.mse_total = _ratio(tss, self.nobs - self.k_constant)
         self.bse = pd.Series(np.sqrt(np.diag(cov)), index=index, name="std err")
         with np.errstate(divide="ignore", invalid="ignore"):
             self.tvalues = pd.Series(
@@ -176,11 +183,10 @@ class RegressionResults:
         if self.df_model == 0 or not slopes:
             return np.nan, np.nan
         if self.cov_type == "nonrobust":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                fvalue = self.mse_model / self.mse_resid
-            return float(fvalue), float(
-                stats.f.sf(fvalue, self.df_model, self.df_resid)
-            )
+            fvalue = _ratio(self.mse_model, self.mse_resid)
+            if self.df_resid <= 0:
+                return fvalue, float("nan")
+            return fvalue, float(stats.f.sf(fvalue, self.df_model, self.df_resid))
         restrictions = np.eye(len(self._names))[slopes]
         test = self.f_test(restrictions)
         return test.statistic, test.pvalue

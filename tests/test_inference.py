@@ -393,7 +393,7 @@ def test_score_sums_of_blocks_merge_to_those_of_the_whole(cov_type, rng):
         for a, b in zip(cuts[:-1], cuts[1:], strict=True)
     ]
     merged = reduce(merge_scores, parts)
-    whole = block_scores([X[:, :1], X[:, 1:]], [Y], w, groups, model)
+    whole = block_scores([X[:, :1], X[:, 1:]], [Y], w, groups, model, piece_rows=7)
     assert merged.count == whole.count == 250
     np.testing.assert_allclose(merged.ssr, whole.ssr, rtol=1e-13)
     if cov_type == "cluster":
@@ -403,3 +403,13 @@ def test_score_sums_of_blocks_merge_to_those_of_the_whole(cov_type, rng):
         )
     else:
         np.testing.assert_allclose(merged.meat, whole.meat, rtol=1e-12)
+
+
+def test_no_residual_degrees_of_freedom_give_nan_not_errors():
+    X = np.array([[0.0, 1.0], [1.0, 0.5], [2.0, 3.0]])
+    model = LinearRegression().fit(X, np.array([1.0, 2.0, 4.0]))
+    results = model.inference()
+    assert results.df_resid == 0
+    assert np.isnan(results.scale) and np.isnan(results.rsquared_adj)
+    assert np.isnan(results.fvalue) and results.bse.isna().all()
+    assert "nan" in str(model.summary())
