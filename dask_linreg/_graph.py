@@ -135,18 +135,27 @@ def reduce_statistic(
     result : Moments, TriangularMoments or ExactCrossProducts
     faults : InputFaults
     """
-    arguments = [x, "ij", y, "ik" if y.ndim == 2 else "i"]
-    if sample_weight is not None:
-        arguments += [sample_weight, "i"]
     _, merge = STATISTICS[statistic]
     return _tree_reduce(
         partial(_block_summary, statistic),
         merge,
-        arguments,
+        _row_block_arguments(x, y, sample_weight),
         n_blocks=x.numblocks[0],
         split_every=split_every,
         scheduler=scheduler,
     )
+
+
+def _row_block_arguments(x, y, sample_weight, *companions):
+    """``blockwise`` arguments pairing row block i of every input.
+
+    X's column blocks come as a list; a 1-D y and the companions (weights,
+    labels) as one block each; a missing companion is passed as None.
+    """
+    arguments = [x, "ij", y, "ik" if y.ndim == 2 else "i"]
+    for companion in (sample_weight, *companions):
+        arguments += [companion, None if companion is None else "i"]
+    return arguments
 
 
 def _tree_reduce(block_function, merge, arguments, *, n_blocks, split_every, scheduler):
@@ -225,14 +234,10 @@ def reduce_scores(
     sums : ScoreSums
     faults : InputFaults
     """
-    arguments = [x, "ij", y, "ik" if y.ndim == 2 else "i"]
-    arguments += [sample_weight, "i"] if sample_weight is not None else [None, None]
-    if groups is not None:
-        arguments += [groups, "i"]
     return _tree_reduce(
         partial(_block_scores, model),
         merge_scores,
-        arguments,
+        _row_block_arguments(x, y, sample_weight, groups),
         n_blocks=x.numblocks[0],
         split_every=split_every,
         scheduler=scheduler,
