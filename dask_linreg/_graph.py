@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from dask_linreg._exact import block_exact_cross_products, merge_exact
 from dask_linreg._factor import block_factor, merge_factors
+from dask_linreg._folds import assign_folds, block_fold_moments, merge_fold_moments
 from dask_linreg._inference import block_scores, merge_scores
 from dask_linreg._stats import block_moments, merge_moments
 from dask_linreg._validation import find_block_faults
@@ -28,6 +29,7 @@ __all__ = [
     "STATISTICS",
     "reduce_statistic",
     "reduce_scores",
+    "reduce_fold_moments",
     "lazy_predict",
 ]
 
@@ -238,6 +240,67 @@ def reduce_scores(
         partial(_block_scores, model),
         merge_scores,
         _row_block_arguments(x, y, sample_weight, groups),
+        n_blocks=x.numblocks[0],
+        split_every=split_every,
+        scheduler=scheduler,
+    )
+
+
+class _FoldsFinite:
+    """The ``is_finite`` of all folds of a block, for the fault check."""
+
+    def __init__(self, folds):
+        self.folds = folds
+
+    def is_finite(self):
+        return all(moments.is_finite() for moments in self.folds.values())
+
+
+def _block_folds(n_folds, x_parts, y_parts, sample_weight=None, labels=None):
+    """Per-fold moments and input faults of one row block (on a worker)."""
+    if not isinstance(y_parts, list):
+        y_parts = [y_parts.reshape(-1, 1)]
+    faults = find_block_faults(x_parts, y_parts, sample_weight)
+    if labels is not None and len(labels) != len(x_parts[0]):
+        raise ValueError(
+            f"cv has {len(labels)} fold labels in a row block where X has "
+            f"{len(x_parts[0])} rows: fold labels must have the row blocks of X."
+        )
+    if faults.row_mismatch is not None:
+        return _wrap(({}, faults), shape=(1,))
+    if labels is None:
+        labels = assign_folds(x_parts, y_parts, n_folds)
+    folds = block_fold_moments(x_parts, y_parts, sample_weight, labels)
+    faults = find_block_faults(x_parts, y_parts, sample_weight, _FoldsFinite(folds))
+    return _wrap((folds, faults), shape=(1,))
+
+
+def reduce_fold_moments(
+    x, y, sample_weight, labels, *, n_folds=None, split_every=None, scheduler=None
+):
+    """Moments of ``[x | y]`` per cross-validation fold, in one pass.
+
+    Parameters
+    ----------
+    x, y, sample_weight
+        As in :func:`reduce_statistic`.
+    labels : dask.array.Array of shape (n_samples,) or None
+        The fold of each row; None assigns ``n_folds`` folds by a hash of
+        each row (:func:`~dask_linreg._folds.assign_folds`).
+    n_folds : int, default=None
+    split_every, scheduler
+        As in :func:`reduce_statistic`.
+
+    Returns
+    -------
+    folds : dict
+        Fold label -> Moments.
+    faults : InputFaults
+    """
+    return _tree_reduce(
+        partial(_block_folds, n_folds),
+        merge_fold_moments,
+        _row_block_arguments(x, y, sample_weight, labels),
         n_blocks=x.numblocks[0],
         split_every=split_every,
         scheduler=scheduler,

@@ -1,7 +1,10 @@
 """scikit-learn compatible estimators: validate, dispatch, store results."""
 
 import numbers
+import os
+import sys
 import warnings
+from dataclasses import replace
 
 import dask.array as da
 import numpy as np
@@ -11,6 +14,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
 
 from dask_linreg._accurate import solve_statistic
+from dask_linreg._combine import merge_statistics
 from dask_linreg._graph import lazy_predict, reduce_scores, reduce_statistic
 from dask_linreg._inference import (
     COV_TYPES,
@@ -20,7 +24,7 @@ from dask_linreg._inference import (
     robust_covariance,
 )
 from dask_linreg._results import RegressionResults, Summary
-from dask_linreg._solve import r2_scores
+from dask_linreg._solve import r2_scores, solve_nonnegative
 from dask_linreg._validation import (
     _is_dask_frame,
     check_alpha,
@@ -79,6 +83,18 @@ def _magnitude_error(extreme, n_features, estimator):
     )
 
 
+def _caller_stacklevel():
+    """The ``stacklevel`` of the first frame outside this package, so that a
+    warning points at the user's call however deep inside it was raised."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        package
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _warn_if_inaccurate(solution, solver):
     if solution.data_digits < WARN_DIGITS:
         warnings.warn(
@@ -89,7 +105,7 @@ def _warn_if_inaccurate(solution, solver):
             "collinear columns are the usual cause; consider dropping or combining "
             "them, or a penalty (Ridge).",
             AccuracyWarning,
-            stacklevel=4,
+            stacklevel=_caller_stacklevel(),
         )
     elif solution.digits < WARN_DIGITS:
         warnings.warn(
@@ -98,8 +114,19 @@ def _warn_if_inaccurate(solution, solver):
             f"{solution.condition:.1e} of the scaled design); solver='auto' or "
             "'exact' gets more.",
             AccuracyWarning,
-            stacklevel=4,
+            stacklevel=_caller_stacklevel(),
         )
+
+
+def _warn_no_second_pass(solution):
+    warnings.warn(
+        f"The normal equations keep only about {solution.digits:.1f} digits here, "
+        "and partial_fit cannot take solver='auto''s second, more accurate pass "
+        "(the earlier batches are gone). For streaming fits of ill-conditioned "
+        "data use solver='qr' (or 'exact').",
+        AccuracyWarning,
+        stacklevel=_caller_stacklevel(),
+    )
 
 
 class _OnePassLinearModel(RegressorMixin, BaseEstimator):
@@ -188,45 +215,239 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         # "auto" goes exact when float64 products overflow or underflow.
         can_escalate = self.solver == "auto" and n_columns <= EXACT_MAX_COLUMNS
         result = self._reduce(inputs, statistic, overflow_ok=can_escalate)
-        solution = None
+        solved = None
         if result is not None:
             extreme = None if statistic == "exact" else extreme_column(result)
             if extreme is not None and not can_escalate:
                 raise _magnitude_error(extreme, n_features, self)
             if extreme is None:
-                solution, x_offset, y_offset = solve_statistic(
-                    result,
-                    statistic,
-                    n_features,
-                    fit_intercept=self.fit_intercept,
-                    alpha=alpha,
-                )
+                solved = self._solve(result, statistic, n_features, alpha)
         n_passes = 1
-        if solution is None or (
+        if solved is None or (
             self.solver == "auto"
-            and (solution.digits < AUTO_MIN_DIGITS or solution.rank_uncertain)
+            and (solved[0].digits < AUTO_MIN_DIGITS or solved[0].rank_uncertain)
         ):
             statistic = "exact" if n_columns <= EXACT_MAX_COLUMNS else "factor"
             result = self._reduce(inputs, statistic)
-            solution, x_offset, y_offset = solve_statistic(
-                result,
-                statistic,
-                n_features,
-                fit_intercept=self.fit_intercept,
-                alpha=alpha,
-            )
+            solved = self._solve(result, statistic, n_features, alpha)
             n_passes = 2
-        self._store_solution(solution.coef, x_offset, y_offset, inputs.y_is_1d)
+        self._weighted_fit = sample_weight is not None
+        self._target_names = _target_names(y, inputs.n_targets, inputs.y_is_1d)
+        self._y_is_1d = inputs.y_is_1d
+        return self._store_fit(statistic, result, solved, n_passes)
+
+    def _partial_fit(self, X, y, sample_weight, alpha=None):
+        """Add a batch of rows to the statistics of the earlier calls; re-solve."""
+        self._check_params()
+        first = not hasattr(self, "_statistic")
+        inputs = check_fit_inputs(self, X, y, sample_weight, reset=first)
+        if alpha is not None:
+            alpha = check_alpha(alpha, inputs.n_targets)
+        if inputs.x.shape[0] == 0:
+            raise _no_samples_error(inputs.x.shape[1])
+        n_features = inputs.x.shape[1]
+        if first:
+            statistic = _FIRST_STATISTIC[self.solver]
+            n_columns = n_features + inputs.n_targets
+            if statistic == "exact" and n_columns > EXACT_MAX_COLUMNS:
+                raise ValueError(
+                    f"solver='exact' handles up to {EXACT_MAX_COLUMNS} columns of "
+                    f"[X | y]; got {n_columns}. Use solver='qr' or 'auto'."
+                )
+        else:
+            statistic, stored, _ = self._statistic
+            n_targets = len(self._target_names)
+            if inputs.n_targets != n_targets or inputs.y_is_1d != self._y_is_1d:
+                raise ValueError(
+                    f"y has {inputs.n_targets} target(s) "
+                    f"({'1-D' if inputs.y_is_1d else '2-D'}) but the earlier "
+                    f"partial_fit calls had {n_targets} "
+                    f"({'1-D' if self._y_is_1d else '2-D'})."
+                )
+        result = self._reduce(inputs, statistic)
+        extreme = None if statistic == "exact" else extreme_column(result)
+        if extreme is not None:
+            raise _magnitude_error(extreme, n_features, self)
+        if first:
+            self._weighted_fit = sample_weight is not None
+            self._target_names = _target_names(y, inputs.n_targets, inputs.y_is_1d)
+            self._y_is_1d = inputs.y_is_1d
+        else:
+            _, result = merge_statistics((statistic, stored), (statistic, result))
+            self._weighted_fit = self._weighted_fit or sample_weight is not None
+        solved = self._solve(result, statistic, n_features, alpha)
+        needs_second_pass = self.solver == "auto" and (
+            solved[0].digits < AUTO_MIN_DIGITS or solved[0].rank_uncertain
+        )
+        if needs_second_pass:
+            _warn_no_second_pass(solved[0])
+        return self._store_fit(
+            statistic, result, solved, n_passes=1, warn=not needs_second_pass
+        )
+
+    def _merged(self, other, alpha=None):
+        """A new fitted model from the statistics of ``self`` and ``other``."""
+        check_is_fitted(self)
+        if type(other) is not type(self):
+            raise TypeError(
+                f"Only two {type(self).__name__} models can be merged; got "
+                f"{type(other).__name__}."
+            )
+        check_is_fitted(other)
+        mine, theirs = self.get_params(), other.get_params()
+        # How the statistics were computed does not matter, only what of.
+        for name in ("split_every", "solver"):
+            mine.pop(name), theirs.pop(name)
+        different = [
+            name
+            for name in mine
+            if not np.array_equal(np.asarray(mine[name]), np.asarray(theirs[name]))
+        ]
+        if different:
+            raise ValueError(
+                f"Models with different parameters cannot be merged: "
+                f"{', '.join(f'{n}={mine[n]!r} vs {theirs[n]!r}' for n in different)}."
+            )
+        if self.n_features_in_ != other.n_features_in_:
+            raise ValueError(
+                f"Models fitted on {self.n_features_in_} and {other.n_features_in_} "
+                "features cannot be merged."
+            )
+        names = getattr(self, "feature_names_in_", None)
+        other_names = getattr(other, "feature_names_in_", None)
+        if (names is None) != (other_names is None) or (
+            names is not None and list(names) != list(other_names)
+        ):
+            raise ValueError(
+                "Models fitted on different feature names cannot be merged: "
+                f"{None if names is None else list(names)} vs "
+                f"{None if other_names is None else list(other_names)}."
+            )
+        if (len(self._target_names), self._y_is_1d) != (
+            len(other._target_names),
+            other._y_is_1d,
+        ):
+            raise ValueError(
+                f"Models fitted on {len(self._target_names)} and "
+                f"{len(other._target_names)} targets (or 1-D and 2-D y) cannot be "
+                "merged."
+            )
+        statistic, result = merge_statistics(self._statistic[:2], other._statistic[:2])
+        merged = clone(self)
+        merged.n_features_in_ = self.n_features_in_
+        if names is not None:
+            merged.feature_names_in_ = names
+        merged._weighted_fit = self._weighted_fit or other._weighted_fit
+        merged._target_names = list(self._target_names)
+        merged._y_is_1d = self._y_is_1d
+        if alpha is not None:
+            alpha = check_alpha(alpha, len(self._target_names))
+        solved = merged._solve(result, statistic, self.n_features_in_, alpha)
+        merged._store_fit(statistic, result, solved, n_passes=0)
+        return merged
+
+    def _penalty(self):
+        """The raw ``alpha`` of a penalized model; None for least squares."""
+        return None
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Add a batch of rows to the model: streaming and out-of-core fits.
+
+        Each call reads its batch once, merges the batch's statistics into
+        those of all earlier calls (and of a ``fit`` before them) and
+        re-solves: after any number of calls the model equals one ``fit`` on
+        all the rows seen (to rounding: about 1e-14 relative with the
+        default solver).  The first call, or the first after ``fit``'s
+        reset, fixes the features and targets.
+
+        Parameters
+        ----------
+        X : {array-like, dask array, dask DataFrame} of shape (n_samples, n_features)
+            A batch of rows, with the features of the earlier calls.
+        y : array-like or dask collection of shape (n_samples,) or (n_samples, n_targets)
+            Their targets, as many as in the earlier calls.
+        sample_weight : array-like or dask collection of shape (n_samples,), default=None
+            Their weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+
+        Notes
+        -----
+        The statistic accumulated is the one of ``solver``: ``"cholesky"``
+        and ``"auto"`` accumulate centered cross-products, ``"qr"`` a
+        triangular factor, ``"exact"`` exact cross-products; after a
+        ``fit``, the kind that fit ended with.  ``"auto"`` cannot take its
+        second pass over earlier batches: on ill-conditioned data it warns
+        (:class:`AccuracyWarning`) and ``solver="qr"`` is the streaming
+        choice.  ``fit`` starts afresh and discards what ``partial_fit``
+        accumulated.
+        """
+        self._partial_fit(X, y, sample_weight, alpha=self._penalty())
+        return self
+
+    def merge(self, other):
+        """A model fitted on the rows of both ``self`` and ``other``.
+
+        The two models' statistics (fitted on disjoint data, e.g. on two
+        machines or two days) are merged without reading any data; the
+        result equals one fit on all the rows, to rounding.  ``a + b`` is
+        the same.
+
+        Parameters
+        ----------
+        other : same class as self
+            Fitted with the same parameters (``solver`` and ``split_every``
+            aside: the merged model takes those of ``self``), features and
+            number of targets.
+
+        Returns
+        -------
+        merged : same class as self
+            A new fitted estimator (``self`` and ``other`` are unchanged).
+            When the two hold statistics of different accuracy (one fitted
+            with ``solver="exact"``, say), the merge keeps the less accurate
+            kind.
+
+        Raises
+        ------
+        TypeError
+            If ``other`` is not of the same class.
+        ValueError
+            If the parameters, features or targets differ.
+        """
+        return self._merged(other, alpha=self._penalty())
+
+    def __add__(self, other):
+        if not isinstance(other, _OnePassLinearModel):
+            return NotImplemented
+        return self.merge(other)
+
+    def _solve(self, result, statistic, n_features, alpha):
+        """``(solution, x_offset, y_offset)`` from a merged statistic."""
+        return solve_statistic(
+            result,
+            statistic,
+            n_features,
+            fit_intercept=self.fit_intercept,
+            alpha=alpha,
+        )
+
+    def _store_fit(self, statistic, result, solved, n_passes, warn=True):
+        """Store the solution and, for inference and merging, the statistic."""
+        solution, x_offset, y_offset = solved
+        self._store_solution(solution.coef, x_offset, y_offset, self._y_is_1d)
         # The merged statistic is kept (q-by-q): inference, and merging with
         # further data, start from it without touching the data again.
         self._statistic = (statistic, result, solution.factor)
-        self._weighted_fit = sample_weight is not None
-        self._target_names = _target_names(y, inputs.n_targets, inputs.y_is_1d)
         self._fit_summary_cache = None
         self.solver_ = _SOLVER_OF_STATISTIC[statistic]
         self.digits_ = solution.digits
         self.n_passes_ = n_passes
-        _warn_if_inaccurate(solution, self.solver_)
+        if warn:
+            _warn_if_inaccurate(solution, self.solver_)
         return solution
 
     def _store_solution(self, coef, x_offset, y_offset, y_is_1d):
@@ -396,6 +617,11 @@ class LinearRegression(_OnePassLinearModel):
     ----------
     fit_intercept : bool, default=True
         Whether to fit an intercept.  If False, the data are not centered.
+    positive : bool, default=False
+        Constrain the coefficients (not the intercept) to be non-negative,
+        as scikit-learn's ``positive=True``: solved on the client from the
+        same statistics by non-negative least squares (Lawson & Hanson), no
+        extra pass.  Classical inference is not offered for it.
     solver : {"auto", "cholesky", "qr", "exact"}, default="auto"
         How the coefficients are computed; see the user guide's numerics
         page.
@@ -490,10 +716,36 @@ class LinearRegression(_OnePassLinearModel):
     array([ 6.,  8.,  9., 11.])
     """
 
-    def __init__(self, *, fit_intercept=True, solver="auto", split_every=None):
+    def __init__(
+        self, *, fit_intercept=True, positive=False, solver="auto", split_every=None
+    ):
         self.fit_intercept = fit_intercept
+        self.positive = positive
         self.solver = solver
         self.split_every = split_every
+
+    def _check_params(self):
+        super()._check_params()
+        if not isinstance(self.positive, bool | np.bool_):
+            raise ValueError(f"positive must be a bool; got {self.positive!r}.")
+
+    def _solve(self, result, statistic, n_features, alpha):
+        solution, x_offset, y_offset = super()._solve(
+            result, statistic, n_features, alpha
+        )
+        if self.positive:
+            # Constrained on the client, from the same statistic: a root of
+            # the cross-products stands in for the data.
+            root = design_root(
+                result,
+                statistic,
+                n_features,
+                fit_intercept=self.fit_intercept,
+                factor=solution.factor,
+            ).root
+            coef = solve_nonnegative(root[:, :n_features], root[:, n_features:])
+            solution = replace(solution, coef=coef)
+        return solution, x_offset, y_offset
 
     def fit(self, X, y, sample_weight=None):
         """Fit the linear model in one pass over the data.
@@ -524,10 +776,14 @@ class LinearRegression(_OnePassLinearModel):
             If a column is not numeric (strings, objects, complex numbers),
             before anything is computed.
         """
-        solution = self._fit(X, y, sample_weight)
+        self._fit(X, y, sample_weight)
+        return self
+
+    def _store_fit(self, statistic, result, solved, n_passes, warn=True):
+        solution = super()._store_fit(statistic, result, solved, n_passes, warn)
         self.rank_ = solution.rank
         self.singular_ = solution.singular
-        return self
+        return solution
 
     def _inference_summary(self):
         """The pass-free part of the inference, computed once per fit."""
@@ -618,6 +874,11 @@ class LinearRegression(_OnePassLinearModel):
         (0.9804, 0.00117)
         """
         check_is_fitted(self)
+        if self.positive:
+            raise ValueError(
+                "inference is not available for positive=True: the standard "
+                "errors of constrained estimates are not the classical ones."
+            )
         _check_inference_arguments(cov_type, X, y, groups, use_t)
         summary = self._inference_summary()
         names = list(
@@ -866,9 +1127,12 @@ class Ridge(_OnePassLinearModel):
         TypeError
             If a column is not numeric.
         """
+        self._fit(X, y, sample_weight, alpha=self._penalty())
+        return self
+
+    def _penalty(self):
         if self.alpha is None:
             raise ValueError(
                 "alpha must be a non-negative float or an array of them; got None."
             )
-        self._fit(X, y, sample_weight, alpha=self.alpha)
-        return self
+        return self.alpha

@@ -8,7 +8,7 @@ scikit-learn's ``(n_targets, n_features)``.
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, optimize
 
 __all__ = [
     "RANK_RCOND",
@@ -19,6 +19,7 @@ __all__ = [
     "solve_ridge",
     "singular_values",
     "r2_scores",
+    "solve_nonnegative",
 ]
 
 #: Eigenvalues of the column-scaled cross-product matrix below ``RANK_RCOND``
@@ -243,3 +244,27 @@ def r2_scores(moments, n_targets):
     scores[varying] = 1.0 - residual_ss[varying] / total_ss[varying]
     scores[~varying & (residual_ss != 0.0)] = 0.0
     return scores
+
+
+def solve_nonnegative(root_x, root_y):
+    """Non-negative least squares from a root of the cross-products.
+
+    Parameters
+    ----------
+    root_x : ndarray of shape (m, p)
+    root_y : ndarray of shape (m, k)
+        ``[root_x | root_y]`` has ``.T @`` itself equal to the (centered)
+        cross-products of ``[X | Y]``, so ``||root_x b - root_y[:, t]||``
+        differs from the residual norm of the data only by a constant.
+
+    Returns
+    -------
+    coef : ndarray of shape (p, k)
+        Per target, ``argmin ||X b - y||`` subject to ``b >= 0``, by the
+        active-set method of Lawson & Hanson (:func:`scipy.optimize.nnls`),
+        as scikit-learn's ``positive=True`` uses.
+    """
+    coef = np.zeros((root_x.shape[1], root_y.shape[1]))
+    for t in range(root_y.shape[1]):
+        coef[:, t] = optimize.nnls(root_x, root_y[:, t])[0]
+    return coef

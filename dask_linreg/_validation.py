@@ -260,10 +260,12 @@ def _check_sample_weight_in_memory(sample_weight, n_samples):
     return sample_weight.astype(np.float64, copy=False)
 
 
-def check_fit_inputs(estimator, X, y, sample_weight=None):
+def check_fit_inputs(estimator, X, y, sample_weight=None, *, reset=True):
     """Check and align the inputs of ``fit``; nothing is computed.
 
-    Sets ``n_features_in_`` and ``feature_names_in_`` on ``estimator``.
+    Sets ``n_features_in_`` and ``feature_names_in_`` on ``estimator``
+    (with ``reset=False``, as ``partial_fit`` after the first call, checks
+    X against them instead).
 
     Returns
     -------
@@ -275,7 +277,7 @@ def check_fit_inputs(estimator, X, y, sample_weight=None):
             "is None."
         )
     if not is_dask(X):
-        return _check_fit_inputs_in_memory(estimator, X, y, sample_weight)
+        return _check_fit_inputs_in_memory(estimator, X, y, sample_weight, reset)
     x = _dask_to_array("X", X)
     if x.ndim != 2:
         raise ValueError(
@@ -287,7 +289,7 @@ def check_fit_inputs(estimator, X, y, sample_weight=None):
             f"Found array with 0 feature(s) (shape={x.shape}) while a minimum of 1 "
             "is required."
         )
-    validate_data(estimator, _feature_frame(X), skip_check_array=True, reset=True)
+    validate_data(estimator, _feature_frame(X), skip_check_array=True, reset=reset)
     if is_dask(y):
         y_array = _align_rows("y", _dask_to_array("y", y), x)
     else:
@@ -354,7 +356,7 @@ def _numpy_row_chunks(n_samples, n_columns):
     return (rows,)
 
 
-def _check_fit_inputs_in_memory(estimator, X, y, sample_weight):
+def _check_fit_inputs_in_memory(estimator, X, y, sample_weight, reset=True):
     _check_pandas_dtypes("X", X)
     _check_pandas_dtypes("y", y)
     if isinstance(y, np.ndarray) and y.dtype.kind in "USV":
@@ -369,6 +371,7 @@ def _check_fit_inputs_in_memory(estimator, X, y, sample_weight):
         multi_output=True,
         y_numeric=True,
         ensure_all_finite=False,
+        reset=reset,
     )
     n_samples = X.shape[0]
     y_is_1d = y.ndim == 1

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES_WITH_EXAMPLES = ["inference.rst"]
+PAGES_WITH_EXAMPLES = ["inference.rst", "streaming.rst"]
 
 
 @pytest.mark.parametrize("page", PAGES_WITH_EXAMPLES)
@@ -17,5 +17,5 @@ def test_documentation_examples_print_what_the_page_shows(page):
         optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
         verbose=False,
     )
-    assert attempted > 10
+    assert attempted > 5
     assert failures == 0

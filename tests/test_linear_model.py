@@ -259,6 +259,7 @@ def test_get_and_set_params_round_trip():
     assert model.alpha == 0.5
     assert LinearRegression().get_params() == {
         "fit_intercept": True,
+        "positive": False,
         "solver": "auto",
         "split_every": None,
     }
@@ -271,3 +272,32 @@ def test_float32_and_integer_input_are_accumulated_in_float64(rng):
     np.testing.assert_allclose(model.coef_, [1, 2, 3], rtol=1e-12)
     assert model.coef_.dtype == np.float64
     np.testing.assert_allclose(LinearRegression().fit(X, y).intercept_, 7.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("chunks", [37, 1000])
+def test_positive_matches_sklearn_on_weighted_multioutput_dask_input(
+    fit_intercept, chunks, rng
+):
+    from sklearn.linear_model import LinearRegression as SkLinearRegression
+
+    X, Y = make_regression(1000, 6, 2, seed=21)
+    Y = Y - 2.0 * X[:, :1]  # some coefficients want to be negative
+    w = rng.uniform(0.5, 2.0, 1000)
+    ours = LinearRegression(positive=True, fit_intercept=fit_intercept).fit(
+        da.from_array(X, chunks=chunks),
+        da.from_array(Y, chunks=chunks),
+        da.from_array(w, chunks=chunks),
+    )
+    theirs = SkLinearRegression(positive=True, fit_intercept=fit_intercept).fit(
+        X, Y, sample_weight=w
+    )
+    assert (ours.coef_ >= 0).all() and (ours.coef_ == 0).any()
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(
+        ours.intercept_, theirs.intercept_, rtol=1e-8, atol=1e-10
+    )
+    with pytest.raises(ValueError, match="not available for positive=True"):
+        ours.inference()
+    with pytest.raises(ValueError, match="positive must be a bool"):
+        LinearRegression(positive="yes").fit(X, Y)
