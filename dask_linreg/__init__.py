@@ -7,6 +7,7 @@ from dask_linreg._results import (
     Summary,
     TestResult,
 )
+from dask_linreg._ridge_cv import RidgeCV
 
 __version__ = "0.1.0"
 
@@ -16,6 +17,7 @@ __all__ = [
     "PredictionResults",
     "RegressionResults",
     "Ridge",
+    "RidgeCV",
     "SOLVERS",
     "Summary",
     "TestResult",

@@ -58,6 +58,9 @@ def assign_folds(x_parts, y_parts, n_folds):
     out of nearly equal size for any data without many duplicate rows
     (identical rows share a fold).
     """
+    n_rows = len(x_parts[0])
+    if n_folds == 1:
+        return np.zeros(n_rows, dtype=np.int64)
     columns = [*y_parts]
     remaining = HASHED_X_COLUMNS
     for part in x_parts:
@@ -65,7 +68,6 @@ def assign_folds(x_parts, y_parts, n_folds):
             break
         columns.append(part[:, :remaining])
         remaining -= part.shape[1]
-    n_rows = len(x_parts[0])
     h = np.full(n_rows, _GOLDEN, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for part in columns:

@@ -236,6 +236,187 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         self._y_is_1d = inputs.y_is_1d
         return self._store_fit(statistic, result, solved, n_passes)
 
+    def _solve(self, result, statistic, n_features, alpha):
+        """``(solution, x_offset, y_offset)`` from a merged statistic."""
+        return solve_statistic(
+            result,
+            statistic,
+            n_features,
+            fit_intercept=self.fit_intercept,
+            alpha=alpha,
+        )
+
+    def _store_fit(self, statistic, result, solved, n_passes, warn=True):
+        """Store the solution and, for inference and merging, the statistic."""
+        solution, x_offset, y_offset = solved
+        self._store_solution(solution.coef, x_offset, y_offset, self._y_is_1d)
+        # The merged statistic is kept (q-by-q): inference, and merging with
+        # further data, start from it without touching the data again.
+        self._statistic = (statistic, result, solution.factor)
+        self._fit_summary_cache = None
+        self.solver_ = _SOLVER_OF_STATISTIC[statistic]
+        self.digits_ = solution.digits
+        self.n_passes_ = n_passes
+        if warn:
+            _warn_if_inaccurate(solution, self.solver_)
+        return solution
+
+    def _store_solution(self, coef, x_offset, y_offset, y_is_1d):
+        """Set ``coef_`` and ``intercept_`` from coefficients of shape (p, k)."""
+        if y_is_1d or (self._single_target_coef_is_1d and coef.shape[1] == 1):
+            self.coef_ = coef[:, 0].copy()
+        else:
+            self.coef_ = np.ascontiguousarray(coef.T)
+        if not self.fit_intercept:
+            self.intercept_ = 0.0
+        elif y_is_1d:
+            self.intercept_ = float(y_offset[0] - x_offset @ coef[:, 0])
+        else:
+            self.intercept_ = y_offset - x_offset @ coef
+
+    def predict(self, X):
+        """Predict using the linear model.
+
+        Parameters
+        ----------
+        X : {array-like, dask array, dask DataFrame} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray, dask array or dask Series/DataFrame
+            Of shape (n_samples,) or (n_samples, n_targets).  Lazy (nothing
+            is computed) when X is a Dask collection: a Dask array for a
+            Dask array, a Dask Series (one target) or DataFrame (several)
+            with X's index and partitions for a Dask DataFrame.  A NumPy
+            array otherwise.  Dask input is not checked for NaN (that would
+            need a pass): NaN rows give NaN predictions.
+        """
+        check_is_fitted(self)
+        x = check_predict_input(self, X)
+        if not is_dask(X):
+            return x @ self.coef_.T + self.intercept_
+        if _is_dask_frame(X):
+            return X.map_partitions(
+                _predict_partition,
+                self.coef_,
+                self.intercept_,
+                meta=_prediction_meta(self.coef_),
+            )
+        return lazy_predict(x, self.coef_, self.intercept_)
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R² of the prediction.
+
+        As :meth:`sklearn.base.RegressorMixin.score` defines it (averaged
+        uniformly over targets).  On Dask input it takes one pass: the
+        residual and target statistics are reduced with the same mergeable
+        moments as ``fit``.
+
+        Parameters
+        ----------
+        X : {array-like, dask array, dask DataFrame} of shape (n_samples, n_features)
+            Test samples.
+        y : array-like or dask collection of shape (n_samples,) or (n_samples, n_targets)
+            True values for X.
+        sample_weight : array-like or dask collection of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R² of ``self.predict(X)`` with respect to y.
+        """
+        if not is_dask(X):
+            return r2_score(y, self.predict(X), sample_weight=sample_weight)
+        check_is_fitted(self)
+        x = check_predict_input(self, X)
+        # Align y and sample_weight with X's row blocks as fit does; the
+        # throwaway estimator receives the feature checks' attributes.
+        inputs = check_fit_inputs(clone(self), x, y, sample_weight)
+        coef = np.reshape(self.coef_, (-1, x.shape[1]))
+        intercept = np.reshape(self.intercept_, -1) * np.ones(coef.shape[0])
+        if inputs.n_targets != coef.shape[0]:
+            raise ValueError(
+                f"y has {inputs.n_targets} target(s) but the model predicts "
+                f"{coef.shape[0]}."
+            )
+        if inputs.y_is_1d:
+            coef, intercept = coef[0], intercept[0]
+        residual = inputs.y - lazy_predict(inputs.x, coef, intercept)
+        if inputs.y_is_1d:
+            residual = residual[:, None]
+        moments, faults = reduce_statistic(
+            residual, inputs.y, inputs.sample_weight, split_every=self.split_every
+        )
+        faults.raise_if_any()
+        return float(np.mean(r2_scores(moments, inputs.n_targets)))
+
+
+def _target_names(y, n_targets, y_is_1d):
+    """Names of the targets: a Series' name, a frame's columns, or y/y0.."""
+    columns = getattr(y, "columns", None)
+    if columns is not None and len(columns) == n_targets:
+        return [str(c) for c in columns]
+    name = (
+        getattr(y, "name", None)
+        if isinstance(y, pd.Series) or (is_dask(y) and not isinstance(y, da.Array))
+        else None
+    )
+    if y_is_1d:
+        return [str(name) if name is not None else "y"]
+    return [f"y{i}" for i in range(n_targets)]
+
+
+def _check_inference_arguments(cov_type, X, y, groups, use_t):
+    if cov_type not in COV_TYPES:
+        raise ValueError(
+            f"cov_type must be one of {', '.join(map(repr, COV_TYPES))}; got "
+            f"{cov_type!r}."
+        )
+    if use_t is not None and not isinstance(use_t, bool | np.bool_):
+        raise ValueError(f"use_t must be a bool or None; got {use_t!r}.")
+    if cov_type == "nonrobust":
+        if X is not None or y is not None or groups is not None:
+            raise ValueError(
+                "cov_type='nonrobust' needs no pass over the data: do not pass X, "
+                "y or groups (they are read only for robust covariances)."
+            )
+        return
+    if X is None or y is None:
+        raise ValueError(
+            f"cov_type={cov_type!r} needs one pass over the training data: pass "
+            "X and y (and the sample_weight of the fit)."
+        )
+    if cov_type == "cluster" and groups is None:
+        raise ValueError(
+            "cov_type='cluster' needs groups: the cluster label of each row."
+        )
+    if cov_type != "cluster" and groups is not None:
+        raise ValueError(
+            f"groups is only used with cov_type='cluster'; got cov_type={cov_type!r}."
+        )
+
+
+def _predict_partition(frame, coef, intercept):
+    values = frame.to_numpy(dtype=np.float64) @ coef.T + intercept
+    if values.ndim == 1:
+        return pd.Series(values, index=frame.index)
+    return pd.DataFrame(values, index=frame.index)
+
+
+def _prediction_meta(coef):
+    if coef.ndim == 1:
+        return pd.Series([], dtype=np.float64)
+    return pd.DataFrame(
+        {i: pd.Series([], dtype=np.float64) for i in range(coef.shape[0])}
+    )
+
+
+class _MergeableMixin:
+    """``partial_fit`` and ``merge``: statistics accumulated across calls
+    and across models, for the estimators with one fixed penalty."""
+
     def _partial_fit(self, X, y, sample_weight, alpha=None):
         """Add a batch of rows to the statistics of the earlier calls; re-solve."""
         self._check_params()
@@ -421,188 +602,12 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         return self._merged(other, alpha=self._penalty())
 
     def __add__(self, other):
-        if not isinstance(other, _OnePassLinearModel):
+        if not isinstance(other, _MergeableMixin):
             return NotImplemented
         return self.merge(other)
 
-    def _solve(self, result, statistic, n_features, alpha):
-        """``(solution, x_offset, y_offset)`` from a merged statistic."""
-        return solve_statistic(
-            result,
-            statistic,
-            n_features,
-            fit_intercept=self.fit_intercept,
-            alpha=alpha,
-        )
 
-    def _store_fit(self, statistic, result, solved, n_passes, warn=True):
-        """Store the solution and, for inference and merging, the statistic."""
-        solution, x_offset, y_offset = solved
-        self._store_solution(solution.coef, x_offset, y_offset, self._y_is_1d)
-        # The merged statistic is kept (q-by-q): inference, and merging with
-        # further data, start from it without touching the data again.
-        self._statistic = (statistic, result, solution.factor)
-        self._fit_summary_cache = None
-        self.solver_ = _SOLVER_OF_STATISTIC[statistic]
-        self.digits_ = solution.digits
-        self.n_passes_ = n_passes
-        if warn:
-            _warn_if_inaccurate(solution, self.solver_)
-        return solution
-
-    def _store_solution(self, coef, x_offset, y_offset, y_is_1d):
-        """Set ``coef_`` and ``intercept_`` from coefficients of shape (p, k)."""
-        if y_is_1d or (self._single_target_coef_is_1d and coef.shape[1] == 1):
-            self.coef_ = coef[:, 0].copy()
-        else:
-            self.coef_ = np.ascontiguousarray(coef.T)
-        if not self.fit_intercept:
-            self.intercept_ = 0.0
-        elif y_is_1d:
-            self.intercept_ = float(y_offset[0] - x_offset @ coef[:, 0])
-        else:
-            self.intercept_ = y_offset - x_offset @ coef
-
-    def predict(self, X):
-        """Predict using the linear model.
-
-        Parameters
-        ----------
-        X : {array-like, dask array, dask DataFrame} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray, dask array or dask Series/DataFrame
-            Of shape (n_samples,) or (n_samples, n_targets).  Lazy (nothing
-            is computed) when X is a Dask collection: a Dask array for a
-            Dask array, a Dask Series (one target) or DataFrame (several)
-            with X's index and partitions for a Dask DataFrame.  A NumPy
-            array otherwise.  Dask input is not checked for NaN (that would
-            need a pass): NaN rows give NaN predictions.
-        """
-        check_is_fitted(self)
-        x = check_predict_input(self, X)
-        if not is_dask(X):
-            return x @ self.coef_.T + self.intercept_
-        if _is_dask_frame(X):
-            return X.map_partitions(
-                _predict_partition,
-                self.coef_,
-                self.intercept_,
-                meta=_prediction_meta(self.coef_),
-            )
-        return lazy_predict(x, self.coef_, self.intercept_)
-
-    def score(self, X, y, sample_weight=None):
-        """Coefficient of determination R² of the prediction.
-
-        As :meth:`sklearn.base.RegressorMixin.score` defines it (averaged
-        uniformly over targets).  On Dask input it takes one pass: the
-        residual and target statistics are reduced with the same mergeable
-        moments as ``fit``.
-
-        Parameters
-        ----------
-        X : {array-like, dask array, dask DataFrame} of shape (n_samples, n_features)
-            Test samples.
-        y : array-like or dask collection of shape (n_samples,) or (n_samples, n_targets)
-            True values for X.
-        sample_weight : array-like or dask collection of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-            R² of ``self.predict(X)`` with respect to y.
-        """
-        if not is_dask(X):
-            return r2_score(y, self.predict(X), sample_weight=sample_weight)
-        check_is_fitted(self)
-        x = check_predict_input(self, X)
-        # Align y and sample_weight with X's row blocks as fit does; the
-        # throwaway estimator receives the feature checks' attributes.
-        inputs = check_fit_inputs(clone(self), x, y, sample_weight)
-        coef = np.reshape(self.coef_, (-1, x.shape[1]))
-        intercept = np.reshape(self.intercept_, -1) * np.ones(coef.shape[0])
-        if inputs.n_targets != coef.shape[0]:
-            raise ValueError(
-                f"y has {inputs.n_targets} target(s) but the model predicts "
-                f"{coef.shape[0]}."
-            )
-        if inputs.y_is_1d:
-            coef, intercept = coef[0], intercept[0]
-        residual = inputs.y - lazy_predict(inputs.x, coef, intercept)
-        if inputs.y_is_1d:
-            residual = residual[:, None]
-        moments, faults = reduce_statistic(
-            residual, inputs.y, inputs.sample_weight, split_every=self.split_every
-        )
-        faults.raise_if_any()
-        return float(np.mean(r2_scores(moments, inputs.n_targets)))
-
-
-def _target_names(y, n_targets, y_is_1d):
-    """Names of the targets: a Series' name, a frame's columns, or y/y0.."""
-    columns = getattr(y, "columns", None)
-    if columns is not None and len(columns) == n_targets:
-        return [str(c) for c in columns]
-    name = (
-        getattr(y, "name", None)
-        if isinstance(y, pd.Series) or (is_dask(y) and not isinstance(y, da.Array))
-        else None
-    )
-    if y_is_1d:
-        return [str(name) if name is not None else "y"]
-    return [f"y{i}" for i in range(n_targets)]
-
-
-def _check_inference_arguments(cov_type, X, y, groups, use_t):
-    if cov_type not in COV_TYPES:
-        raise ValueError(
-            f"cov_type must be one of {', '.join(map(repr, COV_TYPES))}; got "
-            f"{cov_type!r}."
-        )
-    if use_t is not None and not isinstance(use_t, bool | np.bool_):
-        raise ValueError(f"use_t must be a bool or None; got {use_t!r}.")
-    if cov_type == "nonrobust":
-        if X is not None or y is not None or groups is not None:
-            raise ValueError(
-                "cov_type='nonrobust' needs no pass over the data: do not pass X, "
-                "y or groups (they are read only for robust covariances)."
-            )
-        return
-    if X is None or y is None:
-        raise ValueError(
-            f"cov_type={cov_type!r} needs one pass over the training data: pass "
-            "X and y (and the sample_weight of the fit)."
-        )
-    if cov_type == "cluster" and groups is None:
-        raise ValueError(
-            "cov_type='cluster' needs groups: the cluster label of each row."
-        )
-    if cov_type != "cluster" and groups is not None:
-        raise ValueError(
-            f"groups is only used with cov_type='cluster'; got cov_type={cov_type!r}."
-        )
-
-
-def _predict_partition(frame, coef, intercept):
-    values = frame.to_numpy(dtype=np.float64) @ coef.T + intercept
-    if values.ndim == 1:
-        return pd.Series(values, index=frame.index)
-    return pd.DataFrame(values, index=frame.index)
-
-
-def _prediction_meta(coef):
-    if coef.ndim == 1:
-        return pd.Series([], dtype=np.float64)
-    return pd.DataFrame(
-        {i: pd.Series([], dtype=np.float64) for i in range(coef.shape[0])}
-    )
-
-
-class LinearRegression(_OnePassLinearModel):
+class LinearRegression(_MergeableMixin, _OnePassLinearModel):
     """Ordinary least squares in one pass over in-memory or Dask data
     (two on ill-conditioned data, with ``solver="auto"``).
 
@@ -1011,7 +1016,7 @@ class LinearRegression(_OnePassLinearModel):
         return Summary(results if isinstance(results, list) else [results], alpha)
 
 
-class Ridge(_OnePassLinearModel):
+class Ridge(_MergeableMixin, _OnePassLinearModel):
     """Linear least squares with L2 regularization, in one pass (two on
     ill-conditioned data, with ``solver="auto"``).
 

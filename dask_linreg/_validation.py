@@ -178,6 +178,10 @@ def check_groups(groups, x):
     Labels may be of any sortable type (integers, strings, categories).
     """
     if _is_dask_series(groups):
+        if not pd.api.types.is_numeric_dtype(groups.dtype):
+            # Dask converts extension dtypes (strings) to object anyway, with
+            # a warning; say it explicitly.
+            groups = groups.astype(object)
         labels = groups.to_dask_array()
     elif isinstance(groups, da.Array):
         labels = groups
