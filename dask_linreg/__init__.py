@@ -1,5 +1,6 @@
 """One-pass, scikit-learn compatible linear regression on Dask."""
 
+from dask_linreg._elastic_net import ElasticNet, ElasticNetCV, Lasso, LassoCV
 from dask_linreg._linear_model import SOLVERS, AccuracyWarning, LinearRegression, Ridge
 from dask_linreg._results import (
     PredictionResults,
@@ -13,6 +14,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccuracyWarning",
+    "ElasticNet",
+    "ElasticNetCV",
+    "Lasso",
+    "LassoCV",
     "LinearRegression",
     "PredictionResults",
     "RegressionResults",

@@ -12,7 +12,7 @@ from dask_linreg._linear_model import _no_samples_error, _OnePassLinearModel
 from dask_linreg._stats import merge_moments
 from dask_linreg._validation import check_fit_inputs, check_groups, is_dask
 
-__all__ = ["RidgeCV", "SCORINGS"]
+__all__ = ["RidgeCV", "SCORINGS", "fold_labels", "check_alphas"]
 
 #: Accepted values of ``scoring`` (None: R² with folds, GCV's MSE without).
 SCORINGS = (None, "neg_mean_squared_error", "r2")
@@ -75,6 +75,29 @@ def _labels_from_splits(cv, x):
             f"{int(np.sum(labels < 0))} rows are never held out."
         )
     return labels
+
+
+def fold_labels(cv, x):
+    """The ``cv`` of a cross-validated estimator as what the pass needs.
+
+    Returns
+    -------
+    labels : dask.array.Array of shape (n_samples,) or None
+        Fold labels with the row blocks of ``x``; None to assign folds by
+        hashing the rows.
+    n_folds : int or None
+        The number of hashed folds (None with labels).
+    """
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+        return None, int(cv)
+    if hasattr(cv, "split") or _is_split_list(cv):
+        cv = _labels_from_splits(cv, x)
+    elif not (is_dask(cv) or np.ndim(cv) == 1):
+        raise ValueError(
+            "cv must be None, an integer number of folds, a 1-D array of fold "
+            f"labels or scikit-learn splits; got an array of shape {np.shape(cv)}."
+        )
+    return check_groups(cv, x), None
 
 
 class RidgeCV(_OnePassLinearModel):
@@ -250,22 +273,10 @@ class RidgeCV(_OnePassLinearModel):
             raise _no_samples_error(inputs.x.shape[1])
         p = inputs.x.shape[1]
         cv = self.cv
-        labels = None
-        if cv is not None and not isinstance(cv, numbers.Integral):
-            if hasattr(cv, "split") or _is_split_list(cv):
-                cv = _labels_from_splits(cv, inputs.x)
-            elif not (is_dask(cv) or np.ndim(cv) == 1):
-                raise ValueError(
-                    "cv must be None, an integer number of folds, a 1-D array of "
-                    "fold labels or scikit-learn splits; got an array of shape "
-                    f"{np.shape(cv)}."
-                )
-            labels = check_groups(cv, inputs.x)
         if cv is None:
             labels_or_none, n_folds = None, 1
         else:
-            labels_or_none = labels
-            n_folds = None if labels is not None else int(cv)
+            labels_or_none, n_folds = fold_labels(cv, inputs.x)
         folds, faults = reduce_fold_moments(
             inputs.x,
             inputs.y,

@@ -1,0 +1,540 @@
+"""ElasticNet, Lasso and their cross-validated versions, in one pass."""
+
+import numbers
+import warnings
+from dataclasses import replace
+from functools import reduce
+
+import numpy as np
+from sklearn.exceptions import DataConversionWarning
+
+from dask_linreg._enet import alpha_grid, elastic_net_fold_errors, elastic_net_path
+from dask_linreg._graph import reduce_fold_moments
+from dask_linreg._linear_model import (
+    _magnitude_error,
+    _no_samples_error,
+    _OnePassLinearModel,
+)
+from dask_linreg._ridge_cv import fold_labels
+from dask_linreg._stats import merge_moments
+from dask_linreg._validation import check_fit_inputs, extreme_column
+
+__all__ = ["ElasticNet", "Lasso", "ElasticNetCV", "LassoCV"]
+
+
+def _check_number(name, value, *, low, high=None, low_open=False, integer=False):
+    kind = numbers.Integral if integer else numbers.Real
+    ok = isinstance(value, kind) and not isinstance(value, bool)
+    if ok:
+        ok = value > low if low_open else value >= low
+        ok = ok and (high is None or value <= high)
+    if not ok:
+        bounds = f"{'>' if low_open else '>='} {low}" + (
+            f" and <= {high}" if high is not None else ""
+        )
+        raise ValueError(
+            f"{name} must be {'an integer' if integer else 'a number'} {bounds}; "
+            f"got {value!r}."
+        )
+    return value
+
+
+class _CoordinateDescentModel(_OnePassLinearModel):
+    """Shared checks of the elastic-net estimators."""
+
+    _single_target_coef_is_1d = True
+
+    def _check_common(self):
+        for name in ("fit_intercept", "positive"):
+            value = getattr(self, name)
+            if not isinstance(value, bool | np.bool_):
+                raise ValueError(f"{name} must be a bool; got {value!r}.")
+        _check_number("max_iter", self.max_iter, low=1, integer=True)
+        _check_number("tol", self.tol, low=0)
+        split_every = self.split_every
+        if split_every is not None and (
+            not isinstance(split_every, numbers.Integral)
+            or isinstance(split_every, bool)
+            or split_every < 2
+        ):
+            raise ValueError(
+                f"split_every must be an integer of at least 2 or None; got "
+                f"{split_every!r}."
+            )
+
+    def _moments(self, inputs):
+        """One pass: the moments of ``[X | y]``; extreme columns raise."""
+        moments = self._reduce(inputs, "moments")
+        extreme = extreme_column(moments)
+        if extreme is not None:
+            raise _magnitude_error(extreme, inputs.x.shape[1], self)
+        return moments
+
+    def _store_path_point(self, moments, coef, y_is_1d):
+        """Store ``coef`` (p, k) of one penalty as ``coef_``/``intercept_``."""
+        p = coef.shape[0]
+        if self.fit_intercept:
+            mean = moments.mean
+            x_offset, y_offset = mean[:p], mean[p:]
+        else:
+            x_offset = np.zeros(p)
+            y_offset = np.zeros(coef.shape[1])
+        self._store_solution(coef, x_offset, y_offset, y_is_1d)
+        self.n_passes_ = 1
+
+
+class ElasticNet(_CoordinateDescentModel):
+    """Linear regression with combined L1 and L2 penalties, in one pass.
+
+    Minimizes scikit-learn's objective::
+
+        1 / (2 * W) * sum_i w_i (y_i - x_i @ coef - intercept)**2
+            + alpha * l1_ratio * ||coef||_1
+            + 0.5 * alpha * (1 - l1_ratio) * ||coef||_2**2
+
+    (``W`` the sum of the weights; ``n_samples`` without weights).  One pass
+    merges the weighted moments of ``[X | y]``; coordinate descent then runs
+    on the client, on a p-by-p problem.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Penalty multiplier, ``>= 0``.
+    l1_ratio : float, default=0.5
+        Mix of the penalties, ``0 <= l1_ratio <= 1`` (1 is the lasso).
+    fit_intercept : bool, default=True
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+    max_iter : int, default=1000
+        Maximum coordinate-descent sweeps.
+    tol : float, default=1e-4
+        scikit-learn's stopping rule: the duality gap below ``tol`` times
+        the weighted mean of the squared (centered) targets.
+    split_every : int, default=None
+        Fan-in of the merge tree.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    intercept_ : float or ndarray of shape (n_targets,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    n_passes_ : int
+        Always 1.
+    n_iter_ : int or list of int
+        Coordinate-descent sweeps (per target for 2-D y), as scikit-learn's.
+
+    See Also
+    --------
+    ElasticNetCV : The penalty chosen by cross-validation, same pass.
+    sklearn.linear_model.ElasticNet : The in-memory reference.
+
+    Notes
+    -----
+    Any ``F`` with ``F.T @ F`` equal to the centered cross-products of
+    ``[X | y]`` is a ``(p + 1)``-row dataset with the same objective up to a
+    constant; scikit-learn's coordinate descent
+    (:func:`sklearn.linear_model.enet_path`, covariance updates) runs on it
+    with ``alpha`` rescaled, so the iterates and the stopping rule are
+    scikit-learn's.  The client's work grows with ``p**2`` per sweep, not
+    with the rows: the right tool up to a few thousand features (the
+    statistics are ``8 p**2`` bytes); beyond, a method that never forms
+    p-by-p matrices is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dask_linreg import ElasticNet
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]])
+    >>> y = np.array([0.0, 1.0, 2.0, 3.0])
+    >>> coef = ElasticNet(alpha=0.1, l1_ratio=0.9).fit(X, y).coef_
+    >>> coef.round(4) + 0.0  # the second feature is dropped
+    array([0.9206, 0.    ])
+    """
+
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        l1_ratio=0.5,
+        fit_intercept=True,
+        positive=False,
+        max_iter=1000,
+        tol=1e-4,
+        split_every=None,
+    ):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.positive = positive
+        self.max_iter = max_iter
+        self.tol = tol
+        self.split_every = split_every
+
+    def _check_params(self):
+        self._check_common()
+        _check_number("alpha", self.alpha, low=0)
+        _check_number("l1_ratio", self.l1_ratio, low=0, high=1)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit in one pass over the data.
+
+        Parameters
+        ----------
+        X : {array-like, dask array, dask DataFrame} of shape (n_samples, n_features)
+        y : array-like or dask collection of shape (n_samples,) or (n_samples, n_targets)
+            Several targets are fitted independently (not multi-task).
+        sample_weight : array-like or dask collection of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        self._check_params()
+        inputs = check_fit_inputs(self, X, y, sample_weight)
+        if inputs.x.shape[0] == 0:
+            raise _no_samples_error(inputs.x.shape[1])
+        moments = self._moments(inputs)
+        coef, _, self.n_iter_ = elastic_net_path(
+            moments,
+            inputs.x.shape[1],
+            np.array([float(self.alpha)]),
+            float(self.l1_ratio),
+            fit_intercept=self.fit_intercept,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            positive=self.positive,
+        )
+        self._store_path_point(moments, coef[0], inputs.y_is_1d)
+        if inputs.y_is_1d:
+            self.n_iter_ = int(self.n_iter_[0])
+        return self
+
+
+class Lasso(ElasticNet):
+    """Linear regression with an L1 penalty, in one pass.
+
+    :class:`ElasticNet` with ``l1_ratio=1``: minimizes ``1 / (2 W) * sum_i
+    w_i (y_i - x_i @ coef - intercept)**2 + alpha * ||coef||_1``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+    fit_intercept : bool, default=True
+    positive : bool, default=False
+    max_iter : int, default=1000
+    tol : float, default=1e-4
+    split_every : int, default=None
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    intercept_ : float or ndarray of shape (n_targets,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    n_passes_ : int
+
+    See Also
+    --------
+    LassoCV, ElasticNet, sklearn.linear_model.Lasso
+    """
+
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        fit_intercept=True,
+        positive=False,
+        max_iter=1000,
+        tol=1e-4,
+        split_every=None,
+    ):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.positive = positive
+        self.max_iter = max_iter
+        self.tol = tol
+        self.split_every = split_every
+
+    @property
+    def l1_ratio(self):
+        return 1.0
+
+
+class ElasticNetCV(_CoordinateDescentModel):
+    """Elastic net with ``alpha`` and ``l1_ratio`` chosen by cross-validation:
+    all folds, the whole regularization path and every ``l1_ratio`` from one
+    pass over the data.
+
+    Parameters
+    ----------
+    l1_ratio : float or array-like of floats, default=0.5
+        Candidate mixes, each in ``[0, 1]`` (and above 0 unless ``alphas``
+        is given).
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the automatic grid.
+    alphas : int or array-like, default=100
+        Number of penalties on the automatic grid (log-spaced down from
+        ``alpha_max``, the smallest penalty with all coefficients zero, per
+        ``l1_ratio``; scikit-learn's grid), or the penalties themselves.
+    fit_intercept : bool, default=True
+    cv : int, array-like, dask collection or splitter, default=None
+        None means 5 folds; otherwise as in :class:`RidgeCV` (an integer
+        assigns folds by a hash of each row's values; fold labels; or
+        scikit-learn splits that hold out each row once).
+    positive : bool, default=False
+    max_iter : int, default=1000
+    tol : float, default=1e-4
+    split_every : int, default=None
+
+    Attributes
+    ----------
+    alpha_ : float
+    l1_ratio_ : float
+    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+        The grid of each ``l1_ratio``.
+    mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
+        Weighted mean squared error of every penalty on every held-out fold.
+    folds_ : ndarray of shape (n_folds,)
+        Labels of the folds.
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    n_passes_ : int
+        Always 1.
+    n_iter_ : int
+        Coordinate-descent sweeps of the final fit.
+
+    See Also
+    --------
+    ElasticNet, LassoCV, sklearn.linear_model.ElasticNetCV
+
+    Notes
+    -----
+    The pass accumulates the moments of ``[X | y]`` of every fold; each
+    fold's training statistics are the merge of the others, and the path is
+    computed on the client by coordinate descent with warm starts (see
+    :class:`ElasticNet`).  Cost on the client: ``n_folds * n_l1_ratio``
+    paths of ``p``-by-``p`` coordinate descent, independent of the rows.
+    Only one target (as scikit-learn's ``ElasticNetCV``).
+    """
+
+    def __init__(
+        self,
+        *,
+        l1_ratio=0.5,
+        eps=1e-3,
+        alphas=100,
+        fit_intercept=True,
+        cv=None,
+        positive=False,
+        max_iter=1000,
+        tol=1e-4,
+        split_every=None,
+    ):
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.positive = positive
+        self.max_iter = max_iter
+        self.tol = tol
+        self.split_every = split_every
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = False
+        return tags
+
+    def _check_params(self):
+        self._check_common()
+        _check_number("eps", self.eps, low=0, low_open=True)
+        ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
+        if ratios.ndim != 1 or np.any(ratios < 0) or np.any(ratios > 1):
+            raise ValueError(
+                f"l1_ratio must be a number or a 1-D array of numbers in [0, 1]; "
+                f"got {self.l1_ratio!r}."
+            )
+        if isinstance(self.alphas, numbers.Integral) and not isinstance(
+            self.alphas, bool
+        ):
+            _check_number("alphas", self.alphas, low=1, integer=True)
+            if np.any(ratios == 0):
+                raise ValueError(
+                    "l1_ratio=0 needs an explicit alphas grid: the automatic one "
+                    "starts at the smallest alpha with all coefficients zero, "
+                    "which a pure L2 penalty never reaches."
+                )
+            grid = None
+        else:
+            grid = np.asarray(self.alphas, dtype=np.float64)
+            if grid.ndim != 1 or grid.size == 0 or np.any(grid < 0):
+                raise ValueError(
+                    "alphas must be a positive integer or a 1-D array of "
+                    f"non-negative floats; got {self.alphas!r}."
+                )
+            grid = np.sort(grid)[::-1]
+        return ratios, grid
+
+    def fit(self, X, y, sample_weight=None):
+        """Choose ``alpha`` (and ``l1_ratio``) and fit, in one pass.
+
+        Parameters
+        ----------
+        X : {array-like, dask array, dask DataFrame} of shape (n_samples, n_features)
+        y : array-like or dask collection of shape (n_samples,)
+        sample_weight : array-like or dask collection of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        ratios, grid = self._check_params()
+        inputs = check_fit_inputs(self, X, y, sample_weight)
+        if not inputs.y_is_1d and inputs.n_targets != 1:
+            raise ValueError(
+                f"{type(self).__name__} takes one target; y has "
+                f"{inputs.n_targets} columns. Fit one model per target."
+            )
+        if not inputs.y_is_1d:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. "
+                "Please change the shape of y to (n_samples,), for example "
+                "using ravel().",
+                DataConversionWarning,
+                stacklevel=2,
+            )
+            inputs = replace(inputs, y=inputs.y[:, 0], y_is_1d=True)
+        if inputs.x.shape[0] == 0:
+            raise _no_samples_error(inputs.x.shape[1])
+        p = inputs.x.shape[1]
+        labels, n_folds = fold_labels(5 if self.cv is None else self.cv, inputs.x)
+        folds, faults = reduce_fold_moments(
+            inputs.x,
+            inputs.y,
+            inputs.sample_weight,
+            labels,
+            n_folds=n_folds,
+            split_every=self.split_every,
+            scheduler="threads" if inputs.local else None,
+        )
+        faults.raise_if_any()
+        order = sorted(folds)
+        fold_moments = [folds[label] for label in order]
+        empty = [
+            label
+            for label, m in zip(order, fold_moments, strict=True)
+            if m.weight_sum == 0
+        ]
+        total = reduce(merge_moments, fold_moments)
+        if total.weight_sum == 0.0:
+            raise ValueError(
+                "sample_weight sums to zero: at least one weight must be positive."
+            )
+        if len(order) < 2 or empty:
+            raise ValueError(
+                "Cross-validation needs at least 2 folds with rows of positive "
+                f"weight; got {len(order)} fold(s) from n_samples={total.count}"
+                + (f", of which {empty} are empty." if empty else ".")
+            )
+        extreme = extreme_column(total)
+        if extreme is not None:
+            raise _magnitude_error(extreme, p, self)
+        settings = {
+            "fit_intercept": self.fit_intercept,
+            "max_iter": self.max_iter,
+            "tol": self.tol,
+            "positive": self.positive,
+        }
+        grids, paths = [], []
+        for ratio in ratios:
+            alphas = grid
+            if alphas is None:
+                alphas = alpha_grid(
+                    total,
+                    p,
+                    ratio,
+                    fit_intercept=self.fit_intercept,
+                    eps=self.eps,
+                    n_alphas=int(self.alphas),
+                )
+            grids.append(alphas)
+            paths.append(
+                elastic_net_fold_errors(fold_moments, p, alphas, ratio, **settings)
+            )
+        mse = np.array(paths)  # (n_l1_ratio, n_alphas, n_folds)
+        mean = mse.mean(axis=2)
+        best_ratio, best_alpha = np.unravel_index(np.argmin(mean), mean.shape)
+        self.l1_ratio_ = float(ratios[best_ratio])
+        self.alpha_ = float(grids[best_ratio][best_alpha])
+        single = np.ndim(self.l1_ratio) == 0
+        self.alphas_ = grids[0] if single else np.array(grids)
+        self.mse_path_ = mse[0] if single else mse
+        self.folds_ = np.array(order)
+        coef, _, n_iter = elastic_net_path(
+            total, p, np.array([self.alpha_]), self.l1_ratio_, **settings
+        )
+        self.n_iter_ = int(n_iter[0])
+        self._store_path_point(total, coef[0], y_is_1d=True)
+        return self
+
+
+class LassoCV(ElasticNetCV):
+    """Lasso with ``alpha`` chosen by cross-validation, in one pass.
+
+    :class:`ElasticNetCV` with ``l1_ratio=1``.
+
+    Parameters
+    ----------
+    eps : float, default=1e-3
+    alphas : int or array-like, default=100
+    fit_intercept : bool, default=True
+    cv : int, array-like, dask collection or splitter, default=None
+    positive : bool, default=False
+    max_iter : int, default=1000
+    tol : float, default=1e-4
+    split_every : int, default=None
+
+    Attributes
+    ----------
+    alpha_ : float
+    alphas_ : ndarray of shape (n_alphas,)
+    mse_path_ : ndarray of shape (n_alphas, n_folds)
+    folds_ : ndarray of shape (n_folds,)
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    n_passes_ : int
+
+    See Also
+    --------
+    Lasso, ElasticNetCV, sklearn.linear_model.LassoCV
+    """
+
+    def __init__(
+        self,
+        *,
+        eps=1e-3,
+        alphas=100,
+        fit_intercept=True,
+        cv=None,
+        positive=False,
+        max_iter=1000,
+        tol=1e-4,
+        split_every=None,
+    ):
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.positive = positive
+        self.max_iter = max_iter
+        self.tol = tol
+        self.split_every = split_every
+
+    @property
+    def l1_ratio(self):
+        return 1.0
