@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES_WITH_EXAMPLES = ["inference.rst", "streaming.rst"]
+PAGES_WITH_EXAMPLES = ["inference.rst", "model_selection.rst", "streaming.rst"]
 
 
 @pytest.mark.parametrize("page", PAGES_WITH_EXAMPLES)
