@@ -3,21 +3,23 @@
 import numbers
 import warnings
 from dataclasses import replace
-from functools import reduce
 
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
 
 from dask_linreg._enet import alpha_grid, elastic_net_fold_errors, elastic_net_path
-from dask_linreg._graph import reduce_fold_moments
 from dask_linreg._linear_model import (
     _magnitude_error,
     _no_samples_error,
     _OnePassLinearModel,
 )
-from dask_linreg._ridge_cv import fold_labels
-from dask_linreg._stats import merge_moments
-from dask_linreg._validation import check_fit_inputs, extreme_column
+from dask_linreg._ridge_cv import cross_validation_folds, fold_labels
+from dask_linreg._validation import (
+    check_bool,
+    check_fit_inputs,
+    check_split_every,
+    extreme_column,
+)
 
 __all__ = ["ElasticNet", "Lasso", "ElasticNetCV", "LassoCV"]
 
@@ -45,22 +47,11 @@ class _CoordinateDescentModel(_OnePassLinearModel):
     _single_target_coef_is_1d = True
 
     def _check_common(self):
-        for name in ("fit_intercept", "positive"):
-            value = getattr(self, name)
-            if not isinstance(value, bool | np.bool_):
-                raise ValueError(f"{name} must be a bool; got {value!r}.")
+        check_bool("fit_intercept", self.fit_intercept)
+        check_bool("positive", self.positive)
         _check_number("max_iter", self.max_iter, low=1, integer=True)
         _check_number("tol", self.tol, low=0)
-        split_every = self.split_every
-        if split_every is not None and (
-            not isinstance(split_every, numbers.Integral)
-            or isinstance(split_every, bool)
-            or split_every < 2
-        ):
-            raise ValueError(
-                f"split_every must be an integer of at least 2 or None; got "
-                f"{split_every!r}."
-            )
+        check_split_every(self.split_every)
 
     def _moments(self, inputs):
         """One pass: the moments of ``[X | y]``; extreme columns raise."""
@@ -411,34 +402,9 @@ class ElasticNetCV(_CoordinateDescentModel):
             raise _no_samples_error(inputs.x.shape[1])
         p = inputs.x.shape[1]
         labels, n_folds = fold_labels(5 if self.cv is None else self.cv, inputs.x)
-        folds, faults = reduce_fold_moments(
-            inputs.x,
-            inputs.y,
-            inputs.sample_weight,
-            labels,
-            n_folds=n_folds,
-            split_every=self.split_every,
-            scheduler="threads" if inputs.local else None,
+        order, fold_moments, total = cross_validation_folds(
+            self, inputs, labels, n_folds
         )
-        faults.raise_if_any()
-        order = sorted(folds)
-        fold_moments = [folds[label] for label in order]
-        empty = [
-            label
-            for label, m in zip(order, fold_moments, strict=True)
-            if m.weight_sum == 0
-        ]
-        total = reduce(merge_moments, fold_moments)
-        if total.weight_sum == 0.0:
-            raise ValueError(
-                "sample_weight sums to zero: at least one weight must be positive."
-            )
-        if len(order) < 2 or empty:
-            raise ValueError(
-                "Cross-validation needs at least 2 folds with rows of positive "
-                f"weight; got {len(order)} fold(s) from n_samples={total.count}"
-                + (f", of which {empty} are empty." if empty else ".")
-            )
         extreme = extreme_column(total)
         if extreme is not None:
             raise _magnitude_error(extreme, p, self)

@@ -1,6 +1,5 @@
 """scikit-learn compatible estimators: validate, dispatch, store results."""
 
-import numbers
 import os
 import sys
 import warnings
@@ -28,9 +27,11 @@ from dask_linreg._solve import r2_scores, solve_nonnegative
 from dask_linreg._validation import (
     _is_dask_frame,
     check_alpha,
+    check_bool,
     check_fit_inputs,
     check_groups,
     check_predict_input,
+    check_split_every,
     extreme_column,
     is_dask,
 )
@@ -144,25 +145,13 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
 
     def _check_params(self):
         """Check the parameters (not alpha) before anything is computed."""
-        if not isinstance(self.fit_intercept, bool | np.bool_):
-            raise ValueError(
-                f"fit_intercept must be a bool; got {self.fit_intercept!r}."
-            )
+        check_bool("fit_intercept", self.fit_intercept)
         if self.solver not in SOLVERS:
             raise ValueError(
                 f"solver must be one of {', '.join(map(repr, SOLVERS))}; got "
                 f"{self.solver!r}."
             )
-        split_every = self.split_every
-        if split_every is not None and (
-            not isinstance(split_every, numbers.Integral)
-            or isinstance(split_every, bool)
-            or split_every < 2
-        ):
-            raise ValueError(
-                f"split_every must be an integer of at least 2 or None; got "
-                f"{split_every!r}."
-            )
+        check_split_every(self.split_every)
 
     def _reduce(self, inputs, statistic, *, overflow_ok=False):
         """One pass computing ``statistic``; value faults raise here.
@@ -731,8 +720,7 @@ class LinearRegression(_MergeableMixin, _OnePassLinearModel):
 
     def _check_params(self):
         super()._check_params()
-        if not isinstance(self.positive, bool | np.bool_):
-            raise ValueError(f"positive must be a bool; got {self.positive!r}.")
+        check_bool("positive", self.positive)
 
     def _solve(self, result, statistic, n_features, alpha):
         solution, x_offset, y_offset = super()._solve(

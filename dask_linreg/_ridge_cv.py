@@ -10,9 +10,21 @@ from dask_linreg._folds import ridge_fold_scores, ridge_gcv_scores
 from dask_linreg._graph import reduce_fold_moments
 from dask_linreg._linear_model import _no_samples_error, _OnePassLinearModel
 from dask_linreg._stats import merge_moments
-from dask_linreg._validation import check_fit_inputs, check_groups, is_dask
+from dask_linreg._validation import (
+    check_bool,
+    check_fit_inputs,
+    check_groups,
+    check_split_every,
+    is_dask,
+)
 
-__all__ = ["RidgeCV", "SCORINGS", "fold_labels", "check_alphas"]
+__all__ = [
+    "RidgeCV",
+    "SCORINGS",
+    "fold_labels",
+    "check_alphas",
+    "cross_validation_folds",
+]
 
 #: Accepted values of ``scoring`` (None: R² with folds, GCV's MSE without).
 SCORINGS = (None, "neg_mean_squared_error", "r2")
@@ -98,6 +110,53 @@ def fold_labels(cv, x):
             f"labels or scikit-learn splits; got an array of shape {np.shape(cv)}."
         )
     return check_groups(cv, x), None
+
+
+def cross_validation_folds(estimator, inputs, labels, n_folds, *, need_folds=True):
+    """The one pass of a cross-validated estimator: per-fold moments.
+
+    Returns
+    -------
+    order : list
+        Fold labels, sorted.
+    fold_moments : list of Moments
+        In that order.
+    total : Moments
+        Of all rows (the merge of the folds).
+
+    Raises
+    ------
+    ValueError
+        For faults of the data, weights summing to zero, or (with
+        ``need_folds``) fewer than two folds with rows of positive weight.
+    """
+    folds, faults = reduce_fold_moments(
+        inputs.x,
+        inputs.y,
+        inputs.sample_weight,
+        labels,
+        n_folds=n_folds,
+        split_every=estimator.split_every,
+        scheduler="threads" if inputs.local else None,
+    )
+    faults.raise_if_any()
+    order = sorted(folds)
+    fold_moments = [folds[label] for label in order]
+    total = reduce(merge_moments, fold_moments)
+    if total.weight_sum == 0.0:
+        raise ValueError(
+            "sample_weight sums to zero: at least one weight must be positive."
+        )
+    empty = [
+        label for label, m in zip(order, fold_moments, strict=True) if m.weight_sum == 0
+    ]
+    if need_folds and (len(order) < 2 or empty):
+        raise ValueError(
+            "Cross-validation needs at least 2 folds with rows of positive "
+            f"weight; got {len(order)} fold(s) from n_samples={total.count}"
+            + (f", of which {empty} are empty." if empty else ".")
+        )
+    return order, fold_moments, total
 
 
 class RidgeCV(_OnePassLinearModel):
@@ -216,14 +275,8 @@ class RidgeCV(_OnePassLinearModel):
         self.split_every = split_every
 
     def _check_params(self):
-        if not isinstance(self.fit_intercept, bool | np.bool_):
-            raise ValueError(
-                f"fit_intercept must be a bool; got {self.fit_intercept!r}."
-            )
-        if not isinstance(self.alpha_per_target, bool | np.bool_):
-            raise ValueError(
-                f"alpha_per_target must be a bool; got {self.alpha_per_target!r}."
-            )
+        check_bool("fit_intercept", self.fit_intercept)
+        check_bool("alpha_per_target", self.alpha_per_target)
         if self.scoring not in SCORINGS:
             raise ValueError(
                 f"scoring must be one of {', '.join(map(repr, SCORINGS))}; got "
@@ -242,16 +295,7 @@ class RidgeCV(_OnePassLinearModel):
                 "cv must be None, an integer number of folds or an array of fold "
                 f"labels; got {cv!r}."
             )
-        split_every = self.split_every
-        if split_every is not None and (
-            not isinstance(split_every, numbers.Integral)
-            or isinstance(split_every, bool)
-            or split_every < 2
-        ):
-            raise ValueError(
-                f"split_every must be an integer of at least 2 or None; got "
-                f"{split_every!r}."
-            )
+        check_split_every(self.split_every)
         return check_alphas(self.alphas)
 
     def fit(self, X, y, sample_weight=None):
@@ -277,23 +321,9 @@ class RidgeCV(_OnePassLinearModel):
             labels_or_none, n_folds = None, 1
         else:
             labels_or_none, n_folds = fold_labels(cv, inputs.x)
-        folds, faults = reduce_fold_moments(
-            inputs.x,
-            inputs.y,
-            inputs.sample_weight,
-            labels_or_none,
-            n_folds=n_folds,
-            split_every=self.split_every,
-            scheduler="threads" if inputs.local else None,
+        order, fold_moments, total = cross_validation_folds(
+            self, inputs, labels_or_none, n_folds, need_folds=cv is not None
         )
-        faults.raise_if_any()
-        order = sorted(folds)
-        fold_moments = [folds[label] for label in order]
-        total = reduce(merge_moments, fold_moments)
-        if total.weight_sum == 0.0:
-            raise ValueError(
-                "sample_weight sums to zero: at least one weight must be positive."
-            )
         if cv is None:
             scores = ridge_gcv_scores(
                 total,
@@ -305,17 +335,6 @@ class RidgeCV(_OnePassLinearModel):
             self.fold_scores_ = None
             self.folds_ = None
         else:
-            empty = [
-                label
-                for label, m in zip(order, fold_moments, strict=True)
-                if m.weight_sum == 0
-            ]
-            if len(order) < 2 or empty:
-                raise ValueError(
-                    "Cross-validation needs at least 2 folds with rows of positive "
-                    f"weight; got {len(order)} fold(s) from n_samples={total.count}"
-                    + (f", of which {empty} are empty." if empty else ".")
-                )
             scoring = self.scoring or "r2"
             self.fold_scores_ = ridge_fold_scores(
                 fold_moments,

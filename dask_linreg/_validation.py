@@ -6,6 +6,7 @@ Nothing here computes a Dask collection.  NumPy and pandas inputs go through
 scikit-learn's public :func:`~sklearn.utils.validation.validate_data`.
 """
 
+import numbers
 from dataclasses import dataclass, field
 
 import dask
@@ -22,7 +23,9 @@ __all__ = [
     "check_fit_inputs",
     "check_predict_input",
     "check_alpha",
+    "check_bool",
     "check_groups",
+    "check_split_every",
 ]
 
 # Row blocks of about this many bytes when a NumPy array is cut for the pass.
@@ -404,6 +407,27 @@ def check_predict_input(estimator, X):
         raise ValueError(f"Expected a 2D array for X, got a {x.ndim}D array instead.")
     validate_data(estimator, _feature_frame(X), skip_check_array=True, reset=False)
     return x
+
+
+def check_bool(name, value):
+    """A bool parameter (``numpy.bool_`` too), or a ValueError naming it."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be a bool; got {value!r}.")
+    return bool(value)
+
+
+def check_split_every(split_every):
+    """``split_every``: None or an integer of at least 2."""
+    if split_every is not None and (
+        not isinstance(split_every, numbers.Integral)
+        or isinstance(split_every, bool)
+        or split_every < 2
+    ):
+        raise ValueError(
+            f"split_every must be an integer of at least 2 or None; got "
+            f"{split_every!r}."
+        )
+    return split_every
 
 
 def check_alpha(alpha, n_targets):
