@@ -95,14 +95,21 @@ def block_fold_moments(x_parts, y_parts, sample_weight, labels):
     dict
         Fold label -> :class:`~dask_linreg._stats.Moments`.
     """
-    labels = np.asarray(labels)
+    labels = np.asarray(labels).reshape(-1)
+    if labels.size == 0:
+        return {}
+    # Row indices grouped by fold (one stable sort); each fold's rows are
+    # gathered piece by piece into the statistic's scratch buffer, never
+    # copied as a whole.
+    order = np.argsort(labels, kind="stable")
+    ordered = labels[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    bounds = np.r_[starts, len(labels)]
     folds = {}
-    for label in np.unique(labels):
-        rows = labels == label
-        columns = [part[rows] for part in (*x_parts, *y_parts)]
-        weights = None if sample_weight is None else sample_weight[rows]
+    for k, label in enumerate(ordered[starts]):
+        rows = order[bounds[k] : bounds[k + 1]]
         key = label.item() if hasattr(label, "item") else label
-        folds[key] = block_moments(columns, weights)
+        folds[key] = block_moments([*x_parts, *y_parts], sample_weight, rows=rows)
     return folds
 
 

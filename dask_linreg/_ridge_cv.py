@@ -112,7 +112,7 @@ def fold_labels(cv, x):
     return check_groups(cv, x), None
 
 
-def cross_validation_folds(estimator, inputs, labels, n_folds, *, need_folds=True):
+def cross_validation_folds(estimator, inputs, labels, n_folds):
     """The one pass of a cross-validated estimator: per-fold moments.
 
     Returns
@@ -127,8 +127,8 @@ def cross_validation_folds(estimator, inputs, labels, n_folds, *, need_folds=Tru
     Raises
     ------
     ValueError
-        For faults of the data, weights summing to zero, or (with
-        ``need_folds``) fewer than two folds with rows of positive weight.
+        For faults of the data, weights summing to zero, or fewer than two
+        folds with rows of positive weight.
     """
     folds, faults = reduce_fold_moments(
         inputs.x,
@@ -140,6 +140,8 @@ def cross_validation_folds(estimator, inputs, labels, n_folds, *, need_folds=Tru
         scheduler="threads" if inputs.local else None,
     )
     faults.raise_if_any()
+    if not folds:  # row blocks of unknown size, all empty
+        raise _no_samples_error(inputs.x.shape[1])
     order = sorted(folds)
     fold_moments = [folds[label] for label in order]
     total = reduce(merge_moments, fold_moments)
@@ -150,7 +152,7 @@ def cross_validation_folds(estimator, inputs, labels, n_folds, *, need_folds=Tru
     empty = [
         label for label, m in zip(order, fold_moments, strict=True) if m.weight_sum == 0
     ]
-    if need_folds and (len(order) < 2 or empty):
+    if len(order) < 2 or empty:
         raise ValueError(
             "Cross-validation needs at least 2 folds with rows of positive "
             f"weight; got {len(order)} fold(s) from n_samples={total.count}"
@@ -318,13 +320,8 @@ class RidgeCV(_OnePassLinearModel):
         p = inputs.x.shape[1]
         cv = self.cv
         if cv is None:
-            labels_or_none, n_folds = None, 1
-        else:
-            labels_or_none, n_folds = fold_labels(cv, inputs.x)
-        order, fold_moments, total = cross_validation_folds(
-            self, inputs, labels_or_none, n_folds, need_folds=cv is not None
-        )
-        if cv is None:
+            # GCV needs the statistics of all rows only: the fit's own pass.
+            total = self._reduce(inputs, "moments")
             scores = ridge_gcv_scores(
                 total,
                 p,
@@ -335,6 +332,10 @@ class RidgeCV(_OnePassLinearModel):
             self.fold_scores_ = None
             self.folds_ = None
         else:
+            labels, n_folds = fold_labels(cv, inputs.x)
+            order, fold_moments, total = cross_validation_folds(
+                self, inputs, labels, n_folds
+            )
             scoring = self.scoring or "r2"
             self.fold_scores_ = ridge_fold_scores(
                 fold_moments,

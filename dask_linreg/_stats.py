@@ -182,7 +182,7 @@ def _piece_rows(n_columns):
     return max(1, min(rows, _MAX_PIECE_BYTES // (8 * (n_columns + 1))))
 
 
-def block_moments(columns, sample_weight=None, *, piece_rows=None):
+def block_moments(columns, sample_weight=None, *, piece_rows=None, rows=None):
     """Moments of a block of rows given as column groups side by side.
 
     Parameters
@@ -195,6 +195,9 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None):
         Non-negative row weights; ``None`` means all ones.
     piece_rows : int, default=None
         Rows per piece; by default ``max(4096, 16 * q)`` (at most 64 MiB).
+    rows : ndarray of int, default=None
+        Only these rows (a cross-validation fold, say): gathered piece by
+        piece into the scratch buffer, so the subset is never copied whole.
 
     Returns
     -------
@@ -220,6 +223,9 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None):
     """
     columns = [np.asarray(c) for c in columns]
     n_rows = columns[0].shape[0] if columns else 0
+    if rows is not None:
+        rows = np.asarray(rows, dtype=np.intp)
+        n_rows = len(rows)
     widths = [c.shape[1] for c in columns]
     q = sum(widths)
     if n_rows == 0:
@@ -233,27 +239,53 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None):
     weights = None
     if sample_weight is not None:
         weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        if rows is not None:
+            weights = weights[rows]
 
     # NaN/inf propagate into the statistics on purpose: the caller detects
     # them there and counts them, instead of a separate sweep.
     with np.errstate(invalid="ignore", over="ignore"):
-        moments = _shifted_block_moments(columns, offsets, weights, piece_rows)
+        moments = _shifted_block_moments(columns, offsets, weights, piece_rows, rows)
     return replace(moments, **weight_tally(weights, n_rows))
 
 
-def _shifted_block_moments(columns, offsets, weights, piece_rows):
-    n_rows = columns[0].shape[0]
+def _copy_rows(group, rows, start, stop, out):
+    """``out[:] = group[start:stop]``, or the rows ``rows[start:stop]``."""
+    out[...] = group[start:stop] if rows is None else group[rows[start:stop]]
+
+
+def _shifted_block_moments(columns, offsets, weights, piece_rows, rows=None):
+    n_rows = columns[0].shape[0] if rows is None else len(rows)
     q = offsets[-1]
     buffer = np.empty((piece_rows, q + 1), dtype=np.float64)
-    shift = _first_piece_mean(columns, offsets, weights, buffer[:, :q])
+    shift = _first_piece_mean(columns, offsets, weights, buffer[:, :q], rows)
+    # Gathered rows land in contiguous scratch first: np.take into a
+    # strided slice of the buffer is about twice slower.
+    gathered = (
+        None
+        if rows is None
+        else [np.empty((piece_rows, g.shape[1]), dtype=g.dtype) for g in columns]
+    )
     buffer[:, q] = 1.0
     gram = np.zeros((q + 1, q + 1), dtype=np.float64)
     piece_gram = np.empty_like(gram)
     for start in range(0, n_rows, piece_rows):
         stop = min(start + piece_rows, n_rows)
         piece = buffer[: stop - start]
-        for group, lo, hi in zip(columns, offsets[:-1], offsets[1:], strict=True):
-            np.subtract(group[start:stop], shift[lo:hi], out=piece[:, lo:hi])
+        for i, (group, lo, hi) in enumerate(
+            zip(columns, offsets[:-1], offsets[1:], strict=True)
+        ):
+            if rows is None:
+                source = group[start:stop]
+            else:
+                source = np.take(
+                    group,
+                    rows[start:stop],
+                    axis=0,
+                    out=gathered[i][: stop - start],
+                    mode="clip",
+                )
+            np.subtract(source, shift[lo:hi], out=piece[:, lo:hi])
         if weights is not None:
             root_weights = np.sqrt(weights[start:stop])
             piece[:, :q] *= root_weights[:, None]
@@ -274,13 +306,13 @@ def _shifted_block_moments(columns, offsets, weights, piece_rows):
     return Moments(n_rows, weight_sum, shift, shifted_sum / weight_sum, comoment)
 
 
-def _first_piece_mean(columns, offsets, weights, scratch):
+def _first_piece_mean(columns, offsets, weights, scratch, rows=None):
     """(Weighted) mean of the first piece of rows: the shift of a block."""
-    rows = scratch.shape[0]
+    count = scratch.shape[0]
     for group, lo, hi in zip(columns, offsets[:-1], offsets[1:], strict=True):
-        scratch[:, lo:hi] = group[:rows]
-    if weights is not None and weights[:rows].sum() > 0.0:
-        return (weights[:rows] @ scratch) / weights[:rows].sum()
+        _copy_rows(group, rows, 0, count, scratch[:, lo:hi])
+    if weights is not None and weights[:count].sum() > 0.0:
+        return (weights[:count] @ scratch) / weights[:count].sum()
     return scratch.mean(axis=0)
 
 

@@ -190,3 +190,18 @@ def test_scikit_learn_splitters_are_accepted_when_they_partition_the_rows():
     )
     with pytest.raises(ValueError, match="hold out each row exactly once"):
         RidgeCV(cv=ShuffleSplit(3, random_state=0)).fit(X, y)
+
+
+def test_empty_partitions_are_skipped_and_no_rows_at_all_is_an_error():
+    import pandas as pd
+
+    X, y = noisy_data(n=300, seed=10)
+    frame = pd.DataFrame(X, columns=list("abcdef")).assign(y=y)
+    ddf = dd.from_pandas(frame, npartitions=4)
+    filtered = ddf[ddf["a"] > 100.0]  # every partition empty
+    with pytest.raises(ValueError, match="0 sample"):
+        RidgeCV(cv=3).fit(filtered[list("abcdef")], filtered["y"])
+    some = ddf[ddf["a"] < np.inf].loc[:149]  # later partitions empty
+    model = RidgeCV(alphas=ALPHAS, cv=3).fit(some[list("abcdef")], some["y"])
+    reference = RidgeCV(alphas=ALPHAS, cv=3).fit(X[:150], y[:150])
+    np.testing.assert_allclose(model.scores_, reference.scores_, rtol=1e-10)

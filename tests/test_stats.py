@@ -118,3 +118,15 @@ def test_positive_rows_and_log_weights_merge_over_blocks(statistic, rng):
     )
     unweighted = reduce(merge, [block([Z[i : i + 37]]) for i in range(0, 200, 37)])
     assert unweighted.positive_count == 200 and unweighted.log_weight_sum == 0.0
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_block_moments_of_a_row_subset_equal_those_of_the_copied_rows(weighted, rng):
+    Z = rng.standard_normal((500, 5)) + [0, 1e6, 3, 0, -2]
+    w = rng.uniform(0.5, 2.0, 500) if weighted else None
+    rows = np.sort(rng.choice(500, 170, replace=False))
+    subset = block_moments([Z[:, :2], Z[:, 2:]], w, rows=rows, piece_rows=33)
+    copied = block_moments([Z[rows]], None if w is None else w[rows], piece_rows=33)
+    assert subset.count == copied.count == 170
+    np.testing.assert_allclose(subset.mean, copied.mean, rtol=1e-15)
+    np.testing.assert_allclose(subset.comoment, copied.comoment, rtol=1e-12)
