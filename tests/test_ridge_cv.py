@@ -81,6 +81,10 @@ def test_weighted_fold_scores_match_weighted_refits(rng):
     alphas = np.array([0.5, 50.0])
     model = RidgeCV(alphas=alphas, cv=labels, scoring="neg_mean_squared_error")
     model.fit(X, y, sample_weight=w)
+    on_dask = RidgeCV(alphas=alphas, cv=da.from_array(labels, chunks=77))
+    on_dask.set_params(scoring="neg_mean_squared_error")
+    on_dask.fit(*(da.from_array(a, chunks=77) for a in (X, y, w)))
+    np.testing.assert_allclose(on_dask.fold_scores_, model.fold_scores_, rtol=1e-12)
     for fold in range(3):
         train, test = labels != fold, labels == fold
         for a, alpha in enumerate(alphas):
