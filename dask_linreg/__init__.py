@@ -2,6 +2,7 @@
 
 from dask_linreg._elastic_net import ElasticNet, ElasticNetCV, Lasso, LassoCV
 from dask_linreg._linear_model import SOLVERS, AccuracyWarning, LinearRegression, Ridge
+from dask_linreg._persistence import ModelFileError, load
 from dask_linreg._results import (
     PredictionResults,
     RegressionResults,
@@ -19,6 +20,7 @@ __all__ = [
     "Lasso",
     "LassoCV",
     "LinearRegression",
+    "ModelFileError",
     "PredictionResults",
     "RegressionResults",
     "Ridge",
@@ -27,4 +29,5 @@ __all__ = [
     "Summary",
     "TestResult",
     "__version__",
+    "load",
 ]

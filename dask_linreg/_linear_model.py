@@ -22,6 +22,7 @@ from dask_linreg._inference import (
     fit_summary,
     robust_covariance,
 )
+from dask_linreg._persistence import save as save_model
 from dask_linreg._results import RegressionResults, Summary
 from dask_linreg._solve import r2_scores, solve_nonnegative
 from dask_linreg._validation import (
@@ -262,6 +263,22 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             self.intercept_ = float(y_offset[0] - x_offset @ coef[:, 0])
         else:
             self.intercept_ = y_offset - x_offset @ coef
+
+    def save(self, path, *, metadata=None):
+        """Write the fitted model to a JSON model file.
+
+        The file holds the class, parameters, coefficients (bit for bit),
+        feature names, fitted attributes and the merged statistics (so
+        inference, ``partial_fit`` and ``merge`` work after
+        :func:`dask_linreg.load`); loading it never executes code.
+
+        Parameters
+        ----------
+        path : str or path-like
+        metadata : dict, default=None
+            Extra JSON-serializable information to store (data source...).
+        """
+        save_model(self, path, metadata=metadata)
 
     def predict(self, X):
         """Predict using the linear model.
