@@ -804,7 +804,7 @@ def _target_text(results, alpha):
     width = min(width, 30)
     header = (
         " " * width
-        + f"{'coef':>11}{'std err':>11}{letter:>9}{'P>|' + letter + '|':>9}"
+        + f"{'coef':>11}{'std err':>11}{letter:>10}{'P>|' + letter + '|':>9}"
         + f"{'[' + format(alpha / 2, 'g'):>12}{format(1 - alpha / 2, 'g') + ']':>12}"
     )
     lines += [header, "-" * max(_STATISTIC_WIDTH, len(header))]
@@ -819,7 +819,7 @@ def _target_text(results, alpha):
             label
             + _format_number(row["coef"], 11, 4)
             + _format_number(row["std err"], 11, 3)
-            + _format_number(row[letter], 9, 3)
+            + _format_number(row[letter], 10, 3)
             + f"{row[f'P>|{letter}|']:9.3f}"
             + _format_number(row.iloc[4], 12, 3)
             + _format_number(row.iloc[5], 12, 3)

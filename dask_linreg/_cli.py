@@ -1,0 +1,291 @@
+"""The ``dask-linreg`` command line: fit, predict and demo over files.
+
+Exit codes: 0 success, 2 usage errors (argparse's), 1 data errors, each
+with one clear line on stderr.
+"""
+
+import argparse
+import contextlib
+import glob
+import os
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["main"]
+
+MODELS = ("linear", "ridge", "ridgecv", "lasso", "elasticnet")
+
+
+class DataError(Exception):
+    """A problem with the data or the model file: exit code 1."""
+
+
+def _build_parser():
+    parser = argparse.ArgumentParser(
+        prog="dask-linreg",
+        description="One-pass linear regression over Parquet/CSV files with Dask.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    fit = commands.add_parser("fit", help="fit a model on a table and save it")
+    fit.add_argument("data", help="Parquet or CSV: a file, a directory or a glob")
+    fit.add_argument("--target", required=True, help="target column")
+    fit.add_argument(
+        "--features",
+        nargs="+",
+        metavar="COL",
+        help="feature columns (default: all others)",
+    )
+    fit.add_argument("--weights", metavar="COL", help="sample-weight column")
+    fit.add_argument("--model", choices=MODELS, default="linear")
+    fit.add_argument(
+        "--alpha",
+        type=float,
+        nargs="+",
+        help="penalty (ridge, lasso, elasticnet); candidate penalties for ridgecv",
+    )
+    fit.add_argument("--l1-ratio", type=float, default=0.5, help="elasticnet mix")
+    fit.add_argument("--cv", type=int, help="folds for ridgecv (default: GCV)")
+    fit.add_argument("--output", default="model.json", help="model file to write")
+    _add_common(fit)
+
+    predict = commands.add_parser("predict", help="predict a table with a saved model")
+    predict.add_argument("model", help="model file written by 'fit'")
+    predict.add_argument("data", help="Parquet or CSV: a file, a directory or a glob")
+    predict.add_argument("--output", required=True, help="Parquet directory to write")
+    _add_common(predict)
+
+    demo = commands.add_parser("demo", help="generate data and fit it")
+    demo.add_argument("--rows", type=int, default=2_000_000)
+    demo.add_argument("--features", type=int, default=20)
+    _add_common(demo)
+    return parser
+
+
+def _add_common(parser):
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a Dask scheduler (default: a local cluster for this run)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+@contextlib.contextmanager
+def _cluster(address, quiet):
+    """A Client: to ``address``, or to a local cluster sized to the machine."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    if address:
+        try:
+            client = Client(address, timeout="5s")
+        except OSError as error:
+            raise DataError(
+                f"cannot reach the scheduler at {address}: {error}"
+            ) from None
+        cluster = None
+    else:
+        cluster = LocalCluster(dashboard_address=None, processes=True)
+        client = Client(cluster)
+    try:
+        # The progress bar: the graph goes to the cluster as futures, which
+        # distributed's progress bar follows.
+        def get(dsk, keys, **kwargs):
+            futures = client.get(dsk, keys, sync=False)
+            if not quiet:
+                from distributed import progress
+
+                progress(futures)
+                print(file=sys.stderr)
+            return client.gather(futures)
+
+        with dask.config.set(scheduler=get):
+            yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _read_table(path):
+    """A Dask DataFrame from Parquet or CSV (file, directory or glob)."""
+    import dask.dataframe as dd
+
+    lowered = path.lower().rstrip("/")
+    is_remote = "://" in path
+    if not is_remote and not glob.glob(path):
+        raise DataError(f"no file matches {path!r}")
+    if os.path.isdir(path):
+        names = os.listdir(path)
+        csv = any(n.lower().endswith((".csv", ".csv.gz")) for n in names)
+        parquet = any(n.lower().endswith((".parquet", ".pq")) for n in names)
+        if csv and not parquet:
+            return dd.read_csv(os.path.join(path, "*.csv*"))
+        return dd.read_parquet(path)
+    if lowered.endswith((".csv", ".csv.gz", ".txt", ".tsv")) or ".csv" in lowered:
+        return dd.read_csv(path, sep="\t" if lowered.endswith(".tsv") else ",")
+    return dd.read_parquet(path)
+
+
+def _columns(frame, target, features, weights, path):
+    existing = list(map(str, frame.columns))
+    wanted = [target, *(features or []), *([weights] if weights else [])]
+    missing = [c for c in wanted if c not in existing]
+    if missing:
+        raise DataError(
+            f"column(s) {', '.join(map(repr, missing))} not in {path}; its columns "
+            f"are: {', '.join(existing)}"
+        )
+    if features is None:
+        features = [c for c in existing if c not in (target, weights)]
+    if not features:
+        raise DataError(f"{path} has no feature columns besides the target")
+    dtypes = dict(zip(existing, frame.dtypes, strict=True))
+    for column in [target, *features, *([weights] if weights else [])]:
+        if not (
+            pd.api.types.is_numeric_dtype(dtypes[column])
+            or pd.api.types.is_bool_dtype(dtypes[column])
+        ):
+            raise DataError(
+                f"column {column!r} of {path} has dtype {dtypes[column]}, expected "
+                "numbers; leave it out with --features, or convert it"
+            )
+    return features
+
+
+def _make_model(args):
+    from dask_linreg import ElasticNet, Lasso, LinearRegression, Ridge, RidgeCV
+
+    alphas = args.alpha
+    if args.model != "ridgecv" and alphas is not None and len(alphas) != 1:
+        raise argparse.ArgumentTypeError(
+            f"--alpha takes one value for --model {args.model}"
+        )
+    if args.cv is not None and args.model != "ridgecv":
+        raise argparse.ArgumentTypeError("--cv is only for --model ridgecv")
+    alpha = 1.0 if alphas is None else alphas[0]
+    if args.model == "linear":
+        if alphas is not None:
+            raise argparse.ArgumentTypeError("--alpha is not used by --model linear")
+        return LinearRegression()
+    if args.model == "ridge":
+        return Ridge(alpha=alpha)
+    if args.model == "ridgecv":
+        return RidgeCV(
+            alphas=np.logspace(-3, 3, 13) if alphas is None else alphas, cv=args.cv
+        )
+    if args.model == "lasso":
+        return Lasso(alpha=alpha)
+    return ElasticNet(alpha=alpha, l1_ratio=args.l1_ratio)
+
+
+def _summary_text(model):
+    from dask_linreg import LinearRegression
+
+    lines = []
+    if isinstance(model, LinearRegression):
+        lines.append(str(model.summary()))
+    else:
+        names = list(getattr(model, "feature_names_in_", []))
+        width = max(12, *(len(n) + 2 for n in names))
+        lines.append(f"{type(model).__name__}  {model.get_params()}")
+        if hasattr(model, "alpha_"):
+            lines.append(f"chosen alpha: {model.alpha_:.6g}")
+        lines.append(f"{'term':<{width}}{'coef':>14}")
+        lines.append(f"{'intercept':<{width}}{model.intercept_:>14.6g}")
+        for name, value in zip(names, model.coef_, strict=True):
+            lines.append(f"{name:<{width}}{value:>14.6g}")
+    return "\n".join(lines)
+
+
+def _fit(args):
+    model = _make_model(args)
+    # The table's schema is read on the client: a missing column fails
+    # before a cluster is started.
+    frame = _read_table(args.data)
+    features = _columns(frame, args.target, args.features, args.weights, args.data)
+    X, y = frame[features], frame[args.target]
+    weights = frame[args.weights] if args.weights else None
+    with _cluster(args.scheduler, args.quiet):
+        start = time.perf_counter()
+        model.fit(X, y, sample_weight=weights)
+        elapsed = time.perf_counter() - start
+        print(_summary_text(model))
+        if not hasattr(model, "summary"):
+            score = model.score(X, y, sample_weight=weights)
+            print(f"R-squared: {score:.6f}")
+        print(
+            f"Fitted in {elapsed:.2f} s ({model.n_passes_} pass(es) over the data); "
+            f"model written to {args.output}"
+        )
+    model.save(
+        args.output,
+        metadata={"data": args.data, "target": args.target, "fit_seconds": elapsed},
+    )
+
+
+def _predict(args):
+    from dask_linreg import load
+
+    model = load(args.model)
+    frame = _read_table(args.data)
+    names = list(getattr(model, "feature_names_in_", []))
+    if not names:
+        raise DataError(
+            f"{args.model} was fitted without column names; predict needs them "
+            "to pick the columns of the table"
+        )
+    _columns(frame, names[0], names[1:], None, args.data)
+    with _cluster(args.scheduler, args.quiet):
+        predictions = model.predict(frame[names])
+        column = "prediction"
+        if hasattr(predictions, "to_frame"):
+            table = predictions.to_frame(name=column)
+        else:
+            table = predictions.rename(
+                columns={i: f"{column}_{i}" for i in predictions.columns}
+            )
+        table.to_parquet(args.output, write_index=True)
+        print(f"Predictions written to {args.output}")
+
+
+def _demo(args):
+    from dask_linreg import LinearRegression
+    from dask_linreg.demo import make_data
+
+    with _cluster(args.scheduler, args.quiet) as client:
+        X, y, true_coef = make_data(args.rows, args.features, chunk_rows=250_000)
+        X, y = client.persist([X, y])
+        start = time.perf_counter()
+        model = LinearRegression().fit(X, y)
+        elapsed = time.perf_counter() - start
+        print(str(model.summary()))
+        error = np.abs(model.coef_ - true_coef).max()
+        print(
+            f"{args.rows:,} rows x {args.features} features fitted in {elapsed:.2f} s; "
+            f"largest coefficient error {error:.2e}"
+        )
+
+
+def main(argv=None):
+    """Run the command line; returns the exit code."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        {"fit": _fit, "predict": _predict, "demo": _demo}[args.command](args)
+    except argparse.ArgumentTypeError as error:
+        parser.error(str(error))  # exits with 2
+    except (DataError, ValueError, TypeError, OSError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"dask-linreg: error: {message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def entry_point():
+    """Console-script entry: exit with :func:`main`'s code."""
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The dask-linreg command line, run as a user runs it (subprocess)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dask_linreg import LinearRegression, Ridge, load
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, cwd):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ROOT), env.get("PYTHONPATH")) if p
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "dask_linreg", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((3000, 3)), columns=["a", "b", "c"])
+    frame["y"] = frame.a - 2 * frame.b + 0.5 + 0.1 * rng.standard_normal(3000)
+    frame["w"] = rng.uniform(0.5, 2.0, 3000)
+    frame["label"] = "x"
+    frame.to_parquet(folder / "data.parquet")
+    (folder / "csv").mkdir()
+    frame[:1000].to_csv(folder / "csv" / "part-0.csv", index=False)
+    frame[1000:].to_csv(folder / "csv" / "part-1.csv", index=False)
+    return folder, frame
+
+
+def test_fit_on_parquet_prints_a_summary_and_saves_the_model(table):
+    folder, frame = table
+    result = run(
+        "fit",
+        "data.parquet",
+        "--target",
+        "y",
+        "--features",
+        "a",
+        "b",
+        "c",
+        "--weights",
+        "w",
+        "--output",
+        "model.json",
+        "--quiet",
+        cwd=folder,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "WLS Regression Results" in result.stdout and "% Completed" not in result.stdout
+    )
+    model = load(folder / "model.json")
+    reference = LinearRegression().fit(frame[["a", "b", "c"]], frame.y, frame.w)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-10)
+    assert list(model.feature_names_in_) == ["a", "b", "c"]
+    document = json.loads((folder / "model.json").read_text())
+    assert document["metadata"]["data"] == "data.parquet"
+
+
+def test_fit_ridge_on_a_csv_glob_and_predict_to_parquet(table):
+    folder, frame = table
+    result = run(
+        "fit",
+        "csv/*.csv",
+        "--target",
+        "y",
+        "--features",
+        "a",
+        "b",
+        "c",
+        "--model",
+        "ridge",
+        "--alpha",
+        "2.5",
+        "--output",
+        "ridge.json",
+        cwd=folder,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "% Completed" in result.stdout + result.stderr  # the progress bar
+    model = load(folder / "ridge.json")
+    reference = Ridge(alpha=2.5).fit(frame[["a", "b", "c"]], frame.y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-10)
+    result = run(
+        "predict",
+        "ridge.json",
+        "data.parquet",
+        "--output",
+        "out.parquet",
+        "--quiet",
+        cwd=folder,
+    )
+    assert result.returncode == 0, result.stderr
+    predictions = pd.read_parquet(folder / "out.parquet")["prediction"]
+    np.testing.assert_allclose(
+        predictions.to_numpy(), reference.predict(frame[["a", "b", "c"]]), rtol=1e-10
+    )
+
+
+def test_demo_generates_data_and_fits(tmp_path):
+    result = run("demo", "--rows", 20_000, "--features", 3, "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "OLS Regression Results" in result.stdout
+    assert "largest coefficient error" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (
+            ["fit", "data.parquet", "--target", "nope"],
+            1,
+            "column(s) 'nope' not in data.parquet; its columns are: a, b, c, y, w, label",
+        ),
+        (
+            ["fit", "data.parquet", "--target", "y"],
+            1,
+            "column 'label' of data.parquet has dtype",
+        ),
+        (
+            ["fit", "missing.parquet", "--target", "y"],
+            1,
+            "no file matches 'missing.parquet'",
+        ),
+        (["fit", "data.parquet"], 2, "the following arguments are required: --target"),
+        (
+            ["fit", "data.parquet", "--target", "y", "--alpha", "1"],
+            2,
+            "--alpha is not used by --model linear",
+        ),
+        (
+            ["fit", "data.parquet", "--target", "y", "--cv", "3"],
+            2,
+            "--cv is only for --model ridgecv",
+        ),
+        (
+            ["predict", "bad.json", "data.parquet", "--output", "o.parquet"],
+            1,
+            "bad.json is not a valid dask-linreg model file: format_version 7",
+        ),
+        (
+            ["predict", "missing.json", "data.parquet", "--output", "o.parquet"],
+            1,
+            "Cannot read model file missing.json",
+        ),
+        (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_errors_exit_with_a_code_and_one_clear_line(table, args, code, message):
+    folder, _ = table
+    (folder / "bad.json").write_text(
+        json.dumps({"format": "dask-linreg-model", "format_version": 7})
+    )
+    result = run(*args, cwd=folder)
+    assert result.returncode == code
+    assert message in result.stderr
+    if code == 1:
+        assert result.stderr.strip().count("\n") == 0  # one line
