@@ -1,5 +1,6 @@
 """Sphinx configuration for dask_linreg."""
 
+import doctest
 import os
 import sys
 import tomllib
@@ -21,6 +22,8 @@ version = ".".join(release.split(".")[:2])
 
 extensions = [
     "sphinx.ext.autodoc",
+    # Runs the ">>>" examples of every page: sphinx-build -b doctest.
+    "sphinx.ext.doctest",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "numpydoc",
@@ -57,3 +60,6 @@ else:
     html_theme = "alabaster"
 html_title = f"dask-linreg {release}"
 html_static_path = []
+
+# The examples' output is compared as the pages show it.
+doctest_default_flags = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
