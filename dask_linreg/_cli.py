@@ -217,7 +217,7 @@ def _fit(args):
         print(_summary_text(model))
         if not hasattr(model, "summary"):
             score = model.score(X, y, sample_weight=weights)
-            print(f"R-squared: {score:.6f}")
+            print(f"R-squared: {score:.6f}   n: {model._statistic[1].count:,}")
         print(
             f"Fitted in {elapsed:.2f} s ({model.n_passes_} pass(es) over the data); "
             f"model written to {args.output}"

@@ -71,6 +71,9 @@ class _CoordinateDescentModel(_OnePassLinearModel):
             x_offset = np.zeros(p)
             y_offset = np.zeros(coef.shape[1])
         self._store_solution(coef, x_offset, y_offset, y_is_1d)
+        self._y_is_1d = y_is_1d
+        # Kept like the other estimators' (model files, row counts).
+        self._statistic = ("moments", moments, None)
         self.n_passes_ = 1
 
 

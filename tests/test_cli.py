@@ -96,6 +96,7 @@ def test_fit_ridge_on_a_csv_glob_and_predict_to_parquet(table):
     )
     assert result.returncode == 0, result.stderr
     assert "% Completed" in result.stdout + result.stderr  # the progress bar
+    assert "R-squared: 0.99" in result.stdout and "n: 3,000" in result.stdout
     model = load(folder / "ridge.json")
     reference = Ridge(alpha=2.5).fit(frame[["a", "b", "c"]], frame.y)
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-10)
