@@ -185,7 +185,7 @@ class ElasticNet(_CoordinateDescentModel):
         self : object
         """
         self._check_params()
-        inputs = check_fit_inputs(self, X, y, sample_weight)
+        inputs = check_fit_inputs(self, X, y, sample_weight, allow_numpy=True)
         if inputs.x.shape[0] == 0:
             raise _no_samples_error(inputs.x.shape[1])
         moments = self._moments(inputs)

@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_SPLIT_EVERY",
     "STATISTICS",
     "reduce_statistic",
+    "reduce_in_memory",
     "reduce_scores",
     "reduce_fold_moments",
     "lazy_predict",
@@ -158,6 +159,17 @@ def _row_block_arguments(x, y, sample_weight, *companions):
     for companion in (sample_weight, *companions):
         arguments += [companion, None if companion is None else "i"]
     return arguments
+
+
+def reduce_in_memory(x, y, sample_weight=None, *, statistic="moments"):
+    """:func:`reduce_statistic` for NumPy data of one block, without Dask.
+
+    Small in-memory fits skip the task graph, whose fixed cost (a few
+    milliseconds) would exceed the arithmetic.
+    """
+    y_parts = [y] if y.ndim == 2 else y  # as blockwise passes them
+    summary = _block_summary(statistic, [x], y_parts, sample_weight)
+    return summary[0]
 
 
 def _tree_reduce(block_function, merge, arguments, *, n_blocks, split_every, scheduler):

@@ -14,7 +14,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from dask_linreg._accurate import solve_statistic
 from dask_linreg._combine import merge_statistics
-from dask_linreg._graph import lazy_predict, reduce_scores, reduce_statistic
+from dask_linreg._graph import (
+    lazy_predict,
+    reduce_in_memory,
+    reduce_scores,
+    reduce_statistic,
+)
 from dask_linreg._inference import (
     COV_TYPES,
     ScoreModel,
@@ -160,14 +165,19 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         With ``overflow_ok``, cross-products beyond float64 return None
         instead of raising (``"auto"`` then goes exact).
         """
-        result, faults = reduce_statistic(
-            inputs.x,
-            inputs.y,
-            inputs.sample_weight,
-            statistic=statistic,
-            split_every=self.split_every,
-            scheduler="threads" if inputs.local else None,
-        )
+        if isinstance(inputs.x, np.ndarray):
+            result, faults = reduce_in_memory(
+                inputs.x, inputs.y, inputs.sample_weight, statistic=statistic
+            )
+        else:
+            result, faults = reduce_statistic(
+                inputs.x,
+                inputs.y,
+                inputs.sample_weight,
+                statistic=statistic,
+                split_every=self.split_every,
+                scheduler="threads" if inputs.local else None,
+            )
         if overflow_ok and faults.only_overflow():
             return None
         faults.raise_if_any()
@@ -187,7 +197,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         self._check_params()
         if alpha is not None:
             check_alpha(alpha, np.size(alpha))
-        inputs = check_fit_inputs(self, X, y, sample_weight)
+        inputs = check_fit_inputs(self, X, y, sample_weight, allow_numpy=True)
         # Everything that can be checked without the data fails here,
         # before the pass.
         if alpha is not None:
@@ -427,7 +437,9 @@ class _MergeableMixin:
         """Add a batch of rows to the statistics of the earlier calls; re-solve."""
         self._check_params()
         first = not hasattr(self, "_statistic")
-        inputs = check_fit_inputs(self, X, y, sample_weight, reset=first)
+        inputs = check_fit_inputs(
+            self, X, y, sample_weight, reset=first, allow_numpy=True
+        )
         if alpha is not None:
             alpha = check_alpha(alpha, inputs.n_targets)
         if inputs.x.shape[0] == 0:

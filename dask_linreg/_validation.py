@@ -220,12 +220,13 @@ class FitInputs:
         Whether y was given as a vector (then ``coef_`` is 1-D).
     local : bool
         Whether the data came in memory (NumPy/pandas): it is then reduced
-        on local threads rather than shipped to a cluster.
+        on local threads rather than shipped to a cluster.  Small in-memory
+        data may be NumPy arrays instead of Dask arrays (``allow_numpy``).
     """
 
-    x: da.Array
-    y: da.Array
-    sample_weight: da.Array | None
+    x: da.Array | np.ndarray
+    y: da.Array | np.ndarray
+    sample_weight: da.Array | np.ndarray | None
     y_is_1d: bool
     local: bool = field(default=False)
 
@@ -267,12 +268,16 @@ def _check_sample_weight_in_memory(sample_weight, n_samples):
     return sample_weight.astype(np.float64, copy=False)
 
 
-def check_fit_inputs(estimator, X, y, sample_weight=None, *, reset=True):
+def check_fit_inputs(
+    estimator, X, y, sample_weight=None, *, reset=True, allow_numpy=False
+):
     """Check and align the inputs of ``fit``; nothing is computed.
 
     Sets ``n_features_in_`` and ``feature_names_in_`` on ``estimator``
     (with ``reset=False``, as ``partial_fit`` after the first call, checks
-    X against them instead).
+    X against them instead).  With ``allow_numpy``, in-memory data small
+    enough for one block stay NumPy arrays (no task graph is built for
+    them; see ``reduce_in_memory``).
 
     Returns
     -------
@@ -284,7 +289,9 @@ def check_fit_inputs(estimator, X, y, sample_weight=None, *, reset=True):
             "is None."
         )
     if not is_dask(X):
-        return _check_fit_inputs_in_memory(estimator, X, y, sample_weight, reset)
+        return _check_fit_inputs_in_memory(
+            estimator, X, y, sample_weight, reset, allow_numpy
+        )
     x = _dask_to_array("X", X)
     if x.ndim != 2:
         raise ValueError(
@@ -363,7 +370,9 @@ def _numpy_row_chunks(n_samples, n_columns):
     return (rows,)
 
 
-def _check_fit_inputs_in_memory(estimator, X, y, sample_weight, reset=True):
+def _check_fit_inputs_in_memory(
+    estimator, X, y, sample_weight, reset=True, allow_numpy=False
+):
     _check_pandas_dtypes("X", X)
     _check_pandas_dtypes("y", y)
     if isinstance(y, np.ndarray) and y.dtype.kind in "USV":
@@ -383,6 +392,11 @@ def _check_fit_inputs_in_memory(estimator, X, y, sample_weight, reset=True):
     n_samples = X.shape[0]
     y_is_1d = y.ndim == 1
     rows = _numpy_row_chunks(n_samples, X.shape[1] + (1 if y_is_1d else y.shape[1]))
+    if allow_numpy and n_samples <= rows[0]:
+        weights = None
+        if sample_weight is not None:
+            weights = _check_sample_weight_in_memory(sample_weight, n_samples)
+        return FitInputs(X, y, weights, y_is_1d, local=True)
     x = _blocks_of_views(X, rows + (-1,))
     y_array = _blocks_of_views(y, rows + (() if y_is_1d else (-1,)))
     weights = None

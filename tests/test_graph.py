@@ -110,3 +110,20 @@ def test_fit_allocates_far_less_than_a_copy_of_x(on_dask):
         tracemalloc.stop()
     # X is 32 MB; a copy of it (or of [X | y]) would show here.
     assert peak < 0.25 * 200_000 * 20 * 8
+
+
+def test_small_in_memory_fit_builds_no_task_graph():
+    X, y = make_regression(1000, 10, 2, seed=3)
+    computes = []
+
+    def counting_scheduler(dsk, keys, **kwargs):
+        computes.append(keys)
+        return dask.threaded.get(dsk, keys, **kwargs)
+
+    with dask.config.set(scheduler=counting_scheduler):
+        small = LinearRegression().fit(X, y)
+    assert computes == []
+    reference = LinearRegression().fit(
+        da.from_array(X, chunks=100), da.from_array(y, chunks=100)
+    )
+    np.testing.assert_allclose(small.coef_, reference.coef_, rtol=1e-12)
