@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from dask_linreg._accurate import solve_statistic
 from dask_linreg._combine import merge_statistics
 from dask_linreg._graph import (
+    DEFAULT_SPLIT_EVERY,
     lazy_predict,
     reduce_in_memory,
     reduce_scores,
@@ -38,6 +39,7 @@ from dask_linreg._validation import (
     check_groups,
     check_predict_input,
     check_split_every,
+    check_statistic_memory,
     extreme_column,
     is_dask,
 )
@@ -211,6 +213,10 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
                 f"solver='exact' handles up to {EXACT_MAX_COLUMNS} columns of "
                 f"[X | y]; got {n_columns}. Use solver='qr' or 'auto'."
             )
+        check_statistic_memory(
+            n_columns,
+            DEFAULT_SPLIT_EVERY if self.split_every is None else self.split_every,
+        )
         statistic = _FIRST_STATISTIC[self.solver]
         # "auto" goes exact when float64 products overflow or underflow.
         can_escalate = self.solver == "auto" and n_columns <= EXACT_MAX_COLUMNS

@@ -26,6 +26,7 @@ __all__ = [
     "check_bool",
     "check_groups",
     "check_split_every",
+    "check_statistic_memory",
 ]
 
 # Row blocks of about this many bytes when a NumPy array is cut for the pass.
@@ -421,6 +422,34 @@ def check_predict_input(estimator, X):
         raise ValueError(f"Expected a 2D array for X, got a {x.ndim}D array instead.")
     validate_data(estimator, _feature_frame(X), skip_check_array=True, reset=False)
     return x
+
+
+def available_memory():
+    """Bytes of memory available on this (the client's) machine."""
+    import psutil
+
+    return psutil.virtual_memory().available
+
+
+def check_statistic_memory(n_columns, split_every):
+    """Fail before the pass when the statistics cannot fit in memory.
+
+    A statistic of ``q`` columns of ``[X | y]`` is ``8 (q + 1)**2`` bytes;
+    a merge task holds ``split_every`` of them plus its result, and the
+    client's solve a few more (an eigendecomposition's workspace).
+    """
+    per_copy = 8 * (n_columns + 1) ** 2
+    copies = split_every + 4
+    available = available_memory()
+    if per_copy * copies > available:
+        raise MemoryError(
+            f"The statistics of {n_columns:,} columns of [X | y] need "
+            f"{per_copy / 1e9:.2f} GB each (8 (q + 1)**2 bytes), and the merge "
+            f"tree and the solve hold about {copies} at once "
+            f"({per_copy * copies / 1e9:.1f} GB); this machine has "
+            f"{available / 1e9:.1f} GB available. Use fewer features (select or "
+            "hash them), a smaller split_every, or a client with more memory."
+        )
 
 
 def check_bool(name, value):

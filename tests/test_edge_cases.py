@@ -155,3 +155,22 @@ def test_exactly_dependent_columns_do_not_warn_with_cholesky():
     np.testing.assert_allclose(
         model.coef_, sk.LinearRegression().fit(X, y).coef_, rtol=1e-8
     )
+
+
+def test_statistics_too_large_for_the_client_fail_before_the_pass(monkeypatch):
+    import dask
+
+    from dask_linreg import _validation
+
+    monkeypatch.setattr(_validation, "available_memory", lambda: 50_000_000)
+    X = da.ones((100, 999), chunks=(50, 999))
+    computes = []
+
+    def counting_scheduler(dsk, keys, **kwargs):
+        computes.append(keys)
+        return dask.threaded.get(dsk, keys, **kwargs)
+
+    with dask.config.set(scheduler=counting_scheduler):
+        with pytest.raises(MemoryError, match=r"1,000 columns of \[X \| y\] need 0.01 GB"):
+            LinearRegression().fit(X, da.ones(100, chunks=50))
+    assert computes == []
