@@ -171,6 +171,8 @@ def test_statistics_too_large_for_the_client_fail_before_the_pass(monkeypatch):
         return dask.threaded.get(dsk, keys, **kwargs)
 
     with dask.config.set(scheduler=counting_scheduler):
-        with pytest.raises(MemoryError, match=r"1,000 columns of \[X \| y\] need 0.01 GB"):
+        with pytest.raises(
+            MemoryError, match=r"1,000 columns of \[X \| y\] need 0.01 GB"
+        ):
             LinearRegression().fit(X, da.ones(100, chunks=50))
     assert computes == []
