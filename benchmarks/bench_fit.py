@@ -62,7 +62,7 @@ except ImportError:
 from dask_linreg import LinearRegression
 from dask_linreg._linear_model import EXACT_MAX_COLUMNS
 
-DEFAULT_SIZES = "2000000x50,200000x500"
+DEFAULT_SIZES = "2000000x50,200000x500,20000x2000"
 QUICK_SIZES = "200000x50,20000x200"
 
 #: Target bytes of one row block of X when --chunk-rows is not given.
@@ -79,12 +79,15 @@ METHODS = (
     "ours-exact",
     "ours-cluster",
     "sklearn",
+    "dask-lstsq",
     "dask-ml",
     "dask-ml-lbfgs",
+    "dask-ml-newton",
+    "spark-normal",
 )
 SKIPPABLE = METHODS[len(FLOOR_METHODS) :]
 #: Methods timed once whatever --repeat says: they take minutes at full size.
-SLOW_METHODS = ("dask-ml", "dask-ml-lbfgs")
+SLOW_METHODS = ("dask-ml", "dask-ml-lbfgs", "dask-ml-newton", "spark-normal")
 
 MB = 1e6
 
@@ -287,6 +290,60 @@ def fit_sklearn(X, y):
     return SkLinearRegression().fit(X, y).coef_
 
 
+def fit_dask_lstsq(X, y):
+    """``dask.array.linalg.lstsq`` (TSQR) on ``[X | 1]``: Dask's own solver."""
+    ones = da.ones((X.shape[0], 1), chunks=(X.chunks[0], 1))
+    design = da.hstack([X, ones]).rechunk({1: -1})
+    coef, _, _, _ = da.linalg.lstsq(design, y)
+    return np.asarray(coef.compute())[:-1]
+
+
+def time_spark(X, y, repeat):
+    """Best time of Spark MLlib's ``LinearRegression(solver="normal")`` on a
+    ``local[2]`` session; the data are loaded into Spark and cached first
+    (untimed), as ours are persisted.  Returns ``(seconds, coef)``."""
+    import tempfile
+
+    import pandas as pd
+    from pyspark.ml.feature import VectorAssembler
+    from pyspark.ml.regression import LinearRegression as SparkLinearRegression
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("dask_linreg-bench")
+        .config("spark.driver.memory", "8g")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            columns = [f"x{i}" for i in range(X.shape[1])]
+            frame = pd.DataFrame(X, columns=columns).assign(y=y)
+            frame.to_parquet(f"{folder}/data.parquet", row_group_size=250_000)
+            table = (
+                VectorAssembler(inputCols=columns, outputCol="features")
+                .transform(spark.read.parquet(f"{folder}/data.parquet"))
+                .select("features", "y")
+                .cache()
+            )
+            table.count()
+            estimator = SparkLinearRegression(
+                featuresCol="features",
+                labelCol="y",
+                solver="normal",
+                regParam=0.0,
+                standardization=False,
+            )
+            seconds, model = best_time(lambda: estimator.fit(table), repeat)
+            table.unpersist()
+        return seconds, np.asarray(model.coefficients.toArray())
+    finally:
+        spark.stop()
+
+
 def fit_dask_ml(X, y, **params):
     """``dask_ml.linear_model.LinearRegression(**params).fit``."""
     from dask_ml.linear_model import LinearRegression as DaskMLLinearRegression
@@ -457,7 +514,19 @@ def run_size(n, p, args, skip):
         seconds, coef = best_time(lambda: fit_sklearn(X, y), args.repeat)
         table.add("sklearn", seconds, coef_error(coef, ref), "NumPy input")
 
-    for method, params in (("dask-ml", {}), ("dask-ml-lbfgs", {"solver": "lbfgs"})):
+    if "dask-lstsq" not in skip:
+        Xd, yd = local_blocks(X, chunk_rows), local_blocks(y, chunk_rows)
+        with dask.config.set(scheduler="threads"):
+            seconds, coef = best_time(lambda: fit_dask_lstsq(Xd, yd), args.repeat)
+        table.add(
+            "dask-lstsq", seconds, coef_error(coef, ref), "dask.array.linalg.lstsq"
+        )
+
+    for method, params in (
+        ("dask-ml", {}),
+        ("dask-ml-lbfgs", {"solver": "lbfgs"}),
+        ("dask-ml-newton", {"solver": "newton"}),
+    ):
         if method in skip:
             continue
         note = "threaded scheduler, " + (
@@ -473,6 +542,15 @@ def run_size(n, p, args, skip):
             table.add(method, note=note, failure=f"{type(exc).__name__}: {exc}")
         else:
             table.add(method, seconds, coef_error(coef, ref), note)
+
+    if "spark-normal" not in skip:
+        note = "Spark MLlib solver='normal', local[2]"
+        try:
+            seconds, coef = time_spark(X, y, 1)
+        except Exception as exc:  # pyspark or Java missing: report, go on
+            table.add("spark-normal", note=note, failure=f"{type(exc).__name__}: {exc}")
+        else:
+            table.add("spark-normal", seconds, coef_error(coef, ref), note)
 
     time_floors(X, y, args.repeat, table, ref_no_intercept)
     rows = table.show()

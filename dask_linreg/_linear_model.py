@@ -355,7 +355,9 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         x = check_predict_input(self, X)
         # Align y and sample_weight with X's row blocks as fit does; the
         # throwaway estimator receives the feature checks' attributes.
-        inputs = check_fit_inputs(clone(self), x, y, sample_weight)
+        inputs = check_fit_inputs(
+            clone(self), X if _is_dask_frame(X) else x, y, sample_weight
+        )
         coef = np.reshape(self.coef_, (-1, x.shape[1]))
         intercept = np.reshape(self.intercept_, -1) * np.ones(coef.shape[0])
         if inputs.n_targets != coef.shape[0]:
@@ -955,7 +957,9 @@ class LinearRegression(_MergeableMixin, _OnePassLinearModel):
     def _robust_covariances(self, summary, X, y, sample_weight, groups, cov_type):
         """One pass over the training data for the sandwich covariances."""
         x = check_predict_input(self, X)
-        inputs = check_fit_inputs(clone(self), x, y, sample_weight)
+        inputs = check_fit_inputs(
+            clone(self), X if _is_dask_frame(X) else x, y, sample_weight
+        )
         coef = np.reshape(self.coef_, (-1, self.n_features_in_))
         if inputs.n_targets != coef.shape[0]:
             raise ValueError(

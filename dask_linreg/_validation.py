@@ -131,6 +131,46 @@ def _feature_frame(X):
     return X
 
 
+def _one_frame_arrays(X, y, sample_weight):
+    """``X``, ``y`` (and the weights) as column slices of one Dask array.
+
+    Columns of the same Dask DataFrame converted one by one may come out in
+    different row blocks: Dask plans each projection of a Parquet dataset
+    separately (a single column fuses several files into one partition).
+    Assigned to one frame and converted once, their blocks match.  Returns
+    None when they are not columns of one frame (then they are aligned by
+    their block sizes, or the pass checks them).
+    """
+    y_is_frame = _is_dask_frame(y)
+    if not (_is_dask_frame(X) and (y_is_frame or _is_dask_series(y))):
+        return None
+    if sample_weight is not None and not _is_dask_series(sample_weight):
+        return None
+    targets = [y[c] for c in y.columns] if y_is_frame else [y]
+    for name, target in [("y", t) for t in targets] + [
+        ("sample_weight", sample_weight)
+    ]:
+        if target is not None:
+            _check_column_dtype(name, target.name, target.dtype)
+    p = len(X.columns)
+    extra = {f"__dask_linreg_y{i}": t for i, t in enumerate(targets)}
+    if sample_weight is not None:
+        extra["__dask_linreg_w"] = sample_weight
+    try:
+        combined = X.rename(
+            columns={c: f"__dask_linreg_x{i}" for i, c in enumerate(X.columns)}
+        )
+        combined = combined.assign(**extra).astype("float64")
+        array = combined.to_dask_array()
+    except (ValueError, TypeError, NotImplementedError, KeyError):
+        return None
+    k = len(targets)
+    x = array[:, :p]
+    y_array = array[:, p : p + k] if y_is_frame else array[:, p]
+    weights = array[:, p + k] if sample_weight is not None else None
+    return x, y_array, weights
+
+
 def _row_chunks(array):
     return array.chunks[0]
 
@@ -305,6 +345,10 @@ def check_fit_inputs(
             "is required."
         )
     validate_data(estimator, _feature_frame(X), skip_check_array=True, reset=reset)
+    together = _one_frame_arrays(X, y, sample_weight)
+    if together is not None:
+        x, y_array, weights = together
+        return FitInputs(x, y_array, weights, y_array.ndim == 1)
     if is_dask(y):
         y_array = _align_rows("y", _dask_to_array("y", y), x)
     else:

@@ -301,3 +301,27 @@ def test_positive_matches_sklearn_on_weighted_multioutput_dask_input(
         ours.inference()
     with pytest.raises(ValueError, match="positive must be a bool"):
         LinearRegression(positive="yes").fit(X, Y)
+
+
+def test_columns_of_one_parquet_dataset_are_aligned_whatever_dask_fuses(tmp_path):
+    # Dask plans each column projection of a Parquet dataset on its own: the
+    # target alone may fuse several files into one partition, so X's and y's
+    # arrays would have different row blocks if converted separately.
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    columns = [f"x{j}" for j in range(10)]
+    frames = []
+    for i in range(6):
+        frame = pd.DataFrame(rng.standard_normal((100_000, 10)), columns=columns)
+        frame["y"] = frame.x0 - 2 * frame.x1 + rng.standard_normal(100_000)
+        frame["w"] = rng.uniform(0.5, 2.0, 100_000)
+        frame.to_parquet(tmp_path / f"part-{i}.parquet")
+        frames.append(frame)
+    table = dd.read_parquet(tmp_path)
+    model = LinearRegression().fit(table[columns], table["y"], table["w"])
+    whole = pd.concat(frames)
+    reference = LinearRegression().fit(whole[columns], whole["y"], whole["w"])
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-10)
+    several = LinearRegression().fit(table[columns], table[["y", "x0"]])
+    assert several.coef_.shape == (2, 10)
