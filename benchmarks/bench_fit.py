@@ -486,7 +486,9 @@ def run_size(n, p, args, skip):
             # Untimed: tracemalloc slows allocation.  Also warms up.
             peak = peak_allocation(lambda: fit_ours(Xd, yd))
             seconds, coef = best_time(lambda: fit_ours(Xd, yd), args.repeat)
-        table.add("ours-threads", seconds, coef_error(coef, ref), "threaded scheduler")
+        table.add(
+            "ours-threads", seconds, coef_error(coef, ref), "threaded scheduler; 1 pass"
+        )
         # The accurate solvers on the same data; "auto" above stays one pass
         # on these well-conditioned data (it is the cholesky path).
         for solver in ("qr", "exact"):
@@ -498,11 +500,14 @@ def run_size(n, p, args, skip):
                     functools.partial(fit_ours, Xd, yd, solver), args.repeat
                 )
             table.add(
-                method, seconds, coef_error(coef, ref), f"solver={solver!r}, threads"
+                method,
+                seconds,
+                coef_error(coef, ref),
+                f"solver={solver!r}, threads; 1 pass",
             )
 
     if "ours-cluster" not in skip:
-        note = "LocalCluster 2 x 1 thread"
+        note = "LocalCluster 2 x 1 thread; 1 pass"
         try:
             seconds, coef = time_on_cluster(X, y, chunk_rows, args.repeat)
         except Exception as exc:  # report and go on with the other methods
@@ -512,14 +517,17 @@ def run_size(n, p, args, skip):
 
     if "sklearn" not in skip:
         seconds, coef = best_time(lambda: fit_sklearn(X, y), args.repeat)
-        table.add("sklearn", seconds, coef_error(coef, ref), "NumPy input")
+        table.add("sklearn", seconds, coef_error(coef, ref), "NumPy input, in memory")
 
     if "dask-lstsq" not in skip:
         Xd, yd = local_blocks(X, chunk_rows), local_blocks(y, chunk_rows)
         with dask.config.set(scheduler="threads"):
             seconds, coef = best_time(lambda: fit_dask_lstsq(Xd, yd), args.repeat)
         table.add(
-            "dask-lstsq", seconds, coef_error(coef, ref), "dask.array.linalg.lstsq"
+            "dask-lstsq",
+            seconds,
+            coef_error(coef, ref),
+            "dask.array.linalg.lstsq: 1 pass, builds Q (n x p)",
         )
 
     for method, params in (
@@ -529,7 +537,7 @@ def run_size(n, p, args, skip):
     ):
         if method in skip:
             continue
-        note = "threaded scheduler, " + (
+        note = "threaded scheduler, one pass per iteration, " + (
             f"solver={params['solver']!r}" if params else "default solver"
         )
         Xd, yd = local_blocks(X, chunk_rows), local_blocks(y, chunk_rows)
@@ -544,7 +552,7 @@ def run_size(n, p, args, skip):
             table.add(method, seconds, coef_error(coef, ref), note)
 
     if "spark-normal" not in skip:
-        note = "Spark MLlib solver='normal', local[2]"
+        note = "Spark MLlib solver='normal', local[2]; 1 pass over cached data"
         try:
             seconds, coef = time_spark(X, y, 1)
         except Exception as exc:  # pyspark or Java missing: report, go on

@@ -3,7 +3,7 @@
 
 Writes Parquet datasets of two sizes (by default 2 and 4 GiB of float64,
 several times the workers' memory), then, on a ``LocalCluster`` of 2 worker
-processes with a memory limit each (default 512 MiB), fits
+processes with a memory limit each (default 1 GiB), fits
 ``LinearRegression`` on ``dask.dataframe.read_parquet`` of each, sampling
 every worker's resident memory every 0.1 s during the fit.  Prints the time,
 the peak worker memory and the coefficient error for each size: the peak
@@ -11,7 +11,7 @@ should be about the same for both (a few row groups per worker, plus the
 interpreter), far below the data.  It also reports the BLAS threads each
 worker runs with (one per worker thread: no oversubscription).
 
-``python benchmarks/bench_memory.py [--sizes-gib 2,4] [--memory-limit 512MiB]
+``python benchmarks/bench_memory.py [--sizes-gib 2,4] [--memory-limit 1GiB]
 [--folder /tmp/dask_linreg_bench]``
 """
 
@@ -33,7 +33,7 @@ except ImportError:
     os.environ["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
 
 N_FEATURES = 50
-ROWS_PER_FILE = 500_000  # 200 MB of float64 per file
+ROWS_PER_FILE = 100_000  # 41 MB of float64 per file
 COEF = np.linspace(-1.0, 1.0, N_FEATURES)
 
 
@@ -52,7 +52,7 @@ def write_dataset(folder, gib):
         X = rng.standard_normal((ROWS_PER_FILE, N_FEATURES))
         frame = pd.DataFrame(X, columns=columns)
         frame["y"] = X @ COEF + 3.0 + rng.standard_normal(ROWS_PER_FILE)
-        frame.to_parquet(path, row_group_size=100_000)
+        frame.to_parquet(path)
     return n_files * ROWS_PER_FILE
 
 
@@ -100,7 +100,7 @@ def fit_and_watch(client, folder):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes-gib", default="2,4")
-    parser.add_argument("--memory-limit", default="512MiB")
+    parser.add_argument("--memory-limit", default="1GiB")
     parser.add_argument("--folder", default="/tmp/dask_linreg_bench")
     parser.add_argument("--keep", action="store_true", help="keep the files")
     args = parser.parse_args(argv)

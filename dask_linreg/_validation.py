@@ -160,7 +160,10 @@ def _one_frame_arrays(X, y, sample_weight):
         combined = X.rename(
             columns={c: f"__dask_linreg_x{i}" for i, c in enumerate(X.columns)}
         )
-        combined = combined.assign(**extra).astype("float64")
+        combined = combined.assign(**extra)
+        if any(dtype != np.float64 for dtype in combined.dtypes):
+            # Integers, booleans, nullable floats: one common float64 array.
+            combined = combined.astype("float64")
         array = combined.to_dask_array()
     except (ValueError, TypeError, NotImplementedError, KeyError):
         return None
