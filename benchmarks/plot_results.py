@@ -27,15 +27,18 @@ LABELS = {
     "ours-qr": "dask_linreg, solver='qr'",
     "ours-exact": "dask_linreg, solver='exact'",
     "sklearn": "scikit-learn LinearRegression",
+    "dask-ml-newton": "dask-ml, newton",
     "dask-ml-lbfgs": "dask-ml, lbfgs",
     "dask-ml": "dask-ml, default",
+    "dask-lstsq": "dask.array.linalg.lstsq",
+    "spark-normal": "Spark MLlib, normal",
 }
 
 
 def plot(results, output):
     sizes = results["sizes"]
     figure, axes = plt.subplots(
-        1, len(sizes), figsize=(5.2 * len(sizes), 3.6), sharey=True
+        1, len(sizes), figsize=(4.6 * len(sizes), 4.4), sharey=True
     )
     axes = [axes] if len(sizes) == 1 else list(axes)
     for ax, size in zip(axes, sizes, strict=True):
