@@ -297,7 +297,6 @@ class ScoreModel:
         One of ``COV_TYPES`` other than ``"nonrobust"``.
     centered_cov : ndarray of shape (k, k)
         ``(Z.T W Z)^+``, for the leverages of HC2 and HC3.
-    weight_sum : float
     """
 
     coef: np.ndarray
@@ -306,7 +305,6 @@ class ScoreModel:
     fit_intercept: bool
     cov_type: str
     centered_cov: np.ndarray
-    weight_sum: float
 
 
 @dataclass(frozen=True)

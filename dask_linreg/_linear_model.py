@@ -974,7 +974,6 @@ class LinearRegression(_MergeableMixin, _OnePassLinearModel):
             fit_intercept=self.fit_intercept,
             cov_type=cov_type,
             centered_cov=summary.centered_cov,
-            weight_sum=summary.weight_sum,
         )
         sums, faults = reduce_scores(
             inputs.x,

@@ -385,7 +385,6 @@ def test_score_sums_of_blocks_merge_to_those_of_the_whole(cov_type, rng):
         fit_intercept=True,
         cov_type=cov_type,
         centered_cov=np.linalg.inv(np.cov(np.c_[np.ones(250), X].T) + np.eye(4)),
-        weight_sum=w.sum(),
     )
     cuts = [0, 1, 40, 41, 170, 250]
     parts = [
