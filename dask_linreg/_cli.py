@@ -14,6 +14,9 @@ import time
 import numpy as np
 import pandas as pd
 
+from dask_linreg._combine import convert
+from dask_linreg._folds import fitted_r2
+
 __all__ = ["main"]
 
 MODELS = ("linear", "ridge", "ridgecv", "lasso", "elasticnet")
@@ -216,8 +219,13 @@ def _fit(args):
         elapsed = time.perf_counter() - start
         print(_summary_text(model))
         if not hasattr(model, "summary"):
-            score = model.score(X, y, sample_weight=weights)
-            print(f"R-squared: {score:.6f}   n: {model._statistic[1].count:,}")
+            # From the fit's own statistics: a score() would read the data again.
+            kind, statistic = model._statistic[:2]
+            moments = convert(statistic, kind, "moments")
+            score = fitted_r2(
+                moments, len(features), model.coef_, float(model.intercept_)
+            )
+            print(f"R-squared: {score:.6f}   n: {moments.count:,}")
         print(
             f"Fitted in {elapsed:.2f} s ({model.n_passes_} pass(es) over the data); "
             f"model written to {args.output}"

@@ -22,6 +22,7 @@ __all__ = [
     "ridge_path",
     "ridge_fold_scores",
     "ridge_gcv_scores",
+    "fitted_r2",
 ]
 
 #: The fold of a row is a hash of its targets and of up to this many of its
@@ -198,6 +199,28 @@ def _squared_errors(moments, n_features, coef, intercept):
     mean = moments.mean
     bias = mean[p:][None, :] - intercept - np.einsum("i,aik->ak", mean[:p], coef)
     return np.clip(spread, 0.0, None) + moments.weight_sum * bias**2
+
+
+def fitted_r2(moments, n_features, coef, intercept):
+    """R² of a fitted single-target model on the rows of ``moments`` (its
+    training data): no pass over the data.
+
+    Parameters
+    ----------
+    moments : Moments
+        Of ``[X | y]``.
+    n_features : int
+    coef : ndarray of shape (n_features,)
+    intercept : float
+    """
+    errors = _squared_errors(
+        moments,
+        n_features,
+        np.reshape(coef, (1, n_features, 1)),
+        np.array([[intercept]], dtype=np.float64),
+    )
+    total = moments.comoment[n_features, n_features]
+    return 1.0 - float(errors[0, 0]) / total
 
 
 def ridge_fold_scores(folds, n_features, alphas, *, fit_intercept, scoring):

@@ -209,3 +209,17 @@ def test_empty_partitions_are_skipped_and_no_rows_at_all_is_an_error():
     model = RidgeCV(alphas=ALPHAS, cv=3).fit(some[list("abcdef")], some["y"])
     reference = RidgeCV(alphas=ALPHAS, cv=3).fit(X[:150], y[:150])
     np.testing.assert_allclose(model.scores_, reference.scores_, rtol=1e-10)
+
+
+def test_fitted_r2_from_the_statistics_equals_score(rng):
+    from dask_linreg._combine import convert
+    from dask_linreg._folds import fitted_r2
+
+    X, y = noisy_data(n=500, p=3, seed=11)
+    w = rng.uniform(0.5, 2.0, 500)
+    for model in (Ridge(alpha=3.0), Ridge(alpha=3.0, solver="exact")):
+        model.fit(X, y, w)
+        kind, statistic = model._statistic[:2]
+        moments = convert(statistic, kind, "moments")
+        r2 = fitted_r2(moments, 3, model.coef_, float(model.intercept_))
+        np.testing.assert_allclose(r2, model.score(X, y, w), rtol=1e-12)
