@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.exceptions import DataConversionWarning
 
 from dask_linreg._enet import alpha_grid, elastic_net_fold_errors, elastic_net_path
+from dask_linreg._folds import best_candidate
 from dask_linreg._linear_model import (
     _magnitude_error,
     _no_samples_error,
@@ -58,11 +59,12 @@ class _CoordinateDescentModel(_OnePassLinearModel):
         moments = self._reduce(inputs, "moments")
         extreme = extreme_column(moments)
         if extreme is not None:
-            raise _magnitude_error(extreme, inputs.x.shape[1], self)
+            raise _magnitude_error(extreme, inputs.features, None)
         return moments
 
-    def _store_path_point(self, moments, coef, y_is_1d):
-        """Store ``coef`` (p, k) of one penalty as ``coef_``/``intercept_``."""
+    def _store_path_point(self, moments, coef, y_is_1d, kind="moments"):
+        """Store ``coef`` (p, k) of one penalty as ``coef_``/``intercept_``
+        (the last step of a fit: nothing here can fail)."""
         p = coef.shape[0]
         if self.fit_intercept:
             mean = moments.mean
@@ -73,7 +75,7 @@ class _CoordinateDescentModel(_OnePassLinearModel):
         self._store_solution(coef, x_offset, y_offset, y_is_1d)
         self._y_is_1d = y_is_1d
         # Kept like the other estimators' (model files, row counts).
-        self._statistic = ("moments", moments, None)
+        self._statistic = (kind, moments, None)
         self.n_passes_ = 1
 
 
@@ -189,7 +191,7 @@ class ElasticNet(_CoordinateDescentModel):
         if inputs.x.shape[0] == 0:
             raise _no_samples_error(inputs.x.shape[1])
         moments = self._moments(inputs)
-        coef, _, self.n_iter_ = elastic_net_path(
+        coef, _, n_iter = elastic_net_path(
             moments,
             inputs.x.shape[1],
             np.array([float(self.alpha)]),
@@ -199,9 +201,10 @@ class ElasticNet(_CoordinateDescentModel):
             tol=self.tol,
             positive=self.positive,
         )
+        # Everything is computed: only now is the estimator changed.
+        self.n_iter_ = int(n_iter[0]) if inputs.y_is_1d else n_iter
         self._store_path_point(moments, coef[0], inputs.y_is_1d)
-        if inputs.y_is_1d:
-            self.n_iter_ = int(self.n_iter_[0])
+        inputs.store_features(self)
         return self
 
 
@@ -253,6 +256,27 @@ class Lasso(ElasticNet):
     @property
     def l1_ratio(self):
         return 1.0
+
+
+def _best_penalty(mean_errors, alphas):
+    """``(l1_ratio index, alpha index)`` of the smallest mean validation
+    error, by :func:`~dask_linreg._folds.best_candidate`'s tie rule.
+
+    Errors within a relative ``TIE_RTOL`` of the smallest are ties; the tie
+    goes to the largest alpha (the most regularized model) and, among equal
+    alphas, to the first ``l1_ratio`` in the order given (scikit-learn's
+    choice for exact ties).  NaN errors count as the worst.
+
+    Parameters
+    ----------
+    mean_errors, alphas : ndarray of shape (n_l1_ratio, n_alphas)
+    """
+    ratio_index = np.repeat(np.arange(alphas.shape[0]), alphas.shape[1])
+    order = np.lexsort((ratio_index, -alphas.ravel()))
+    preference = np.empty(order.size, dtype=np.intp)
+    preference[order] = np.arange(order.size)
+    best = best_candidate(mean_errors.ravel(), preference)
+    return np.unravel_index(best, alphas.shape)
 
 
 class ElasticNetCV(_CoordinateDescentModel):
@@ -372,14 +396,20 @@ class ElasticNetCV(_CoordinateDescentModel):
             grid = np.sort(grid)[::-1]
         return ratios, grid
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, groups=None):
         """Choose ``alpha`` (and ``l1_ratio``) and fit, in one pass.
+
+        A fit that fails (bad data or parameters) leaves a fitted model as
+        it was: every fitted attribute is set at the end.
 
         Parameters
         ----------
         X : {array-like, dask array, dask DataFrame} of shape (n_samples, n_features)
         y : array-like or dask collection of shape (n_samples,)
         sample_weight : array-like or dask collection of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a ``cv`` splitter that uses them (``GroupKFold``),
+            passed to its ``split`` (see :class:`RidgeCV`).
 
         Returns
         -------
@@ -404,13 +434,15 @@ class ElasticNetCV(_CoordinateDescentModel):
         if inputs.x.shape[0] == 0:
             raise _no_samples_error(inputs.x.shape[1])
         p = inputs.x.shape[1]
-        labels, n_folds = fold_labels(5 if self.cv is None else self.cv, inputs.x)
+        labels, n_folds = fold_labels(
+            5 if self.cv is None else self.cv, inputs.x, y=y, groups=groups
+        )
         order, fold_moments, total = cross_validation_folds(
             self, inputs, labels, n_folds
         )
         extreme = extreme_column(total)
         if extreme is not None:
-            raise _magnitude_error(extreme, p, self)
+            raise _magnitude_error(extreme, inputs.features, None)
         settings = {
             "fit_intercept": self.fit_intercept,
             "max_iter": self.max_iter,
@@ -434,19 +466,22 @@ class ElasticNetCV(_CoordinateDescentModel):
                 elastic_net_fold_errors(fold_moments, p, alphas, ratio, **settings)
             )
         mse = np.array(paths)  # (n_l1_ratio, n_alphas, n_folds)
-        mean = mse.mean(axis=2)
-        best_ratio, best_alpha = np.unravel_index(np.argmin(mean), mean.shape)
-        self.l1_ratio_ = float(ratios[best_ratio])
-        self.alpha_ = float(grids[best_ratio][best_alpha])
+        best_ratio, best_alpha = _best_penalty(mse.mean(axis=2), np.array(grids))
+        l1_ratio = float(ratios[best_ratio])
+        alpha = float(grids[best_ratio][best_alpha])
+        coef, _, n_iter = elastic_net_path(
+            total, p, np.array([alpha]), l1_ratio, **settings, kind="factor"
+        )
+        # Everything is computed: only now is the estimator changed.
         single = np.ndim(self.l1_ratio) == 0
+        self.l1_ratio_ = l1_ratio
+        self.alpha_ = alpha
         self.alphas_ = grids[0] if single else np.array(grids)
         self.mse_path_ = mse[0] if single else mse
         self.folds_ = np.array(order)
-        coef, _, n_iter = elastic_net_path(
-            total, p, np.array([self.alpha_]), self.l1_ratio_, **settings
-        )
         self.n_iter_ = int(n_iter[0])
-        self._store_path_point(total, coef[0], y_is_1d=True)
+        self._store_path_point(total, coef[0], y_is_1d=True, kind="factor")
+        inputs.store_features(self)
         return self
 
 

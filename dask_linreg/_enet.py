@@ -18,7 +18,7 @@ p-by-p problem whatever the number of rows.
 import numpy as np
 from sklearn.linear_model import enet_path
 
-from dask_linreg._folds import training_moments
+from dask_linreg._folds import squared_errors, training_factors
 from dask_linreg._inference import design_root
 
 __all__ = ["elastic_net_path", "alpha_grid", "elastic_net_fold_errors"]
@@ -34,12 +34,13 @@ def elastic_net_path(
     max_iter=1000,
     tol=1e-4,
     positive=False,
+    kind="moments",
 ):
     """Elastic-net coefficients along decreasing ``alphas``, per target.
 
     Parameters
     ----------
-    moments : Moments
+    moments : Moments or TriangularMoments
         Of ``[X | Y]``.
     n_features : int
     alphas : ndarray of shape (n_alphas,)
@@ -48,6 +49,9 @@ def elastic_net_path(
     fit_intercept : bool
     max_iter, tol, positive
         As in :class:`sklearn.linear_model.ElasticNet`.
+    kind : {"moments", "factor"}, default="moments"
+        The statistic: with a triangular factor, it is itself the root the
+        coordinate descent runs on (no eigendecomposition of the moments).
 
     Returns
     -------
@@ -57,7 +61,7 @@ def elastic_net_path(
         Coordinate-descent sweeps at the last penalty.
     """
     p = n_features
-    root = design_root(moments, "moments", p, fit_intercept=fit_intercept).root
+    root = design_root(moments, kind, p, fit_intercept=fit_intercept).root
     root_x, root_y = np.ascontiguousarray(root[:, :p]), root[:, p:]
     scale = moments.weight_sum / root.shape[0]
     gram = root_x.T @ root_x
@@ -89,14 +93,17 @@ def elastic_net_path(
     return coef, intercept, n_iter
 
 
-def alpha_grid(moments, n_features, l1_ratio, *, fit_intercept, eps, n_alphas):
+def alpha_grid(statistic, n_features, l1_ratio, *, fit_intercept, eps, n_alphas):
     """scikit-learn's grid: ``n_alphas`` log-spaced from ``alpha_max`` (the
     smallest penalty with all coefficients zero) down to ``eps * alpha_max``.
+
+    ``statistic`` is the :class:`~dask_linreg._factor.TriangularMoments` of
+    all rows.
     """
     p = n_features
-    cross = moments.comoment if fit_intercept else moments.raw_cross_products()
-    xy = cross[:p, p:]
-    alpha_max = np.sqrt(np.sum(xy**2, axis=1)).max() / (moments.weight_sum * l1_ratio)
+    root = statistic.factor if fit_intercept else statistic.raw_factor()
+    xy = root[:, :p].T @ root[:, p:]
+    alpha_max = np.sqrt(np.sum(xy**2, axis=1)).max() / (statistic.weight_sum * l1_ratio)
     if alpha_max <= np.finfo(float).resolution:
         return np.full(n_alphas, np.finfo(float).resolution)
     return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
@@ -107,15 +114,22 @@ def elastic_net_fold_errors(
 ):
     """Weighted mean squared validation error of every penalty on every fold.
 
+    Parameters
+    ----------
+    folds : list of TriangularMoments
+        Per fold, of ``[X | y]``.
+
     Returns
     -------
     ndarray of shape (n_alphas, n_folds)
-        For target 0 (the cross-validated estimators take one target).
+        For target 0 (the cross-validated estimators take one target); the
+        held-out errors are norms of each fold's factor applied to the
+        residual direction (:func:`~dask_linreg._folds.squared_errors`).
     """
     p = n_features
     errors = []
-    for validation, training in zip(folds, training_moments(folds), strict=True):
-        coef, intercept, _ = elastic_net_path(
+    for validation, training in zip(folds, training_factors(folds), strict=True):
+        coef, _, _ = elastic_net_path(
             training,
             p,
             alphas,
@@ -124,12 +138,10 @@ def elastic_net_fold_errors(
             max_iter=max_iter,
             tol=tol,
             positive=positive,
+            kind="factor",
         )
-        c = validation.comoment
-        b = coef[:, :, 0]
-        spread = np.einsum("ai,ij,aj->a", b, c[:p, :p], b) - 2 * b @ c[:p, p] + c[p, p]
-        mean = validation.mean
-        bias = mean[p] - intercept[:, 0] - b @ mean[:p]
-        sse = np.clip(spread, 0.0, None) + validation.weight_sum * bias**2
-        errors.append(sse / validation.weight_sum)
+        sse = squared_errors(
+            validation, training, p, coef[:, :, :1], fit_intercept=fit_intercept
+        )
+        errors.append(sse[:, 0] / validation.weight_sum)
     return np.array(errors).T

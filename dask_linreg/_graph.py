@@ -10,18 +10,20 @@ active: the threaded default, ``processes``, ``sync`` or a
 between tasks.
 """
 
+import ctypes
+import functools
 from functools import partial
 
 import dask
 import dask.array as da
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from dask_linreg._exact import block_exact_cross_products, merge_exact
 from dask_linreg._factor import block_factor, merge_factors
 from dask_linreg._folds import assign_folds, block_fold_moments, merge_fold_moments
 from dask_linreg._inference import block_scores, merge_scores
-from dask_linreg._stats import block_moments, merge_moments
+from dask_linreg._stats import block_moments, block_residual_moments, merge_moments
 from dask_linreg._validation import find_block_faults
 
 __all__ = [
@@ -31,6 +33,8 @@ __all__ = [
     "reduce_in_memory",
     "reduce_scores",
     "reduce_fold_moments",
+    "reduce_residual_moments",
+    "reduce_in_memory_residuals",
     "lazy_predict",
 ]
 
@@ -46,25 +50,37 @@ STATISTICS = {
 }
 
 
-def _block_summary(statistic, x_parts, y_parts, sample_weight=None):
-    """Statistic and input faults of one row block (runs on a worker).
+def checked_block(compute, names, x_parts, y_parts, sample_weight=None, *companions):
+    """``compute(x_parts, y_parts, sample_weight, *companions)`` on one row
+    block, with the block's input faults (runs on a worker).
 
-    Returns a one-element object array so that Dask can treat the result as
-    a block of an array and reduce it with :func:`dask.array.reduction`.
+    A 1-D y comes as one block and is made a column; ``names`` name the
+    companions (cluster or fold labels) in messages.  When the inputs
+    disagree on the number of rows, a block without rows stands in and the
+    fault is raised after the pass; otherwise non-finite values are counted
+    when the result is not finite (its ``is_finite()``).  Returns a
+    one-element object array so that Dask can treat the result as a block
+    of an array and reduce it with :func:`dask.array.reduction`.
     """
-    if not isinstance(y_parts, list):  # a 1-D y comes as one block
+    if not isinstance(y_parts, list):
         y_parts = [y_parts.reshape(-1, 1)]
-    faults = find_block_faults(x_parts, y_parts, sample_weight)
+    faults = find_block_faults(
+        x_parts, y_parts, sample_weight, dict(zip(names, companions, strict=True))
+    )
     if faults.row_mismatch is not None:
-        # A block without rows stands in; the fault is raised after the pass.
         x_parts = [p[:0] for p in x_parts]
         y_parts = [p[:0] for p in y_parts]
-        sample_weight = None
-    block_statistic, _ = STATISTICS[statistic]
-    result = block_statistic([*x_parts, *y_parts], sample_weight)
-    if faults.row_mismatch is None:
-        faults = find_block_faults(x_parts, y_parts, sample_weight, result)
+        sample_weight = None if sample_weight is None else sample_weight[:0]
+        companions = [None if c is None else c[:0] for c in companions]
+    result = compute(x_parts, y_parts, sample_weight, *companions)
+    if faults.row_mismatch is None and not result.is_finite():
+        faults = find_block_faults(x_parts, y_parts, sample_weight, finite=False)
     return _wrap((result, faults), shape=(1,))
+
+
+def _block_statistic(statistic, x_parts, y_parts, sample_weight):
+    block_statistic, _ = STATISTICS[statistic]
+    return block_statistic([*x_parts, *y_parts], sample_weight)
 
 
 def _wrap(summary, shape):
@@ -106,10 +122,54 @@ def _reduce_aggregate(merge, parts, axis=None, keepdims=None):
     return _wrap(_merge_summaries(merge, _flatten(parts)), shape=())
 
 
-def _uses_local_threads(scheduler):
+@functools.cache
+def _thread_local_blas_setters():
+    """The BLAS libraries' functions that set the calling thread's own BLAS
+    thread count (OpenBLAS >= 0.3.27, MKL), each returning the previous
+    count; empty when the loaded BLAS has none."""
+    setters = []
+    for library in ThreadpoolController().lib_controllers:
+        name = _THREAD_LOCAL_SETTERS.get(library.internal_api)
+        setter = getattr(library.dynlib, name, None) if name else None
+        if setter is not None:
+            setter.argtypes, setter.restype = [ctypes.c_int], ctypes.c_int
+            setters.append(setter)
+    return tuple(setters)
+
+
+_THREAD_LOCAL_SETTERS = {
+    "openblas": "openblas_set_num_threads_local",
+    "mkl": "MKL_Set_Num_Threads_Local",
+}
+
+
+def _with_one_blas_thread(function, *args):
+    """``function(*args)`` with one BLAS thread in the calling thread only.
+
+    Tasks on the threaded scheduler each running a multi-threaded BLAS
+    oversubscribe the cores.  The process-wide count (threadpoolctl's
+    ``threadpool_limits``) is not safe to change here: fits running at once
+    in threads of one process would race on saving and restoring it, and
+    OpenBLAS ignores a change from threads other than the one that set it
+    first.  The thread-local count touches only this task's thread; with a
+    BLAS that has none, the task runs with the BLAS's own threads.
+    """
+    setters = _thread_local_blas_setters()
+    previous = [setter(1) for setter in setters]
+    try:
+        return function(*args)
+    finally:
+        for setter, count in zip(setters, previous, strict=True):
+            setter(count)
+
+
+def _uses_local_threads(scheduler, collection):
+    """Whether computing ``collection`` runs its tasks in threads of this
+    process: the threaded scheduler, named or the default one."""
     if scheduler is not None:
         return scheduler == "threads"
-    return dask.base.get_scheduler() is dask.threaded.get
+    chosen = dask.base.get_scheduler(collections=[collection])
+    return chosen is dask.threaded.get
 
 
 def reduce_statistic(
@@ -140,7 +200,7 @@ def reduce_statistic(
     """
     _, merge = STATISTICS[statistic]
     return _tree_reduce(
-        partial(_block_summary, statistic),
+        partial(checked_block, partial(_block_statistic, statistic), ()),
         merge,
         _row_block_arguments(x, y, sample_weight),
         n_blocks=x.numblocks[0],
@@ -168,13 +228,27 @@ def reduce_in_memory(x, y, sample_weight=None, *, statistic="moments"):
     milliseconds) would exceed the arithmetic.
     """
     y_parts = [y] if y.ndim == 2 else y  # as blockwise passes them
-    summary = _block_summary(statistic, [x], y_parts, sample_weight)
+    summary = checked_block(
+        partial(_block_statistic, statistic), (), [x], y_parts, sample_weight
+    )
     return summary[0]
+
+
+def reduce_in_memory_residuals(x, y, sample_weight, coef, intercept):
+    """:func:`reduce_residual_moments` for NumPy data of one block."""
+    y_parts = [y] if y.ndim == 2 else y  # as blockwise passes them
+    compute = partial(_block_residuals, coef, intercept)
+    return checked_block(compute, (), [x], y_parts, sample_weight)[0]
 
 
 def _tree_reduce(block_function, merge, arguments, *, n_blocks, split_every, scheduler):
     """Map ``block_function`` over row blocks, merge in a tree, compute once."""
     split_every = DEFAULT_SPLIT_EVERY if split_every is None else split_every
+    # Several threads each running a multi-threaded BLAS oversubscribe the
+    # cores; one BLAS thread per task is faster (distributed workers already
+    # set this through their environment).
+    if n_blocks > 1 and _uses_local_threads(scheduler, arguments[0]):
+        block_function = partial(_with_one_blas_thread, block_function)
     summaries = da.blockwise(
         block_function,
         "i",
@@ -196,35 +270,26 @@ def _tree_reduce(block_function, merge, arguments, *, n_blocks, split_every, sch
         dtype=object,
         meta=np.empty((), dtype=object),
     )
-    # Several threads each running a multi-threaded BLAS oversubscribe the
-    # cores; one BLAS thread per task is faster (distributed workers already
-    # set this through their environment).
-    if _uses_local_threads(scheduler) and n_blocks > 1:
-        with threadpool_limits(limits=1, user_api="blas"):
-            (result,) = dask.compute(root, scheduler=scheduler)
-    else:
-        (result,) = dask.compute(root, scheduler=scheduler)
+    (result,) = dask.compute(root, scheduler=scheduler)
     return result[()] if isinstance(result, np.ndarray) else result
 
 
-def _block_scores(model, x_parts, y_parts, sample_weight=None, groups=None):
-    """Robust-pass sums and input faults of one row block (runs on a worker)."""
-    if not isinstance(y_parts, list):
-        y_parts = [y_parts.reshape(-1, 1)]
-    faults = find_block_faults(x_parts, y_parts, sample_weight)
-    if groups is not None and len(groups) != len(x_parts[0]):
-        raise ValueError(
-            f"groups has {len(groups)} rows in a row block where X has "
-            f"{len(x_parts[0])}: groups must have the row blocks of X."
-        )
-    if faults.row_mismatch is not None:
-        # A block without rows stands in; the fault is raised after the pass.
-        x_parts = [p[:0] for p in x_parts]
-        y_parts = [p[:0] for p in y_parts]
-        sample_weight = None if sample_weight is None else sample_weight[:0]
-        groups = None if groups is None else groups[:0]
-    sums = block_scores(x_parts, y_parts, sample_weight, groups, model)
-    return _wrap((sums, faults), shape=(1,))
+class _ScoresFinite:
+    """Robust-pass sums with the ``is_finite`` of the fault check."""
+
+    def __init__(self, sums):
+        self.sums = sums
+
+    def is_finite(self):
+        return bool(np.isfinite(self.sums.ssr).all())
+
+
+def _block_scores(model, x_parts, y_parts, sample_weight, groups):
+    return _ScoresFinite(block_scores(x_parts, y_parts, sample_weight, groups, model))
+
+
+def _merge_scores(a, b):
+    return _ScoresFinite(merge_scores(a.sums, b.sums))
 
 
 def reduce_scores(
@@ -248,14 +313,15 @@ def reduce_scores(
     sums : ScoreSums
     faults : InputFaults
     """
-    return _tree_reduce(
-        partial(_block_scores, model),
-        merge_scores,
+    sums, faults = _tree_reduce(
+        partial(checked_block, partial(_block_scores, model), ("groups",)),
+        _merge_scores,
         _row_block_arguments(x, y, sample_weight, groups),
         n_blocks=x.numblocks[0],
         split_every=split_every,
         scheduler=scheduler,
     )
+    return sums.sums, faults
 
 
 class _FoldsFinite:
@@ -268,23 +334,14 @@ class _FoldsFinite:
         return all(moments.is_finite() for moments in self.folds.values())
 
 
-def _block_folds(n_folds, x_parts, y_parts, sample_weight=None, labels=None):
-    """Per-fold moments and input faults of one row block (on a worker)."""
-    if not isinstance(y_parts, list):
-        y_parts = [y_parts.reshape(-1, 1)]
-    faults = find_block_faults(x_parts, y_parts, sample_weight)
-    if labels is not None and len(labels) != len(x_parts[0]):
-        raise ValueError(
-            f"cv has {len(labels)} fold labels in a row block where X has "
-            f"{len(x_parts[0])} rows: fold labels must have the row blocks of X."
-        )
-    if faults.row_mismatch is not None:
-        return _wrap(({}, faults), shape=(1,))
+def _block_folds(n_folds, x_parts, y_parts, sample_weight, labels):
     if labels is None:
         labels = assign_folds(x_parts, y_parts, n_folds)
-    folds = block_fold_moments(x_parts, y_parts, sample_weight, labels)
-    faults = find_block_faults(x_parts, y_parts, sample_weight, _FoldsFinite(folds))
-    return _wrap((folds, faults), shape=(1,))
+    return _FoldsFinite(block_fold_moments(x_parts, y_parts, sample_weight, labels))
+
+
+def _merge_folds(a, b):
+    return _FoldsFinite(merge_fold_moments(a.folds, b.folds))
 
 
 def reduce_fold_moments(
@@ -309,10 +366,46 @@ def reduce_fold_moments(
         Fold label -> Moments.
     faults : InputFaults
     """
-    return _tree_reduce(
-        partial(_block_folds, n_folds),
-        merge_fold_moments,
+    folds, faults = _tree_reduce(
+        partial(checked_block, partial(_block_folds, n_folds), ("cv",)),
+        _merge_folds,
         _row_block_arguments(x, y, sample_weight, labels),
+        n_blocks=x.numblocks[0],
+        split_every=split_every,
+        scheduler=scheduler,
+    )
+    return folds.folds, faults
+
+
+def _block_residuals(coef, intercept, x_parts, y_parts, sample_weight):
+    return block_residual_moments(x_parts, y_parts, sample_weight, coef, intercept)
+
+
+def reduce_residual_moments(
+    x, y, sample_weight, coef, intercept, *, split_every=None, scheduler=None
+):
+    """Moments of ``[y - x @ coef - intercept | y]``, in one pass: what
+    ``score`` needs.  Faults name X, y and sample_weight themselves.
+
+    Parameters
+    ----------
+    x, y, sample_weight
+        As in :func:`reduce_statistic`.
+    coef : ndarray of shape (n_features, n_targets)
+    intercept : ndarray of shape (n_targets,)
+    split_every, scheduler
+        As in :func:`reduce_statistic`.
+
+    Returns
+    -------
+    moments : Moments
+    faults : InputFaults
+    """
+    compute = partial(_block_residuals, coef, intercept)
+    return _tree_reduce(
+        partial(checked_block, compute, ()),
+        merge_moments,
+        _row_block_arguments(x, y, sample_weight),
         n_blocks=x.numblocks[0],
         split_every=split_every,
         scheduler=scheduler,

@@ -9,7 +9,6 @@ import dask.array as da
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
 
 from dask_linreg._accurate import solve_statistic
@@ -18,6 +17,8 @@ from dask_linreg._graph import (
     DEFAULT_SPLIT_EVERY,
     lazy_predict,
     reduce_in_memory,
+    reduce_in_memory_residuals,
+    reduce_residual_moments,
     reduce_scores,
     reduce_statistic,
 )
@@ -36,7 +37,6 @@ from dask_linreg._validation import (
     check_alpha,
     check_bool,
     check_fit_inputs,
-    check_groups,
     check_predict_input,
     check_split_every,
     check_statistic_memory,
@@ -76,18 +76,24 @@ def _no_samples_error(n_features):
     )
 
 
-def _magnitude_error(extreme, n_features, estimator):
+def _magnitude_error(extreme, features, solver):
     index, rms = extreme
+    n_features = features.n_features
     if index < n_features:
-        names = getattr(estimator, "feature_names_in_", None)
+        names = features.names
         where = (
             f"X column {names[index]!r}" if names is not None else f"X column {index}"
         )
     else:
         where = f"y column {index - n_features}"
+    if solver is None:  # estimators that have only the cross-products
+        return ValueError(
+            f"{where} has values of magnitude about {rms:.0e}: its products "
+            "overflow or underflow float64. Rescale it (by a power of ten, say)."
+        )
     return ValueError(
         f"{where} has values of magnitude about {rms:.0e}: its products overflow "
-        f"or underflow float64 in solver={estimator.solver!r}. Rescale it (by a "
+        f"or underflow float64 in solver={solver!r}. Rescale it (by a "
         "power of ten, say), or use solver='exact'."
     )
 
@@ -225,7 +231,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         if result is not None:
             extreme = None if statistic == "exact" else extreme_column(result)
             if extreme is not None and not can_escalate:
-                raise _magnitude_error(extreme, n_features, self)
+                raise _magnitude_error(extreme, inputs.features, self.solver)
             if extreme is None:
                 solved = self._solve(result, statistic, n_features, alpha)
         n_passes = 1
@@ -237,6 +243,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             result = self._reduce(inputs, statistic)
             solved = self._solve(result, statistic, n_features, alpha)
             n_passes = 2
+        inputs.store_features(self)
         self._weighted_fit = sample_weight is not None
         self._target_names = _target_names(y, inputs.n_targets, inputs.y_is_1d)
         self._y_is_1d = inputs.y_is_1d
@@ -349,31 +356,38 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         score : float
             R² of ``self.predict(X)`` with respect to y.
         """
-        if not is_dask(X):
-            return r2_score(y, self.predict(X), sample_weight=sample_weight)
         check_is_fitted(self)
-        x = check_predict_input(self, X)
-        # Align y and sample_weight with X's row blocks as fit does; the
-        # throwaway estimator receives the feature checks' attributes.
+        # X is checked against the fitted features; y and sample_weight are
+        # checked and matched to X's rows as in fit.
         inputs = check_fit_inputs(
-            clone(self), X if _is_dask_frame(X) else x, y, sample_weight
+            self, X, y, sample_weight, reset=False, allow_numpy=True
         )
-        coef = np.reshape(self.coef_, (-1, x.shape[1]))
+        coef = np.reshape(self.coef_, (-1, self.n_features_in_))
         intercept = np.reshape(self.intercept_, -1) * np.ones(coef.shape[0])
         if inputs.n_targets != coef.shape[0]:
             raise ValueError(
                 f"y has {inputs.n_targets} target(s) but the model predicts "
                 f"{coef.shape[0]}."
             )
-        if inputs.y_is_1d:
-            coef, intercept = coef[0], intercept[0]
-        residual = inputs.y - lazy_predict(inputs.x, coef, intercept)
-        if inputs.y_is_1d:
-            residual = residual[:, None]
-        moments, faults = reduce_statistic(
-            residual, inputs.y, inputs.sample_weight, split_every=self.split_every
-        )
+        if isinstance(inputs.x, np.ndarray):
+            moments, faults = reduce_in_memory_residuals(
+                inputs.x, inputs.y, inputs.sample_weight, coef.T, intercept
+            )
+        else:
+            moments, faults = reduce_residual_moments(
+                inputs.x,
+                inputs.y,
+                inputs.sample_weight,
+                coef.T,
+                intercept,
+                split_every=self.split_every,
+                scheduler="threads" if inputs.local else None,
+            )
         faults.raise_if_any()
+        if moments.weight_sum == 0.0:
+            raise ValueError(
+                "sample_weight sums to zero: at least one weight must be positive."
+            )
         return float(np.mean(r2_scores(moments, inputs.n_targets)))
 
 
@@ -474,15 +488,18 @@ class _MergeableMixin:
         result = self._reduce(inputs, statistic)
         extreme = None if statistic == "exact" else extreme_column(result)
         if extreme is not None:
-            raise _magnitude_error(extreme, n_features, self)
+            raise _magnitude_error(extreme, inputs.features, self.solver)
+        if not first:
+            _, result = merge_statistics((statistic, stored), (statistic, result))
+        solved = self._solve(result, statistic, n_features, alpha)
+        # Everything is computed: only now is the model changed.
         if first:
+            inputs.store_features(self)
             self._weighted_fit = sample_weight is not None
             self._target_names = _target_names(y, inputs.n_targets, inputs.y_is_1d)
             self._y_is_1d = inputs.y_is_1d
         else:
-            _, result = merge_statistics((statistic, stored), (statistic, result))
             self._weighted_fit = self._weighted_fit or sample_weight is not None
-        solved = self._solve(result, statistic, n_features, alpha)
         needs_second_pass = self.solver == "auto" and (
             solved[0].digits < AUTO_MIN_DIGITS or solved[0].rank_uncertain
         )
@@ -956,17 +973,14 @@ class LinearRegression(_MergeableMixin, _OnePassLinearModel):
 
     def _robust_covariances(self, summary, X, y, sample_weight, groups, cov_type):
         """One pass over the training data for the sandwich covariances."""
-        x = check_predict_input(self, X)
-        inputs = check_fit_inputs(
-            clone(self), X if _is_dask_frame(X) else x, y, sample_weight
-        )
+        inputs = check_fit_inputs(self, X, y, sample_weight, reset=False, labels=groups)
         coef = np.reshape(self.coef_, (-1, self.n_features_in_))
         if inputs.n_targets != coef.shape[0]:
             raise ValueError(
                 f"y has {inputs.n_targets} target(s) but the model was fitted on "
                 f"{coef.shape[0]}."
             )
-        labels = None if groups is None else check_groups(groups, inputs.x)
+        labels = inputs.labels
         model = ScoreModel(
             coef=coef.T,
             x_mean=summary.x_mean,

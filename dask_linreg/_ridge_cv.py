@@ -4,12 +4,18 @@ import numbers
 from functools import reduce
 
 import numpy as np
+from sklearn.utils.multiclass import type_of_target
 
 from dask_linreg._accurate import solve_statistic
-from dask_linreg._folds import ridge_fold_scores, ridge_gcv_scores
+from dask_linreg._factor import merge_factors
+from dask_linreg._folds import (
+    best_candidate,
+    penalty_preference,
+    ridge_fold_scores,
+    ridge_gcv_scores,
+)
 from dask_linreg._graph import reduce_fold_moments
 from dask_linreg._linear_model import _no_samples_error, _OnePassLinearModel
-from dask_linreg._stats import merge_moments
 from dask_linreg._validation import (
     check_bool,
     check_fit_inputs,
@@ -57,12 +63,78 @@ def _is_split_list(cv):
     )
 
 
-def _labels_from_splits(cv, x):
+def _requests_groups(cv):
+    """Whether ``cv.split`` uses groups, by scikit-learn's metadata
+    requests; None for a splitter that does not say."""
+    try:
+        requests = cv.get_metadata_routing().split.requests
+    except AttributeError:
+        return None
+    return "groups" in requests
+
+
+def _split_arguments(cv, n_rows, y, groups):
+    """The ``y`` and ``groups`` to pass to ``cv.split``, both in memory (or
+    None); errors name the splitter and what to pass."""
+    uses_groups = _requests_groups(cv)
+    if groups is None:
+        if uses_groups:
+            raise ValueError(
+                f"cv={cv!r} splits by groups: pass them to fit, as "
+                "fit(X, y, groups=groups) with one group label per row, or pass "
+                "the labels themselves as cv=groups (one fold per group)."
+            )
+    elif uses_groups is False:
+        raise ValueError(
+            f"groups were passed to fit, but cv={cv!r} does not use groups: drop "
+            "them, or use a grouped splitter such as GroupKFold."
+        )
+    elif is_dask(groups):
+        raise ValueError(
+            f"cv={cv!r} makes its splits from the groups in memory, and groups is a "
+            "Dask collection (computing it would read the data once more). Pass "
+            "the group labels themselves as cv=groups (one fold per group, from "
+            "the fit's single pass), or groups as a NumPy array."
+        )
+    else:
+        groups = np.asarray(groups)
+        if groups.shape != (n_rows,):
+            raise ValueError(
+                f"groups must hold one label per row of X ({n_rows}); got an array "
+                f"of shape {groups.shape}."
+            )
+    return (None if is_dask(y) else y), groups
+
+
+def _split_failure(cv, error, y, y_in_memory):
+    """The message when ``cv.split`` fails: the splitter, its error, a way out."""
+    message = f"cv={cv!r} could not make its splits: {error}"
+    if not y_in_memory:
+        return (
+            f"{message} With Dask input y stays out of memory (it is read in the "
+            "fit's single pass), so splitters that need y (stratified ones) "
+            "cannot be used: pass fold labels aligned with the rows as cv."
+        )
+    try:
+        continuous = type_of_target(y).startswith("continuous")
+    except ValueError:
+        continuous = False
+    if continuous:
+        return (
+            f"{message} A stratified splitter needs class labels, and this y is "
+            "continuous: use KFold, or stratify on bins of y with "
+            "cv=list(StratifiedKFold(...).split(X, y_bins))."
+        )
+    return message
+
+
+def _labels_from_splits(cv, x, y=None, groups=None):
     """Fold labels from a scikit-learn splitter or ``(train, test)`` pairs.
 
     Only splits whose test sets partition the rows (each row held out
     exactly once, as ``KFold`` and ``GroupKFold`` do) are fold labels; the
-    rows must be known in number.
+    rows must be known in number.  A splitter is given ``y`` when it is in
+    memory and ``groups`` (in memory) when it uses them.
     """
     n_rows = x.shape[0]
     if np.isnan(n_rows):
@@ -71,7 +143,16 @@ def _labels_from_splits(cv, x):
             "Dask input does not know; pass fold labels aligned with the rows."
         )
     n_rows = int(n_rows)
-    splits = cv.split(np.empty((n_rows, 1))) if hasattr(cv, "split") else cv
+    if hasattr(cv, "split"):
+        y_split, groups = _split_arguments(cv, n_rows, y, groups)
+        try:
+            splits = list(cv.split(np.empty((n_rows, 1)), y_split, groups))
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                _split_failure(cv, error, y_split, y_split is not None)
+            ) from error
+    else:
+        splits = cv
     labels = np.full(n_rows, -1)
     for fold, (_, test) in enumerate(splits):
         test = np.asarray(test)
@@ -89,8 +170,19 @@ def _labels_from_splits(cv, x):
     return labels
 
 
-def fold_labels(cv, x):
+def fold_labels(cv, x, *, y=None, groups=None):
     """The ``cv`` of a cross-validated estimator as what the pass needs.
+
+    Parameters
+    ----------
+    cv : int, array-like, dask collection, splitter or list of splits
+    x : dask.array.Array
+        The validated X (its row blocks).
+    y : array-like or dask collection, default=None
+        The target as given to ``fit``: passed to a splitter's ``split``
+        when in memory (stratified splitters need it).
+    groups : array-like, default=None
+        Group labels for a splitter that uses them (``GroupKFold``).
 
     Returns
     -------
@@ -100,10 +192,17 @@ def fold_labels(cv, x):
     n_folds : int or None
         The number of hashed folds (None with labels).
     """
+    if groups is not None and not hasattr(cv, "split"):
+        given = f"cv={cv}" if isinstance(cv, numbers.Integral) else "this cv"
+        raise ValueError(
+            "groups are passed to the split method of a scikit-learn splitter "
+            f"given as cv (e.g. GroupKFold(5)); {given} does not take them. For "
+            "one fold per group, pass the labels themselves as cv=groups."
+        )
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
         return None, int(cv)
     if hasattr(cv, "split") or _is_split_list(cv):
-        cv = _labels_from_splits(cv, x)
+        cv = _labels_from_splits(cv, x, y, groups)
     elif not (is_dask(cv) or np.ndim(cv) == 1):
         raise ValueError(
             "cv must be None, an integer number of folds, a 1-D array of fold "
@@ -113,15 +212,15 @@ def fold_labels(cv, x):
 
 
 def cross_validation_folds(estimator, inputs, labels, n_folds):
-    """The one pass of a cross-validated estimator: per-fold moments.
+    """The one pass of a cross-validated estimator: per-fold statistics.
 
     Returns
     -------
     order : list
         Fold labels, sorted.
-    fold_moments : list of Moments
-        In that order.
-    total : Moments
+    fold_moments : list of TriangularMoments
+        In that order: each fold's means and triangular factor.
+    total : TriangularMoments
         Of all rows (the merge of the folds).
 
     Raises
@@ -144,7 +243,7 @@ def cross_validation_folds(estimator, inputs, labels, n_folds):
         raise _no_samples_error(inputs.x.shape[1])
     order = sorted(folds)
     fold_moments = [folds[label] for label in order]
-    total = reduce(merge_moments, fold_moments)
+    total = reduce(merge_factors, fold_moments)
     if total.weight_sum == 0.0:
         raise ValueError(
             "sample_weight sums to zero: at least one weight must be positive."
@@ -159,6 +258,46 @@ def cross_validation_folds(estimator, inputs, labels, n_folds):
             + (f", of which {empty} are empty." if empty else ".")
         )
     return order, fold_moments, total
+
+
+def _choose_alphas(scores, alphas, scoring, per_target, y_is_1d):
+    """The penalty (per target or for all) of best mean score, by
+    :func:`~dask_linreg._folds.best_candidate`'s tie rule.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_alphas, n_targets)
+        Mean validation score (larger is better).
+    alphas : ndarray of shape (n_alphas,)
+    scoring : {"neg_mean_squared_error", "r2"}
+    per_target, y_is_1d : bool
+
+    Returns
+    -------
+    alpha : float or ndarray of shape (n_targets,)
+    best_score : float or ndarray of shape (n_targets,)
+    scores : ndarray of shape (n_alphas,) or (n_alphas, n_targets)
+        The ``scores_`` attribute (averaged over targets unless per target).
+    """
+    if not per_target:
+        scores = scores.mean(axis=1)
+    if scoring == "r2":
+        # 1 - R², the relative error; R² near 1 is known to about eps only.
+        errors, atol = 1.0 - scores, 4 * np.finfo(np.float64).eps
+    else:
+        errors, atol = -scores, 0.0
+    preference = penalty_preference(alphas)
+    if not per_target:
+        best = best_candidate(errors, preference, atol=atol)
+        return float(alphas[best]), float(scores[best]), scores
+    best = np.array(
+        [best_candidate(column, preference, atol=atol) for column in errors.T]
+    )
+    chosen = alphas[best]
+    best_score = scores[best, np.arange(scores.shape[1])]
+    if y_is_1d:
+        return float(chosen[0]), float(best_score[0]), scores
+    return chosen, best_score, scores
 
 
 class RidgeCV(_OnePassLinearModel):
@@ -181,15 +320,22 @@ class RidgeCV(_OnePassLinearModel):
           share a fold.  The folds are stored in ``folds_``'s order.
         - Fold labels aligned with the rows (e.g. groups or time blocks):
           each distinct label is one fold.
-        - A scikit-learn splitter (``KFold(5, shuffle=True)``, ``GroupKFold``
-          with its groups bound) or a list of ``(train, test)`` index pairs,
-          whose test sets hold out every row exactly once; the rows must be
-          known in number.
+        - A scikit-learn splitter (``KFold(5, shuffle=True)``,
+          ``GroupKFold(5)`` with ``fit(X, y, groups=groups)``,
+          ``StratifiedKFold`` on class-valued y) or a list of ``(train,
+          test)`` index pairs, whose test sets hold out every row exactly
+          once; the rows must be known in number.  The splits are made on
+          the client before the pass, so what the splitter needs must be in
+          memory: ``y`` for stratified splitters (NumPy or pandas input
+          only) and ``groups`` as an array (with Dask input, pass group
+          labels as ``cv`` instead: one fold per group, no computation).
     scoring : {None, "neg_mean_squared_error", "r2"}, default=None
         Validation score of each fold (weighted by ``sample_weight``); None
         means ``"r2"`` with folds (scikit-learn's default, the estimator's
         ``score``) and the mean squared error GCV estimates with
-        ``cv=None`` (only that is possible then).
+        ``cv=None`` (only that is possible then).  The R² of a fold whose
+        target is constant is scikit-learn's: 1.0 if predicted perfectly,
+        else 0.0.
     alpha_per_target : bool, default=False
         Choose a penalty for each target separately; otherwise the one with
         the best score averaged over targets.
@@ -226,14 +372,29 @@ class RidgeCV(_OnePassLinearModel):
 
     Notes
     -----
-    One pass accumulates the weighted moments of ``[X | y]`` of every fold.
-    A fold's training statistics are the merge of the other folds
-    (additions only, by prefix and suffix merges); one eigendecomposition of
-    the training ``X.T W X`` per fold gives the ridge solution for every
-    penalty, whose squared error on the held-out fold follows from the
-    fold's own moments.  The final model is refitted, on the client, from
-    the merge of all folds.  Cost: one pass plus ``K`` eigendecompositions
-    of ``p``-by-``p`` matrices, whatever the number of penalties.
+    One pass accumulates, for every fold, the weighted means of ``[X | y]``
+    and a triangular factor ``R`` of its centered cross-products (TSQR,
+    Householder QR of the rows; Demmel et al.).  A fold's training
+    statistics are the merge of the other folds (additions only, by prefix
+    and suffix merges); one SVD of the training factor's X block per fold
+    gives the ridge solution ``b`` for every penalty, and its squared error
+    on the held-out fold is ``||R [-b; 1]||**2`` plus the weight times the
+    squared difference of the means' residual: no difference of large sums
+    of squares, so the errors keep their digits even for models that fit
+    almost exactly (where ``c_yy - 2 b'c + b'Cb`` from the cross-products
+    would lose them all).  The final model is refitted, on the client, from
+    the merge of all folds (``solver_`` is ``"qr"``).  Cost: one pass (QR
+    of the rows costs 3 to 5 times the cross-products) plus ``K`` SVDs of
+    ``p``-by-``p`` matrices, whatever the number of penalties.
+
+    Choice: ``alpha_`` has the best mean score; penalties whose mean
+    validation error (``-score``, or ``1 - R²``) is within a relative
+    ``1e-10`` of the best's are ties, and the tie goes to the largest
+    penalty (the most regularized model).  Scores are far more accurate
+    than that, so the choice does not depend on rounding (BLAS kernel,
+    threads, chunking), while no difference that small means anything
+    statistically.  NaN scores count as the worst; if all are NaN the fit
+    raises.
 
     GCV replaces leave-one-out (scikit-learn's ``cv=None``), which needs
     each row's leverage, by its rotation-invariant version: ``(RSS/n) /
@@ -300,14 +461,21 @@ class RidgeCV(_OnePassLinearModel):
         check_split_every(self.split_every)
         return check_alphas(self.alphas)
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, groups=None):
         """Choose the penalty and fit, in one pass over the data.
+
+        A fit that fails (bad data or parameters) leaves a fitted model as
+        it was: every fitted attribute is set at the end.
 
         Parameters
         ----------
         X : {array-like, dask array, dask DataFrame} of shape (n_samples, n_features)
         y : array-like or dask collection of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like or dask collection of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a ``cv`` splitter that uses them (``GroupKFold``,
+            ``LeaveOneGroupOut``...), passed to its ``split``, as
+            scikit-learn's ``GridSearchCV.fit(X, y, groups=groups)`` does.
 
         Returns
         -------
@@ -318,10 +486,22 @@ class RidgeCV(_OnePassLinearModel):
         if inputs.x.shape[0] == 0:
             raise _no_samples_error(inputs.x.shape[1])
         p = inputs.x.shape[1]
-        cv = self.cv
-        if cv is None:
+        if self.cv is None:
+            if groups is not None:
+                raise ValueError(
+                    "groups are passed to the split method of a scikit-learn "
+                    "splitter given as cv; cv=None (generalized cross-validation) "
+                    "has no folds."
+                )
             # GCV needs the statistics of all rows only: the fit's own pass.
-            total = self._reduce(inputs, "moments")
+            total = self._reduce(inputs, "factor")
+            if total.positive_count < 2:
+                raise ValueError(
+                    "Generalized cross-validation (cv=None) needs at least 2 "
+                    "samples of positive weight; got n_samples="
+                    f"{total.positive_count}."
+                )
+            scoring = "neg_mean_squared_error"
             scores = ridge_gcv_scores(
                 total,
                 p,
@@ -329,42 +509,36 @@ class RidgeCV(_OnePassLinearModel):
                 fit_intercept=self.fit_intercept,
                 n_samples=total.positive_count,
             )
-            self.fold_scores_ = None
-            self.folds_ = None
+            fold_scores = folds = None
         else:
-            labels, n_folds = fold_labels(cv, inputs.x)
+            labels, n_folds = fold_labels(self.cv, inputs.x, y=y, groups=groups)
             order, fold_moments, total = cross_validation_folds(
                 self, inputs, labels, n_folds
             )
             scoring = self.scoring or "r2"
-            self.fold_scores_ = ridge_fold_scores(
+            fold_scores = ridge_fold_scores(
                 fold_moments,
                 p,
                 alphas,
                 fit_intercept=self.fit_intercept,
                 scoring=scoring,
             )
-            self.folds_ = np.array(order)
-            scores = self.fold_scores_.mean(axis=0)
-        n_targets = inputs.n_targets
-        if self.alpha_per_target:
-            best = np.argmax(scores, axis=0)
-            self.scores_ = scores
-            chosen = alphas[best]
-            self.best_score_ = scores[best, np.arange(n_targets)]
-            if inputs.y_is_1d:
-                chosen, self.best_score_ = chosen[0], float(self.best_score_[0])
-            self.alpha_ = chosen
-            penalty = np.broadcast_to(alphas[best], (n_targets,)).copy()
-        else:
-            self.scores_ = scores.mean(axis=1)
-            best = int(np.argmax(self.scores_))
-            self.alpha_ = float(alphas[best])
-            self.best_score_ = float(self.scores_[best])
-            penalty = np.full(n_targets, alphas[best])
-        self._y_is_1d = inputs.y_is_1d
-        solved = solve_statistic(
-            total, "moments", p, fit_intercept=self.fit_intercept, alpha=penalty
+            folds = np.array(order)
+            scores = fold_scores.mean(axis=0)
+        chosen, best_score, scores = _choose_alphas(
+            scores, alphas, scoring, self.alpha_per_target, inputs.y_is_1d
         )
-        self._store_fit("moments", total, solved, n_passes=1)
+        penalty = np.broadcast_to(chosen, (inputs.n_targets,)).astype(np.float64)
+        solved = solve_statistic(
+            total, "factor", p, fit_intercept=self.fit_intercept, alpha=penalty
+        )
+        # Everything is computed: only now is the estimator changed.
+        self.fold_scores_ = fold_scores
+        self.folds_ = folds
+        self.scores_ = scores
+        self.alpha_ = chosen
+        self.best_score_ = best_score
+        self._y_is_1d = inputs.y_is_1d
+        self._store_fit("factor", total, solved, n_passes=1)
+        inputs.store_features(self)
         return self

@@ -21,6 +21,7 @@ __all__ = [
     "merge_means",
     "merge_weighted",
     "block_moments",
+    "block_residual_moments",
     "empty_moments",
     "merge_moments",
 ]
@@ -247,6 +248,31 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None, rows=None):
     with np.errstate(invalid="ignore", over="ignore"):
         moments = _shifted_block_moments(columns, offsets, weights, piece_rows, rows)
     return replace(moments, **weight_tally(weights, n_rows))
+
+
+def block_residual_moments(x_parts, y_parts, sample_weight, coef, intercept):
+    """Moments of ``[Y - X @ coef - intercept | Y]`` of a block of rows.
+
+    What :func:`~dask_linreg._solve.r2_scores` needs to score a fitted
+    model on new data: residual and target sums of squares, merged like
+    any moments.
+
+    Parameters
+    ----------
+    x_parts, y_parts : sequence of ndarray
+        Column groups of X and of Y (2-D), side by side.
+    sample_weight : ndarray of shape (n_rows,) or None
+    coef : ndarray of shape (n_features, n_targets)
+    intercept : ndarray of shape (n_targets,)
+    """
+    targets = np.hstack(y_parts) if len(y_parts) > 1 else y_parts[0]
+    residual = targets - intercept
+    start = 0
+    for part in x_parts:
+        stop = start + part.shape[1]
+        residual = residual - part @ coef[start:stop]
+        start = stop
+    return block_moments([residual, *y_parts], sample_weight)
 
 
 def _copy_rows(group, rows, start, stop, out):

@@ -14,6 +14,7 @@ import dask.array as da
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.utils.validation import validate_data
 
 __all__ = [
@@ -47,7 +48,8 @@ def _is_dask_series(obj):
 
 
 def _check_column_dtype(name, column, dtype):
-    """Raise TypeError unless ``dtype`` is real numeric (bool included)."""
+    """Raise unless ``dtype`` is real numeric (bool included): ValueError for
+    complex numbers (as scikit-learn), TypeError for anything else."""
     dtype = (
         np.dtype(dtype)
         if not isinstance(dtype, pd.api.extensions.ExtensionDtype)
@@ -55,7 +57,8 @@ def _check_column_dtype(name, column, dtype):
     )
     where = f"{name} column {column!r}" if column is not None else name
     if pd.api.types.is_complex_dtype(dtype):
-        raise TypeError(
+        # ValueError, as scikit-learn raises for complex data.
+        raise ValueError(
             f"{where} has complex dtype {dtype}: Complex data not supported. "
             "Use the real part or split real and imaginary parts into columns."
         )
@@ -120,6 +123,94 @@ def _check_pandas_dtypes(name, obj):
         _check_pandas_column(name, obj.name, obj)
 
 
+def _describe_ndim(name, ndim, ndims):
+    if ndims == (2,):
+        hint = (
+            f" Reshape your data with {name}.reshape(-1, 1) if it has a single feature."
+            if ndim == 1
+            else ""
+        )
+        return f"Expected a 2D array for {name}, got a {ndim}D array instead.{hint}"
+    expected = " or ".join(f"{d}D" for d in ndims)
+    return f"{name} must be {expected}; got a {ndim}D array."
+
+
+def _check_in_memory(name, obj, *, ndims):
+    """Name ``obj``'s problem before scikit-learn's conversion would say it
+    without naming the input: dimensions, complex, string or object values.
+
+    Sparse matrices are left to scikit-learn, which names the input.
+    """
+    if obj is None or sparse.issparse(obj):
+        return
+    if isinstance(obj, pd.DataFrame | pd.Series):
+        _check_pandas_dtypes(name, obj)
+        ndim = obj.ndim
+    else:
+        try:
+            values = np.asarray(obj)
+        except (ValueError, TypeError) as error:
+            raise ValueError(
+                f"{name} is not a rectangular array of numbers: {error}"
+            ) from None
+        ndim = values.ndim
+        if values.dtype.kind == "O":
+            # Converted as scikit-learn converts object arrays (numbers or
+            # strings of numbers); what does not convert is named.
+            try:
+                values.astype(np.float64)
+            except (TypeError, ValueError) as error:
+                raise TypeError(
+                    f"{name} holds values that are not numbers: {error}."
+                ) from None
+        else:
+            _check_column_dtype(name, None, values.dtype)
+    if ndim not in ndims:
+        raise ValueError(_describe_ndim(name, ndim, ndims))
+
+
+def _n_rows(obj):
+    return obj.shape[0] if hasattr(obj, "shape") else np.asarray(obj).shape[0]
+
+
+def _check_same_length(name, X, companion):
+    """X and an in-memory companion have one row each per sample."""
+    rows, other = _n_rows(X), _n_rows(companion)
+    if rows != other:
+        raise ValueError(f"X has {rows} rows but {name} has {other}.")
+
+
+def _in_memory_labels(name, labels, n_samples):
+    """Cluster or fold labels in memory as a 1-D NumPy array, by position."""
+    values = np.asarray(labels)
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be 1D; got an array of shape {values.shape}.")
+    if values.shape[0] != n_samples:
+        raise ValueError(f"X has {n_samples} rows but {name} has {values.shape[0]}.")
+    if values.dtype.kind == "O":
+        values = values.astype(str)
+    return values
+
+
+def _check_dask_dtypes(name, obj):
+    """The dtype checks of :func:`_dask_to_array`, without converting."""
+    if _is_dask_frame(obj):
+        for column, dtype in obj.dtypes.items():
+            _check_column_dtype(name, column, dtype)
+    else:
+        _check_column_dtype(name, obj.name, obj.dtype)
+
+
+def _scalar_weight(value):
+    """A scalar ``sample_weight`` as a float, or a TypeError naming it."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
+        return float(value)
+    raise TypeError(
+        "sample_weight must be a number or an array of one weight per row; got "
+        f"{value!r}."
+    )
+
+
 def _feature_frame(X):
     """Something ``validate_data(skip_check_array=True)`` can read names from.
 
@@ -131,47 +222,111 @@ def _feature_frame(X):
     return X
 
 
-def _one_frame_arrays(X, y, sample_weight):
-    """``X``, ``y`` (and the weights) as column slices of one Dask array.
+def _positional_partition(x, *companions, names, numeric, partition_info=None):
+    """One partition of X and its companions side by side, row by row.
 
-    Columns of the same Dask DataFrame converted one by one may come out in
-    different row blocks: Dask plans each projection of a Parquet dataset
-    separately (a single column fuses several files into one partition).
-    Assigned to one frame and converted once, their blocks match.  Returns
-    None when they are not columns of one frame (then they are aligned by
-    their block sizes, or the pass checks them).
+    Rows are matched by position (scikit-learn's rule), never by index:
+    pandas would join the partitions on their indexes.  The numeric inputs
+    become one float64 block; labels keep their dtype.
     """
-    y_is_frame = _is_dask_frame(y)
-    if not (_is_dask_frame(X) and (y_is_frame or _is_dask_series(y))):
-        return None
-    if sample_weight is not None and not _is_dask_series(sample_weight):
-        return None
-    targets = [y[c] for c in y.columns] if y_is_frame else [y]
-    for name, target in [("y", t) for t in targets] + [
-        ("sample_weight", sample_weight)
-    ]:
-        if target is not None:
-            _check_column_dtype(name, target.name, target.dtype)
+    rows = len(x)
+    for name, part in zip(names, companions, strict=True):
+        if part is not None and len(part) != rows:
+            number = "" if partition_info is None else f" {partition_info['number']}"
+            raise ValueError(
+                f"X and {name} have different numbers of rows in partition"
+                f"{number}: {rows} and {len(part)}. Rows are matched by position, "
+                "partition by partition: give them the same partitions (e.g. take "
+                "both from one dataframe)."
+            )
+    blocks = [x.to_numpy(dtype=np.float64, na_value=np.nan)]
+    frame = {}
+    for name, part in zip(names, companions, strict=True):
+        if part is None:
+            continue
+        if name in numeric:
+            values = part.to_numpy(dtype=np.float64, na_value=np.nan)
+            blocks.append(values if values.ndim == 2 else values[:, None])
+        else:
+            frame[name] = part.to_numpy()
+    values = np.hstack(blocks) if len(blocks) > 1 else blocks[0]
+    combined = pd.DataFrame(values, index=x.index, columns=range(values.shape[1]))
+    for name, labels in frame.items():
+        if not pd.api.types.is_numeric_dtype(labels.dtype):
+            # Object, not pandas' inferred string dtype: sortable labels.
+            labels = pd.Series(labels, index=combined.index, dtype=object)
+        combined[name] = labels
+    return combined
+
+
+def _same_partitions_frames(X, companions):
+    """The companions that are Dask DataFrames/Series with X's partitions."""
+    return {
+        name: obj
+        for name, obj in companions.items()
+        if (_is_dask_frame(obj) or _is_dask_series(obj))
+        and obj.npartitions == X.npartitions
+    }
+
+
+def _combine_by_position(X, companions, label_names):
+    """Dask arrays of X and of the companions of the same partitions as X.
+
+    Converted together, one partition at a time and by position: columns of
+    one Dask DataFrame converted one by one may come out in different row
+    blocks (Dask plans each projection of a Parquet dataset separately), and
+    frames with other indexes must not be joined on them.
+
+    Returns
+    -------
+    x : dask.array.Array
+    arrays : dict
+        Name -> Dask array for each combined companion (2-D for a
+        DataFrame ``y``, 1-D otherwise).
+    """
+    names = list(companions)
+    numeric = [n for n in names if n not in label_names]
+    widths = {
+        n: (len(companions[n].columns) if _is_dask_frame(companions[n]) else None)
+        for n in numeric
+    }
     p = len(X.columns)
-    extra = {f"__dask_linreg_y{i}": t for i, t in enumerate(targets)}
-    if sample_weight is not None:
-        extra["__dask_linreg_w"] = sample_weight
-    try:
-        combined = X.rename(
-            columns={c: f"__dask_linreg_x{i}" for i, c in enumerate(X.columns)}
-        )
-        combined = combined.assign(**extra)
-        if any(dtype != np.float64 for dtype in combined.dtypes):
-            # Integers, booleans, nullable floats: one common float64 array.
-            combined = combined.astype("float64")
-        array = combined.to_dask_array()
-    except (ValueError, TypeError, NotImplementedError, KeyError):
-        return None
-    k = len(targets)
-    x = array[:, :p]
-    y_array = array[:, p : p + k] if y_is_frame else array[:, p]
-    weights = array[:, p + k] if sample_weight is not None else None
-    return x, y_array, weights
+    n_numeric = p + sum(1 if w is None else w for w in widths.values())
+    meta = pd.DataFrame(
+        np.empty((0, n_numeric)), index=X._meta.index, columns=range(n_numeric)
+    )
+    for name in names:
+        if name in label_names:
+            labels = companions[name]._meta
+            dtype = (
+                labels.dtype if pd.api.types.is_numeric_dtype(labels.dtype) else object
+            )
+            meta[name] = pd.Series([], index=meta.index, dtype=dtype)
+    combined = dd.map_partitions(
+        _positional_partition,
+        X,
+        *companions.values(),
+        names=names,
+        numeric=numeric,
+        meta=meta,
+        align_dataframes=False,
+        enforce_metadata=False,
+    )
+    values = combined[list(range(n_numeric))].to_dask_array()
+    x = values[:, :p]
+    arrays, start = {}, p
+    for name in numeric:
+        width = widths[name]
+        if width is None:
+            arrays[name] = values[:, start]
+            start += 1
+        else:
+            arrays[name] = values[:, start : start + width]
+            start += width
+    for name in label_names:
+        if name in companions:
+            arrays[name] = combined[name].to_dask_array()
+    return x, arrays
 
 
 def _row_chunks(array):
@@ -219,10 +374,12 @@ def _as_dask_like_x(name, obj, x):
     )
 
 
-def check_groups(groups, x):
-    """Cluster labels as a 1-D Dask array with the row blocks of ``x``.
+def check_groups(groups, x, name="groups"):
+    """Cluster (or fold) labels as a 1-D Dask array with the row blocks of
+    ``x``, matched to the rows by position.
 
     Labels may be of any sortable type (integers, strings, categories).
+    ``name`` is the argument named in messages.
     """
     if _is_dask_series(groups):
         if not pd.api.types.is_numeric_dtype(groups.dtype):
@@ -234,21 +391,74 @@ def check_groups(groups, x):
         labels = groups
     elif is_dask(groups):
         raise TypeError(
-            f"groups is a Dask collection of type {type(groups).__name__}; expected "
-            "a Dask array or Series of cluster labels, one per row."
+            f"{name} is a Dask collection of type {type(groups).__name__}; expected "
+            "a Dask array or Series of labels, one per row."
         )
     else:
-        labels = None
         values = np.asarray(groups)
-    if labels is not None:
-        if labels.ndim != 1:
-            raise ValueError(f"groups must be 1D; got a {labels.ndim}D array.")
-        return _align_rows("groups", labels, x)
-    if values.ndim != 1:
-        raise ValueError(f"groups must be 1D; got an array of shape {values.shape}.")
-    if values.dtype.kind == "O":
-        values = values.astype(str)
-    return _as_dask_like_x("groups", values, x)
+        if values.ndim != 1:
+            raise ValueError(
+                f"{name} must be 1D; got an array of shape {values.shape}."
+            )
+        if values.dtype.kind == "O":
+            values = values.astype(str)
+        return _as_dask_like_x(name, values, x)
+    if labels.ndim != 1:
+        raise ValueError(f"{name} must be 1D; got a {labels.ndim}D array.")
+    return _align_rows(name, labels, x)
+
+
+@dataclass(frozen=True)
+class Features:
+    """What a fit learns of its columns: ``n_features_in_`` and, for string
+    column names, ``feature_names_in_`` (None otherwise)."""
+
+    n_features: int
+    names: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, estimator):
+        """The features an estimator was fitted on."""
+        return cls(
+            estimator.n_features_in_, getattr(estimator, "feature_names_in_", None)
+        )
+
+    def store(self, estimator):
+        """Set ``n_features_in_`` and ``feature_names_in_`` (or remove it)."""
+        estimator.n_features_in_ = self.n_features
+        if self.names is not None:
+            estimator.feature_names_in_ = self.names
+        elif "feature_names_in_" in vars(estimator):
+            del estimator.feature_names_in_
+
+
+_FEATURE_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+def _validate_features(estimator, *args, reset, **kwargs):
+    """:func:`validate_data` without changing ``estimator``.
+
+    With ``reset=True`` scikit-learn records the features on the estimator
+    at once; a fit that fails later (NaN found in the pass, say) must leave
+    a fitted model as it was, so they are taken off again and returned, to
+    be stored with the other fitted attributes at the end.
+
+    Returns
+    -------
+    validated : what validate_data returns
+    features : Features
+    """
+    before = {
+        k: vars(estimator)[k] for k in _FEATURE_ATTRIBUTES if k in vars(estimator)
+    }
+    try:
+        validated = validate_data(estimator, *args, reset=reset, **kwargs)
+        features = Features.of(estimator)
+    finally:
+        for key in _FEATURE_ATTRIBUTES:
+            vars(estimator).pop(key, None)
+        vars(estimator).update(before)
+    return validated, features
 
 
 @dataclass(frozen=True)
@@ -262,6 +472,11 @@ class FitInputs:
     sample_weight : dask.array.Array of shape (n_samples,) or None
     y_is_1d : bool
         Whether y was given as a vector (then ``coef_`` is 1-D).
+    features : Features
+        The columns of X, stored on the estimator only when the fit
+        succeeds (:meth:`store_features`).
+    labels : dask.array.Array or ndarray of shape (n_samples,) or None
+        Cluster or fold labels, row-aligned like y (any sortable dtype).
     local : bool
         Whether the data came in memory (NumPy/pandas): it is then reduced
         on local threads rather than shipped to a cluster.  Small in-memory
@@ -272,7 +487,13 @@ class FitInputs:
     y: da.Array | np.ndarray
     sample_weight: da.Array | np.ndarray | None
     y_is_1d: bool
+    features: Features
     local: bool = field(default=False)
+    labels: da.Array | np.ndarray | None = None
+
+    def store_features(self, estimator):
+        """Record the features on ``estimator``: the last step of a fit."""
+        self.features.store(estimator)
 
     @property
     def n_targets(self):
@@ -302,26 +523,41 @@ def _check_weight_values(weights):
 
 def _check_sample_weight_in_memory(sample_weight, n_samples):
     if np.isscalar(sample_weight):
-        return np.full(n_samples, float(sample_weight))
+        return np.full(n_samples, _scalar_weight(sample_weight))
+    _check_in_memory("sample_weight", sample_weight, ndims=(1,))
     sample_weight = np.asarray(sample_weight)
-    _check_column_dtype("sample_weight", None, sample_weight.dtype)
-    if sample_weight.shape != (n_samples,):
+    if sample_weight.shape[0] != n_samples:
         raise ValueError(
-            f"sample_weight.shape == {sample_weight.shape}, expected {(n_samples,)}!"
+            f"X has {n_samples} rows but sample_weight has {sample_weight.shape[0]}."
         )
     return sample_weight.astype(np.float64, copy=False)
 
 
 def check_fit_inputs(
-    estimator, X, y, sample_weight=None, *, reset=True, allow_numpy=False
+    estimator,
+    X,
+    y,
+    sample_weight=None,
+    *,
+    reset=True,
+    allow_numpy=False,
+    labels=None,
+    labels_name="groups",
 ):
     """Check and align the inputs of ``fit``; nothing is computed.
 
-    Sets ``n_features_in_`` and ``feature_names_in_`` on ``estimator``
-    (with ``reset=False``, as ``partial_fit`` after the first call, checks
-    X against them instead).  With ``allow_numpy``, in-memory data small
-    enough for one block stay NumPy arrays (no task graph is built for
-    them; see ``reduce_in_memory``).
+    Rows are matched by position, as scikit-learn does: in-memory inputs
+    by their order, Dask collections block by block (partition by
+    partition), never joined on an index.
+
+    ``estimator`` is not changed: the returned features are stored by
+    :meth:`FitInputs.store_features` once the fit has succeeded.  With
+    ``reset=False`` (``partial_fit`` after the first call, ``score``), X is
+    checked against the estimator's features instead.  With
+    ``allow_numpy``, in-memory data small enough for one block stay NumPy
+    arrays (no task graph is built for them; see ``reduce_in_memory``).
+    ``labels`` (cluster or fold labels, called ``labels_name`` in
+    messages) are aligned with the rows like ``y``.
 
     Returns
     -------
@@ -334,7 +570,7 @@ def check_fit_inputs(
         )
     if not is_dask(X):
         return _check_fit_inputs_in_memory(
-            estimator, X, y, sample_weight, reset, allow_numpy
+            estimator, X, y, sample_weight, reset, allow_numpy, labels, labels_name
         )
     x = _dask_to_array("X", X)
     if x.ndim != 2:
@@ -347,15 +583,26 @@ def check_fit_inputs(
             f"Found array with 0 feature(s) (shape={x.shape}) while a minimum of 1 "
             "is required."
         )
-    validate_data(estimator, _feature_frame(X), skip_check_array=True, reset=reset)
-    together = _one_frame_arrays(X, y, sample_weight)
-    if together is not None:
-        x, y_array, weights = together
-        return FitInputs(x, y_array, weights, y_array.ndim == 1)
-    if is_dask(y):
+    _, features = _validate_features(
+        estimator, _feature_frame(X), skip_check_array=True, reset=reset
+    )
+    companions = {"y": y, "sample_weight": sample_weight}
+    if labels is not None:
+        companions[labels_name] = labels
+    together = {}
+    if _is_dask_frame(X):
+        frames = _same_partitions_frames(X, companions)
+        for name, obj in frames.items():
+            if name != labels_name:
+                _check_dask_dtypes(name, obj)
+        if frames:
+            x, together = _combine_by_position(X, frames, {labels_name})
+    if "y" in together:
+        y_array = together["y"]
+    elif is_dask(y):
         y_array = _align_rows("y", _dask_to_array("y", y), x)
     else:
-        _check_pandas_dtypes("y", y)
+        _check_in_memory("y", y, ndims=(1, 2))
         y_array = _as_dask_like_x("y", y, x)
     if y_array.ndim not in (1, 2):
         raise ValueError(f"y must be 1D or 2D; got a {y_array.ndim}D array.")
@@ -364,14 +611,14 @@ def check_fit_inputs(
         raise ValueError("y has 0 targets; expected at least one column.")
     if sample_weight is None:
         weights = None
+    elif "sample_weight" in together:
+        weights = together["sample_weight"]
     elif is_dask(sample_weight):
         weights = _align_rows(
             "sample_weight", _dask_to_array("sample_weight", sample_weight), x
         )
-        if weights.ndim != 1:
-            raise ValueError(f"sample_weight must be 1D; got a {weights.ndim}D array.")
     elif np.isscalar(sample_weight):
-        _check_weight_values(np.array([float(sample_weight)]))
+        _check_weight_values(np.array([_scalar_weight(sample_weight)]))
         weights = (
             None
             if float(sample_weight) == 1.0
@@ -380,11 +627,17 @@ def check_fit_inputs(
             )
         )
     else:
+        _check_in_memory("sample_weight", sample_weight, ndims=(1,))
         _check_weight_values(np.asarray(sample_weight, dtype=np.float64))
         weights = _as_dask_like_x("sample_weight", sample_weight, x)
-        if weights.ndim != 1:
-            raise ValueError(f"sample_weight must be 1D; got a {weights.ndim}D array.")
-    return FitInputs(x, y_array, weights, y_is_1d)
+    if weights is not None and weights.ndim != 1:
+        raise ValueError(f"sample_weight must be 1D; got a {weights.ndim}D array.")
+    label_array = None
+    if labels is not None:
+        label_array = together.get(labels_name)
+        if label_array is None:
+            label_array = check_groups(labels, x, name=labels_name)
+    return FitInputs(x, y_array, weights, y_is_1d, features, labels=label_array)
 
 
 class _Views:
@@ -419,16 +672,24 @@ def _numpy_row_chunks(n_samples, n_columns):
 
 
 def _check_fit_inputs_in_memory(
-    estimator, X, y, sample_weight, reset=True, allow_numpy=False
+    estimator, X, y, sample_weight, reset, allow_numpy, labels, labels_name
 ):
-    _check_pandas_dtypes("X", X)
-    _check_pandas_dtypes("y", y)
-    if isinstance(y, np.ndarray) and y.dtype.kind in "USV":
-        raise TypeError(
-            f"y has dtype {y.dtype}, expected numbers (int, float or bool)."
-        )
+    for name, obj in [
+        ("y", y),
+        ("sample_weight", sample_weight),
+        (labels_name, labels),
+    ]:
+        if is_dask(obj):
+            raise TypeError(
+                f"X is in memory but {name} is a Dask collection: pass both in "
+                "memory, or both as Dask collections (e.g. X as "
+                "dask.array.from_array(X) or dask.dataframe.from_pandas(X))."
+            )
+    _check_in_memory("X", X, ndims=(2,))
+    _check_in_memory("y", y, ndims=(1, 2))
+    _check_same_length("y", X, y)
     # Finiteness is checked inside the pass, not by a second sweep here.
-    X, y = validate_data(
+    (X, y), features = _validate_features(
         estimator,
         X,
         y,
@@ -439,20 +700,28 @@ def _check_fit_inputs_in_memory(
     )
     n_samples = X.shape[0]
     y_is_1d = y.ndim == 1
-    rows = _numpy_row_chunks(n_samples, X.shape[1] + (1 if y_is_1d else y.shape[1]))
-    if allow_numpy and n_samples <= rows[0]:
-        weights = None
-        if sample_weight is not None:
-            weights = _check_sample_weight_in_memory(sample_weight, n_samples)
-        return FitInputs(X, y, weights, y_is_1d, local=True)
-    x = _blocks_of_views(X, rows + (-1,))
-    y_array = _blocks_of_views(y, rows + (() if y_is_1d else (-1,)))
+    if not y_is_1d and y.shape[1] == 0:
+        raise ValueError("y has 0 targets; expected at least one column.")
     weights = None
     if sample_weight is not None:
-        weights = _blocks_of_views(
-            _check_sample_weight_in_memory(sample_weight, n_samples), rows
+        weights = _check_sample_weight_in_memory(sample_weight, n_samples)
+    label_values = None
+    if labels is not None:
+        label_values = _in_memory_labels(labels_name, labels, n_samples)
+    rows = _numpy_row_chunks(n_samples, X.shape[1] + (1 if y_is_1d else y.shape[1]))
+    if allow_numpy and n_samples <= rows[0]:
+        return FitInputs(
+            X, y, weights, y_is_1d, features, local=True, labels=label_values
         )
-    return FitInputs(x, y_array, weights, y_is_1d, local=True)
+    x = _blocks_of_views(X, rows + (-1,))
+    y_array = _blocks_of_views(y, rows + (() if y_is_1d else (-1,)))
+    if weights is not None:
+        weights = _blocks_of_views(weights, rows)
+    if label_values is not None:
+        label_values = da.from_array(label_values, chunks=rows, name=False)
+    return FitInputs(
+        x, y_array, weights, y_is_1d, features, local=True, labels=label_values
+    )
 
 
 def check_predict_input(estimator, X):
@@ -462,7 +731,7 @@ def check_predict_input(estimator, X):
     computing anything; others go through ``validate_data``.
     """
     if not is_dask(X):
-        _check_pandas_dtypes("X", X)
+        _check_in_memory("X", X, ndims=(2,))
         return validate_data(estimator, X, reset=False)
     x = _dask_to_array("X", X)
     if x.ndim != 2:
@@ -619,16 +888,19 @@ class InputFaults:
             )
 
 
-def find_block_faults(x_parts, y_parts, sample_weight, statistic=None):
+def find_block_faults(x_parts, y_parts, sample_weight, companions=None, *, finite=None):
     """Faults of one row block (numbered 0; see :class:`InputFaults`).
 
-    Row counts are compared first (``statistic`` is then not needed).
-    Non-finite values are only counted when the block's ``statistic`` is
-    not finite: any NaN or inf in the data makes it so, and otherwise the
-    count, a second sweep, is not needed.
+    Row counts are compared first (``finite`` is then not needed), with
+    ``companions`` (name -> array or None, e.g. cluster labels) too.
+    Non-finite values are only counted when ``finite`` is False, i.e. the
+    block's statistic is not finite: any NaN or inf in the data makes it
+    so, and otherwise the count, a second sweep, is not needed.
     """
     x_rows = x_parts[0].shape[0]
-    for name, part in [("y", y_parts[0]), ("sample_weight", sample_weight)]:
+    named = [("y", y_parts[0]), ("sample_weight", sample_weight)]
+    named += list((companions or {}).items())
+    for name, part in named:
         if part is not None and part.shape[0] != x_rows:
             return InputFaults(row_mismatch=(0, x_rows, name, part.shape[0]))
     counts = {}
@@ -636,7 +908,7 @@ def find_block_faults(x_parts, y_parts, sample_weight, statistic=None):
         negative = int(np.count_nonzero(sample_weight < 0))
         if negative:
             counts["negative"] = (negative, 0)
-    if statistic is not None and not statistic.is_finite():
+    if finite is False:
         inputs = [("X", x_parts), ("y", y_parts)]
         if sample_weight is not None:
             inputs.append(("sample_weight", [sample_weight]))

@@ -1,10 +1,15 @@
 """ElasticNet, Lasso and their CV versions against scikit-learn."""
 
+import copy
+import warnings
+
 import dask
 import dask.array as da
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn import linear_model as sk
+from sklearn.exceptions import ConvergenceWarning
 
 from dask_linreg import ElasticNet, ElasticNetCV, Lasso, LassoCV
 from dask_linreg._folds import assign_folds
@@ -126,3 +131,121 @@ def test_elastic_net_errors_name_the_problem():
         ElasticNetCV(l1_ratio=[0.0, 0.5]).fit(X, y)
     with pytest.raises(ValueError, match="l1_ratio must be a number or a 1-D array"):
         ElasticNetCV(l1_ratio=[2.0]).fit(X, y)
+
+
+def test_elastic_net_cv_passes_groups_to_a_group_splitter():
+    from sklearn.model_selection import GroupKFold
+
+    X, y, w = sparse_data(seed=7)
+    groups = np.arange(len(y)) // 50
+    splitter = GroupKFold(4)
+    ours = LassoCV(alphas=20, cv=splitter, **TIGHT).fit(X, y, w, groups=groups)
+    splits = list(splitter.split(X, y, groups))
+    theirs = sk.LassoCV(alphas=20, cv=splits, **TIGHT).fit(X, y, sample_weight=w)
+    assert ours.alpha_ == pytest.approx(theirs.alpha_, rel=1e-12)
+    np.testing.assert_allclose(ours.mse_path_, theirs.mse_path_, rtol=1e-8)
+    with pytest.raises(ValueError, match=r"cv=GroupKFold\(.*\) splits by groups"):
+        ElasticNetCV(cv=splitter).fit(X, y)
+    with pytest.raises(ValueError, match="does not take them"):
+        ElasticNetCV(cv=3).fit(X, y, groups=groups)
+
+
+def test_near_deterministic_fold_errors_match_the_exactly_shifted_problem():
+    rng = np.random.default_rng(0)
+    X = 1e4 + rng.uniform(-1.0, 1.0, (3000, 3))
+    y = X @ [10.0, 20.0, 30.0] + 1e-6 * rng.standard_normal(3000)
+    X0, y0 = X - 1e4, y - 6e5  # exact (Sterbenz); the fits are shift-invariant
+    assert np.array_equal(X0 + 1e4, X) and np.array_equal(y0 + 6e5, y)
+    folds = np.arange(3000) % 4
+    splits = [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in range(4)]
+    # tol=1e-20: coordinate descent runs to its fixed point (the default
+    # duality-gap rule would stop long before the 1e-12 MSEs are reached).
+    settings = {"l1_ratio": [0.5, 1.0], "alphas": np.logspace(-6, -10, 5),
+                "tol": 1e-20, "max_iter": 20_000}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = ElasticNetCV(cv=folds, **settings).fit(X, y)
+        oracle = sk.ElasticNetCV(cv=splits, **settings).fit(X0, y0)
+        raw = sk.ElasticNetCV(cv=splits, **settings).fit(X, y)
+    # As in test_ridge_cv's near-deterministic test: the oracle's residuals
+    # are formed from values below 60 (rounding 60 eps / 1e-6 = 1.3e-8 of a
+    # residual), ours from the held-out factor (about eps * 56 / 1e-6); 1e-6
+    # leaves a factor of 10 over both, doubled by squaring.  The
+    # cross-products' expansion was off by tens of percent.
+    np.testing.assert_allclose(ours.mse_path_, oracle.mse_path_, rtol=1e-6)
+    # scikit-learn on the raw data rounds predictions of about 6e5.
+    np.testing.assert_allclose(ours.mse_path_, raw.mse_path_, rtol=2e-3)
+    mean = np.sort(oracle.mse_path_.mean(axis=2), axis=None)
+    assert (mean[1] - mean[0]) / mean[0] > 1e-6  # a clear best
+    assert (ours.alpha_, ours.l1_ratio_) == (oracle.alpha_, oracle.l1_ratio_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("ratios", [[0.5, 1.0], [1.0, 0.5]])
+def test_tied_penalties_go_to_the_largest_alpha_then_the_first_l1_ratio(ratios):
+    X, y, _ = sparse_data(n=3000, seed=8)
+    # Penalties this small change the fold errors by less than 1e-10
+    # relative: all six candidates tie.  The tie goes to the largest alpha
+    # and, among the l1_ratios sharing it, to the first given.
+    # (argmin would take l1_ratio=1 and the smallest alpha, lower by 1e-12.)
+    grid = [1e-11, 1e-12, 1e-13]
+    ours = ElasticNetCV(l1_ratio=ratios, alphas=grid, cv=4, tol=1e-8).fit(X, y)
+    mean = ours.mse_path_.mean(axis=2)
+    assert np.ptp(mean) / mean.min() < 1e-11
+    assert (ours.alpha_, ours.l1_ratio_) == (1e-11, ratios[0])
+
+
+def test_nan_errors_are_never_chosen_and_all_nan_raises(monkeypatch):
+    import dask_linreg._elastic_net as module
+
+    X, y, _ = sparse_data(n=300, seed=9)
+    fold_errors = module.elastic_net_fold_errors
+
+    def with_nan(*args, **kwargs):
+        errors = fold_errors(*args, **kwargs)
+        errors[-1] = np.nan  # the smallest alpha, the best here
+        return errors
+
+    monkeypatch.setattr(module, "elastic_net_fold_errors", with_nan)
+    grid = [1.0, 0.1, 0.001]
+    model = LassoCV(alphas=grid, cv=3).fit(X, y)
+    assert model.alpha_ == 0.1
+    monkeypatch.setattr(
+        module, "elastic_net_fold_errors", lambda *a, **k: with_nan(*a, **k) * np.nan
+    )
+    with pytest.raises(ValueError, match="All 3 cross-validation scores are NaN"):
+        LassoCV(alphas=grid, cv=3).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [ElasticNet(alpha=0.1), Lasso(alpha=0.1), ElasticNetCV(cv=3, alphas=5),
+     LassoCV(cv=3, alphas=5)],
+    ids=repr,
+)
+def test_a_failed_refit_leaves_a_fitted_model_as_it_was(estimator):
+    X, y, w = sparse_data(n=300, seed=10)
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(8)])
+    model = estimator.fit(frame, y, sample_weight=w)
+    bad = X[:, :5].copy()
+    bad[3, 1] = np.nan
+    negative = w.copy()
+    negative[4] = -1.0
+    strings = pd.DataFrame(X[:, :3]).assign(s="text")
+    refits = [
+        (lambda: model.fit(bad, y), "non-finite"),
+        (lambda: model.fit(*dask_inputs(60, bad, y)), "non-finite"),
+        (lambda: model.fit(X[:, :5], y, sample_weight=negative), "negative"),
+        (lambda: model.fit(strings, y), "str|string|numbers|mixed"),
+    ]
+    for refit, message in refits:
+        before = {k: (v, copy.deepcopy(v)) for k, v in vars(model).items()}
+        prediction = model.predict(frame)
+        with pytest.raises((ValueError, TypeError), match=message):
+            refit()
+        assert vars(model).keys() == before.keys()
+        for key, (value, saved) in before.items():
+            assert vars(model)[key] is value, key
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(value, saved)
+        np.testing.assert_array_equal(model.predict(frame), prediction)

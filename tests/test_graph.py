@@ -127,3 +127,37 @@ def test_small_in_memory_fit_builds_no_task_graph():
         da.from_array(X, chunks=100), da.from_array(y, chunks=100)
     )
     np.testing.assert_allclose(small.coef_, reference.coef_, rtol=1e-12)
+
+
+def test_one_blas_thread_is_set_for_the_task_thread_only():
+    import threading
+
+    import threadpoolctl
+
+    from dask_linreg._graph import _thread_local_blas_setters, _with_one_blas_thread
+
+    if not _thread_local_blas_setters():
+        pytest.skip("the loaded BLAS has no thread-local thread count")
+
+    def counts():
+        return [
+            pool["num_threads"]
+            for pool in threadpoolctl.threadpool_info()
+            if pool["user_api"] == "blas"
+        ]
+
+    before = counts()
+    seen = {}
+
+    def task():
+        seen["inside"] = _with_one_blas_thread(counts)
+        seen["after"] = counts()
+
+    def main_while_task_runs():
+        return counts()
+
+    worker = threading.Thread(target=task)
+    worker.start()
+    worker.join()
+    assert set(seen["inside"]) == {1}
+    assert seen["after"] == before and main_while_task_runs() == before

@@ -1,5 +1,7 @@
 """RidgeCV against scikit-learn's GridSearchCV on the same folds."""
 
+import copy
+
 import dask
 import dask.array as da
 import dask.dataframe as dd
@@ -223,3 +225,246 @@ def test_fitted_r2_from_the_statistics_equals_score(rng):
         moments = convert(statistic, kind, "moments")
         r2 = fitted_r2(moments, 3, model.coef_, float(model.intercept_))
         np.testing.assert_allclose(r2, model.score(X, y, w), rtol=1e-12)
+
+
+def test_group_and_stratified_splitters_get_groups_and_y_like_grid_search():
+    from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+    X, y = noisy_data(n=600, seed=12)
+    groups = np.repeat(np.arange(12), 50)
+    splitter = GroupKFold(4)
+    reference = GridSearchCV(
+        SkRidge(), {"alpha": ALPHAS}, cv=splitter, scoring="neg_mean_squared_error"
+    ).fit(X, y, groups=groups)
+    frame = pd.DataFrame(X, columns=list("abcdef"))
+    for data in (X, frame, da.from_array(X, chunks=150)):
+        target = da.from_array(y, chunks=150) if isinstance(data, da.Array) else y
+        model = RidgeCV(alphas=ALPHAS, cv=splitter, scoring="neg_mean_squared_error")
+        model.fit(data, target, groups=groups)
+        assert model.alpha_ == reference.best_params_["alpha"]
+        np.testing.assert_allclose(
+            model.scores_, reference.cv_results_["mean_test_score"], rtol=1e-8
+        )
+    # StratifiedKFold stratifies class labels: an integer-valued target.
+    classes = np.clip(np.round(y / 4.0), -3, 2)
+    stratified = StratifiedKFold(3, shuffle=True, random_state=0)
+    reference = GridSearchCV(SkRidge(), {"alpha": ALPHAS}, cv=stratified).fit(
+        X, classes
+    )
+    model = RidgeCV(alphas=ALPHAS, cv=stratified).fit(X, classes)
+    assert model.alpha_ == reference.best_params_["alpha"]
+    np.testing.assert_allclose(
+        model.scores_, reference.cv_results_["mean_test_score"], rtol=1e-8
+    )
+
+
+def test_splitters_that_cannot_split_say_which_and_what_to_pass():
+    from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
+
+    X, y = noisy_data(n=120, seed=13)
+    groups = np.arange(120) % 6
+    with pytest.raises(ValueError, match=r"cv=GroupKFold\(.*\) splits by groups: "
+                       r"pass them to fit, as fit\(X, y, groups=groups\)"):
+        RidgeCV(cv=GroupKFold(3)).fit(X, y)
+    with pytest.raises(ValueError, match=r"cv=KFold\(.*\) does not use groups"):
+        RidgeCV(cv=KFold(3)).fit(X, y, groups=groups)
+    with pytest.raises(ValueError, match="cv=5 does not take them.*cv=groups"):
+        RidgeCV(cv=5).fit(X, y, groups=groups)
+    with pytest.raises(ValueError, match="cv=None .* has no folds"):
+        RidgeCV().fit(X, y, groups=groups)
+    with pytest.raises(ValueError, match=r"one label per row of X \(120\)"):
+        RidgeCV(cv=GroupKFold(3)).fit(X, y, groups=groups[:-1])
+    Xd, yd = da.from_array(X, chunks=40), da.from_array(y, chunks=40)
+    with pytest.raises(ValueError, match=r"groups is a Dask collection.*cv=groups"):
+        RidgeCV(cv=GroupKFold(3)).fit(Xd, yd, groups=da.from_array(groups, chunks=40))
+    with pytest.raises(
+        ValueError,
+        match=r"cv=StratifiedKFold\(.*\) could not make its splits: Supported target "
+        r"types are.*'continuous'.*needs class labels.*use KFold",
+    ):
+        RidgeCV(cv=StratifiedKFold(3)).fit(X, y)
+    with pytest.raises(ValueError, match=r"could not make its splits.*With Dask input"):
+        RidgeCV(cv=StratifiedKFold(3)).fit(Xd, yd)
+
+
+def test_r2_of_a_fold_with_a_constant_target_is_sklearns_not_minus_inf():
+    from sklearn.model_selection import PredefinedSplit
+
+    X, y = noisy_data(n=300, seed=14)
+    folds = np.arange(300) % 3
+    y = y.copy()
+    y[folds == 1] = 2.0  # a fold whose target is constant
+    alphas = np.array([0.1, 10.0, 1000.0])
+    model = RidgeCV(alphas=alphas, cv=folds, scoring="r2").fit(X, y)
+    reference = GridSearchCV(
+        SkRidge(), {"alpha": alphas}, cv=PredefinedSplit(folds), scoring="r2"
+    ).fit(X, y)
+    np.testing.assert_array_equal(model.fold_scores_[1, :, 0], 0.0)
+    np.testing.assert_allclose(
+        model.scores_, reference.cv_results_["mean_test_score"], rtol=1e-9
+    )
+    assert np.isfinite(model.best_score_)
+    assert model.alpha_ == reference.best_params_["alpha"]
+    # A constant target everywhere is predicted perfectly: R² = 1 on every
+    # fold, a tie of all penalties, won by the largest.
+    model = RidgeCV(alphas=alphas, cv=folds, scoring="r2").fit(X, np.full(300, 2.0))
+    np.testing.assert_array_equal(model.fold_scores_, 1.0)
+    assert model.alpha_ == 1000.0 and model.best_score_ == 1.0
+
+
+def near_deterministic_data():
+    """Columns at 1e4 +- 1, y about 6e5, noise 1e-6: fold MSEs about 1e-12,
+    a factor 1e-15 below the spread of y (which the cross-products carry)."""
+    rng = np.random.default_rng(0)
+    X = 1e4 + rng.uniform(-1.0, 1.0, (3000, 3))
+    y = X @ [10.0, 20.0, 30.0] + 1e-6 * rng.standard_normal(3000)
+    # Shifted data with the same fits: X - 1e4 and y - 6e5 are exact in
+    # float64 (Sterbenz), and a model with an intercept is shift-invariant.
+    shifted = X - 1e4, y - 6e5
+    assert np.array_equal(shifted[0] + 1e4, X) and np.array_equal(shifted[1] + 6e5, y)
+    return X, y, shifted, np.arange(3000) % 4
+
+
+def test_fold_errors_of_a_near_deterministic_fit_keep_their_digits():
+    X, y, (X0, y0), folds = near_deterministic_data()
+    alphas = np.logspace(-8, 2, 21)
+
+    def fold_mses(X, y):
+        search = grid_search_with(X, y, folds, alphas)
+        return -np.array([search.cv_results_[f"split{k}_test_score"] for k in range(4)])
+
+    oracle, sklearn_raw = fold_mses(X0, y0), fold_mses(X, y)
+    for chunks in (None, 700):
+        Xc = X if chunks is None else da.from_array(X, chunks=chunks)
+        yc = y if chunks is None else da.from_array(y, chunks=chunks)
+        model = RidgeCV(alphas=alphas, cv=folds if chunks is None else
+                        da.from_array(folds, chunks=chunks),
+                        scoring="neg_mean_squared_error").fit(Xc, yc)
+        ours = -model.fold_scores_[:, :, 0]
+        # The oracle is scikit-learn on the exactly shifted data: its
+        # residuals (about 1e-6) are formed from values below 60, so each
+        # carries a relative rounding of about 60 eps / 1e-6 = 1.3e-8.  Ours
+        # come from the held-out factor R: ||R [-b; 1]|| is off by about
+        # eps * sum_j ||z_j|| |b_j| / sqrt(n) = eps * (0.58 * 60 + 21.6) / 1e-6
+        # = 1.3e-8 relative (times QR's growth, a small multiple).  The
+        # squared norms double both; 1e-6 leaves a factor of 10 or more.
+        # (From the cross-products, c_yy - 2 b'c + b'Cb, they are off by
+        # tens of percent.)
+        np.testing.assert_allclose(ours, oracle, rtol=1e-6)
+        # scikit-learn on the raw data rounds each prediction (about 6e5) to
+        # half an ulp, 5.8e-11, i.e. 6e-5 of a residual: its MSEs are off by
+        # a few 1e-4 (1.7e-4 measured).
+        np.testing.assert_allclose(ours, sklearn_raw, rtol=2e-3)
+        # The best mean error is 1.8e-6 below the next: far beyond both
+        # errors, so the choice is the oracle's.
+        mean = np.sort(oracle.mean(axis=0))
+        assert (mean[1] - mean[0]) / mean[0] > 1e-6
+        assert model.alpha_ == alphas[np.argmin(oracle.mean(axis=0))] == 1e-7
+
+
+def grid_search_with(X, y, folds, alphas):
+    return GridSearchCV(
+        SkRidge(),
+        {"alpha": alphas},
+        cv=PredefinedSplit(folds),
+        scoring="neg_mean_squared_error",
+    ).fit(X, y)
+
+
+def test_fitted_r2_of_a_near_deterministic_fit_from_the_factor():
+    from dask_linreg._folds import fitted_r2
+
+    X, y, (X0, y0), _ = near_deterministic_data()
+    model = Ridge(alpha=1e-6, solver="qr").fit(X, y)
+    _, factor = model._statistic[:2]
+    r2 = fitted_r2(factor, 3, model.coef_, float(model.intercept_))
+    # 1 - R² is about 2e-15, resolved by float64 to eps (2.2e-16) only;
+    # the reference is the fit on the exactly shifted data.
+    reference = SkRidge(alpha=1e-6).fit(X0, y0)
+    residual = y0 - reference.predict(X0)
+    expected = 1.0 - residual @ residual / np.sum((y0 - y0.mean()) ** 2)
+    assert abs(r2 - expected) <= np.finfo(float).eps
+
+
+def test_nearly_tied_penalties_go_to_the_largest_whatever_the_rounding():
+    X, y = make_regression(4000, 4, seed=17)
+    # Penalties this small change the validation errors by less than the
+    # 1e-10 relative tie tolerance, so the largest penalty wins; with 4 folds
+    # argmax would take the smallest, whose error is lower by 6e-11.
+    alphas = np.array([1e-7, 1e-5, 1e-6])
+    for cv in (None, 4):
+        model = RidgeCV(alphas=alphas, cv=cv, scoring="neg_mean_squared_error")
+        model.fit(X, y)
+        spread = np.ptp(model.scores_) / abs(model.scores_.max())
+        assert 0 < spread < 1e-10
+        assert model.alpha_ == 1e-5
+    assert np.argmax(model.scores_) == 0
+    # A real difference above the tolerance is still honored.
+    model = RidgeCV(alphas=[1e-7, 3e3], cv=4).fit(X, y)
+    assert model.alpha_ == 1e-7
+
+
+def assert_failed_refit_leaves_the_model(model, fit, good):
+    before = {k: (v, copy.deepcopy(v)) for k, v in vars(model).items()}
+    prediction = model.predict(good)
+    fit()
+    assert vars(model).keys() == before.keys()
+    for key, (value, saved) in before.items():
+        assert vars(model)[key] is value, key
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(value, saved)
+    np.testing.assert_array_equal(model.predict(good), prediction)
+
+
+@pytest.mark.parametrize("cv", [None, 3])
+def test_a_failed_refit_leaves_a_fitted_ridge_cv_as_it_was(cv):
+    X, y = noisy_data(n=300, seed=17)
+    frame = pd.DataFrame(X, columns=list("abcdef"))
+    model = RidgeCV(alphas=ALPHAS, cv=cv).fit(frame, y)
+    bad = X[:, :4].copy()
+    bad[7, 2] = np.nan
+    bad_dask = da.from_array(bad, chunks=100)
+    strings = pd.DataFrame(X[:, :3]).assign(s="text")
+    weights = np.ones(300)
+    weights[5] = -1.0
+    cases = [
+        (lambda: model.fit(bad, y), "non-finite"),
+        (lambda: model.fit(bad_dask, da.from_array(y, chunks=100)), "non-finite"),
+        (lambda: model.fit(X[:, :4], y, sample_weight=weights), "negative"),
+        (lambda: model.fit(strings, y), "str|string|numbers|mixed"),
+    ]
+    for refit, message in cases:
+
+        def failing_fit(refit=refit, message=message):
+            with pytest.raises((ValueError, TypeError), match=message):
+                refit()
+
+        assert_failed_refit_leaves_the_model(model, failing_fit, frame)
+    model.set_params(alphas=[-1.0])
+
+    def bad_parameter():
+        with pytest.raises(ValueError, match="alphas must be positive"):
+            model.fit(X[:, :4], y)
+
+    assert_failed_refit_leaves_the_model(model, bad_parameter, frame)
+
+
+def test_nan_scores_are_never_chosen_and_all_nan_raises(monkeypatch):
+    import dask_linreg._ridge_cv as module
+
+    X, y = noisy_data(n=300, seed=18)
+    fold_scores = module.ridge_fold_scores
+
+    def with_nan(*args, **kwargs):
+        scores = fold_scores(*args, **kwargs)
+        scores[0, 1] = np.nan  # one fold of the best penalty
+        return scores
+
+    monkeypatch.setattr(module, "ridge_fold_scores", with_nan)
+    alphas = [1e4, 10.0, 1e-2]
+    assert RidgeCV(alphas=alphas, cv=3).fit(X, y).alpha_ == 1e-2
+    monkeypatch.setattr(
+        module, "ridge_fold_scores", lambda *a, **k: with_nan(*a, **k) * np.nan
+    )
+    with pytest.raises(ValueError, match="All 3 cross-validation scores are NaN"):
+        RidgeCV(alphas=alphas, cv=3).fit(X, y)

@@ -1,9 +1,14 @@
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import dask
 import dask.array as da
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn.linear_model as sk
+import threadpoolctl
 from distributed import Client, LocalCluster, get_task_stream
 
 from dask_linreg import LinearRegression, Ridge
@@ -106,3 +111,35 @@ def test_in_memory_input_is_reduced_locally_even_with_a_client(
     with get_task_stream(cluster_client) as dask_tasks:
         LinearRegression().fit(*dask_inputs(data))
     assert len(dask_tasks.data) > 0
+
+
+def _blas_threads():
+    return [
+        pool["num_threads"]
+        for pool in threadpoolctl.threadpool_info()
+        if pool["user_api"] == "blas"
+    ]
+
+
+def test_concurrent_threaded_fits_are_right_and_restore_the_blas_threads():
+    # Fits from several threads of one process at once (a web service's
+    # pool): each gets its own data's coefficients, and the process-global
+    # BLAS thread count is the original again once they are all done (a
+    # per-fit threadpool_limits left it at 1 when fits overlapped).
+    n_threads, rounds = 6, 3
+    datasets = [make_regression(50_000, 10, seed=s) for s in range(n_threads)]
+    expected = [sk.LinearRegression().fit(X, y).coef_ for X, y in datasets]
+    before = _blas_threads()
+    for _ in range(rounds):
+        barrier = threading.Barrier(n_threads)
+
+        def fit(data, barrier=barrier):
+            X, y = data
+            barrier.wait()
+            return LinearRegression().fit(da.from_array(X, chunks=5000), y).coef_
+
+        with ThreadPoolExecutor(n_threads) as pool:
+            coefs = list(pool.map(fit, datasets))
+        for coef, reference in zip(coefs, expected, strict=True):
+            np.testing.assert_allclose(coef, reference, rtol=1e-10)
+        assert _blas_threads() == before

@@ -123,9 +123,7 @@ def test_known_lengths_that_differ_fail_before_computing(data):
         )
     with pytest.raises(ValueError, match="X has 60 rows but sample_weight has 3"):
         LinearRegression().fit(da.from_array(X, chunks=10), y, sample_weight=[1, 2, 3])
-    with pytest.raises(
-        ValueError, match=r"sample_weight.shape == \(3,\), expected \(60,\)"
-    ):
+    with pytest.raises(ValueError, match=r"X has 60 rows but sample_weight has 3"):
         LinearRegression().fit(X, y, sample_weight=[1, 2, 3])
 
 
@@ -151,12 +149,19 @@ def test_string_and_object_columns_are_named():
 
 def test_complex_input_is_rejected_before_computing(data):
     X, y = data
-    with pytest.raises(
-        TypeError, match="X has complex dtype complex128: Complex data not supported"
-    ):
-        LinearRegression().fit(da.from_array(X + 1j, chunks=10), y)
-    with pytest.raises(ValueError, match="Complex data not supported"):
-        LinearRegression().fit(X + 1j, y)
+    # ValueError, as scikit-learn's estimator checks expect; the same
+    # message for NumPy, pandas and Dask input, naming X or y.
+    message = "{}( column 0)? has complex dtype complex128: Complex data not supported"
+    for X_complex in (X + 1j, pd.DataFrame(X + 1j), da.from_array(X + 1j, chunks=10)):
+        with pytest.raises(ValueError, match=message.format("X")):
+            LinearRegression().fit(X_complex, y)
+    for y_complex in (y + 1j, pd.Series(y + 1j)):
+        with pytest.raises(ValueError, match=message.format("y")):
+            LinearRegression().fit(X, y_complex)
+    with pytest.raises(ValueError, match=message.format("y")):
+        LinearRegression().fit(
+            da.from_array(X, chunks=10), da.from_array(y + 1j, chunks=10)
+        )
 
 
 def test_wrong_dimensions_are_rejected(data):
