@@ -67,13 +67,19 @@ def checked_block(compute, names, x_parts, y_parts, sample_weight=None, *compani
     faults = find_block_faults(
         x_parts, y_parts, sample_weight, dict(zip(names, companions, strict=True))
     )
-    if faults.row_mismatch is not None:
+    stand_in = faults.row_mismatch is not None or faults.missing_labels()
+    if stand_in:
         x_parts = [p[:0] for p in x_parts]
         y_parts = [p[:0] for p in y_parts]
         sample_weight = None if sample_weight is None else sample_weight[:0]
         companions = [None if c is None else c[:0] for c in companions]
+    # Object labels (strings, or numbers mixed with strings) are compared
+    # as strings, as in-memory labels are.
+    companions = [
+        c.astype(str) if c is not None and c.dtype == object else c for c in companions
+    ]
     result = compute(x_parts, y_parts, sample_weight, *companions)
-    if faults.row_mismatch is None and not result.is_finite():
+    if not stand_in and not result.is_finite():
         faults = find_block_faults(x_parts, y_parts, sample_weight, finite=False)
     return _wrap((result, faults), shape=(1,))
 
@@ -241,9 +247,16 @@ def reduce_in_memory_residuals(x, y, sample_weight, coef, intercept):
     return checked_block(compute, (), [x], y_parts, sample_weight)[0]
 
 
+def effective_split_every(split_every):
+    """The merge tree's fan-in for a ``split_every`` parameter (None: 8)."""
+    return DEFAULT_SPLIT_EVERY if split_every is None else split_every
+
+
 def _tree_reduce(block_function, merge, arguments, *, n_blocks, split_every, scheduler):
     """Map ``block_function`` over row blocks, merge in a tree, compute once."""
-    split_every = DEFAULT_SPLIT_EVERY if split_every is None else split_every
+    # A fan-in beyond the number of blocks merges them all in one task
+    # anyway; Dask's reduction would still plan for the larger fan-in.
+    split_every = min(effective_split_every(split_every), max(n_blocks, 2))
     # Several threads each running a multi-threaded BLAS oversubscribe the
     # cores; one BLAS thread per task is faster (distributed workers already
     # set this through their environment).

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from dask_linreg._accurate import solve_statistic
 from dask_linreg._combine import merge_statistics
 from dask_linreg._graph import (
-    DEFAULT_SPLIT_EVERY,
+    effective_split_every,
     lazy_predict,
     reduce_in_memory,
     reduce_in_memory_residuals,
@@ -188,7 +188,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             )
         if overflow_ok and faults.only_overflow():
             return None
-        faults.raise_if_any()
+        faults.raise_if_any(inputs.features.names)
         if result.count == 0:  # row blocks of unknown size, all empty
             raise _no_samples_error(inputs.x.shape[1])
         if result.weight_sum == 0.0:
@@ -219,9 +219,12 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
                 f"solver='exact' handles up to {EXACT_MAX_COLUMNS} columns of "
                 f"[X | y]; got {n_columns}. Use solver='qr' or 'auto'."
             )
+        # A merge task holds at most as many statistics as there are blocks.
         check_statistic_memory(
             n_columns,
-            DEFAULT_SPLIT_EVERY if self.split_every is None else self.split_every,
+            min(effective_split_every(self.split_every), inputs.x.numblocks[0])
+            if not isinstance(inputs.x, np.ndarray)
+            else 1,
         )
         statistic = _FIRST_STATISTIC[self.solver]
         # "auto" goes exact when float64 products overflow or underflow.
@@ -383,7 +386,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
                 split_every=self.split_every,
                 scheduler="threads" if inputs.local else None,
             )
-        faults.raise_if_any()
+        faults.raise_if_any(inputs.features.names)
         if moments.weight_sum == 0.0:
             raise ValueError(
                 "sample_weight sums to zero: at least one weight must be positive."
@@ -998,7 +1001,7 @@ class LinearRegression(_MergeableMixin, _OnePassLinearModel):
             split_every=self.split_every,
             scheduler="threads" if inputs.local else None,
         )
-        faults.raise_if_any()
+        faults.raise_if_any(inputs.features.names)
         tolerance = 1e-6 * (summary.ssr + 1e-9 * summary.tss)
         if sums.positive_count != summary.nobs or np.any(
             np.abs(sums.ssr - summary.ssr) > tolerance

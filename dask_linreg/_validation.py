@@ -8,6 +8,7 @@ scikit-learn's public :func:`~sklearn.utils.validation.validate_data`.
 
 import numbers
 from dataclasses import dataclass, field
+from functools import partial
 
 import dask
 import dask.array as da
@@ -187,9 +188,18 @@ def _in_memory_labels(name, labels, n_samples):
         raise ValueError(f"{name} must be 1D; got an array of shape {values.shape}.")
     if values.shape[0] != n_samples:
         raise ValueError(f"X has {n_samples} rows but {name} has {values.shape[0]}.")
-    if values.dtype.kind == "O":
-        values = values.astype(str)
-    return values
+    return _labels_in_memory(name, values)
+
+
+def _labels_in_memory(name, values):
+    """In-memory labels with none missing; object labels as strings."""
+    missing = int(np.count_nonzero(pd.isna(values)))
+    if missing:
+        raise ValueError(
+            f"{name} contains {missing} missing label(s) (NaN or None): every row "
+            "needs a label."
+        )
+    return values.astype(str) if values.dtype.kind == "O" else values
 
 
 def _check_dask_dtypes(name, obj):
@@ -400,9 +410,7 @@ def check_groups(groups, x, name="groups"):
             raise ValueError(
                 f"{name} must be 1D; got an array of shape {values.shape}."
             )
-        if values.dtype.kind == "O":
-            values = values.astype(str)
-        return _as_dask_like_x(name, values, x)
+        return _as_dask_like_x(name, _labels_in_memory(name, values), x)
     if labels.ndim != 1:
         raise ValueError(f"{name} must be 1D; got a {labels.ndim}D array.")
     return _align_rows(name, labels, x)
@@ -618,18 +626,17 @@ def check_fit_inputs(
             "sample_weight", _dask_to_array("sample_weight", sample_weight), x
         )
     elif np.isscalar(sample_weight):
-        _check_weight_values(np.array([_scalar_weight(sample_weight)]))
-        weights = (
-            None
-            if float(sample_weight) == 1.0
-            else _as_dask_like_x(
-                "sample_weight", np.full(x.shape[0], float(sample_weight)), x
-            )
+        value = _scalar_weight(sample_weight)
+        _check_weight_values(np.array([value]))
+        # One weight per row of X, whatever its blocks (sizes unknown too).
+        weights = x[:, 0].map_blocks(
+            partial(np.full_like, fill_value=value, dtype=np.float64),
+            dtype=np.float64,
         )
     else:
         _check_in_memory("sample_weight", sample_weight, ndims=(1,))
-        _check_weight_values(np.asarray(sample_weight, dtype=np.float64))
         weights = _as_dask_like_x("sample_weight", sample_weight, x)
+        _check_weight_values(np.asarray(sample_weight, dtype=np.float64))
     if weights is not None and weights.ndim != 1:
         raise ValueError(f"sample_weight must be 1D; got a {weights.ndim}D array.")
     label_array = None
@@ -841,23 +848,28 @@ class InputFaults:
         """The faults of these blocks followed by ``other``'s."""
         offset = self.n_blocks
         counts = dict(self.counts)
-        for key, (count, block) in other.counts.items():
-            block += offset
+        for key, (count, block, *detail) in other.counts.items():
+            first = (block + offset, *detail)
             if key in counts:
-                count, block = counts[key][0] + count, counts[key][1]
-            counts[key] = (count, block)
+                count, first = counts[key][0] + count, counts[key][1:]
+            counts[key] = (count, *first)
         row_mismatch = self.row_mismatch
         if row_mismatch is None and other.row_mismatch is not None:
             block, *rest = other.row_mismatch
             row_mismatch = (block + offset, *rest)
         return InputFaults(counts, row_mismatch, self.n_blocks + other.n_blocks)
 
+    def missing_labels(self):
+        """Whether some rows have no label (cluster or fold)."""
+        return any(isinstance(key, tuple) for key in self.counts)
+
     def only_overflow(self):
         """Whether the only fault is cross-products overflowing float64."""
         return self.row_mismatch is None and set(self.counts) == {"overflow"}
 
-    def raise_if_any(self):
-        """Raise a ValueError naming the input and the first offending block."""
+    def raise_if_any(self, feature_names=None):
+        """Raise a ValueError naming the input and the first offending block
+        (and column; ``feature_names`` are X's column names, if any)."""
         if self.row_mismatch is not None:
             block, x_rows, name, rows = self.row_mismatch
             raise ValueError(
@@ -867,11 +879,17 @@ class InputFaults:
             )
         for name in ("X", "y", "sample_weight"):
             if name in self.counts:
-                count, block = self.counts[name]
+                count, block, *column = self.counts[name]
+                where = ""
+                if column and name != "sample_weight":
+                    label = column[0]
+                    if name == "X" and feature_names is not None:
+                        label = repr(str(feature_names[label]))
+                    where = f", column {label}"
                 raise ValueError(
                     f"Input {name} contains {count} non-finite value(s) (NaN or inf), "
-                    f"the first in row block {block}. Drop or impute them before "
-                    "fitting."
+                    f"the first in row block {block}{where}. Drop or impute them "
+                    "before fitting."
                 )
         if "negative" in self.counts:
             count, block = self.counts["negative"]
@@ -879,6 +897,12 @@ class InputFaults:
                 f"sample_weight contains {count} negative value(s), the first in row "
                 f"block {block}; weights must be non-negative."
             )
+        for key, (count, block) in self.counts.items():
+            if isinstance(key, tuple) and key[0] == "missing":
+                raise ValueError(
+                    f"{key[1]} contains {count} missing label(s) (NaN or None), the "
+                    f"first in row block {block}: every row needs a label."
+                )
         if "overflow" in self.counts:
             _, block = self.counts["overflow"]
             raise ValueError(
@@ -908,16 +932,22 @@ def find_block_faults(x_parts, y_parts, sample_weight, companions=None, *, finit
         negative = int(np.count_nonzero(sample_weight < 0))
         if negative:
             counts["negative"] = (negative, 0)
+    for name, labels in (companions or {}).items():
+        missing = 0 if labels is None else int(np.count_nonzero(pd.isna(labels)))
+        if missing:
+            counts[("missing", name)] = (missing, 0)
     if finite is False:
         inputs = [("X", x_parts), ("y", y_parts)]
         if sample_weight is not None:
             inputs.append(("sample_weight", [sample_weight]))
         for name, parts in inputs:
-            count = sum(
-                int(np.size(p) - np.count_nonzero(np.isfinite(p))) for p in parts
-            )
+            bad = [~np.isfinite(p).reshape(len(p), -1) for p in parts]
+            count = sum(int(np.count_nonzero(b)) for b in bad)
             if count:
-                counts[name] = (count, 0)
+                # The first column with a non-finite value, counted across
+                # the column blocks.
+                per_column = np.concatenate([b.any(axis=0) for b in bad])
+                counts[name] = (count, 0, int(np.flatnonzero(per_column)[0]))
         if not counts:
             counts["overflow"] = (0, 0)
     return InputFaults(counts)

@@ -163,7 +163,7 @@ def test_statistics_too_large_for_the_client_fail_before_the_pass(monkeypatch):
     from dask_linreg import _validation
 
     monkeypatch.setattr(_validation, "available_memory", lambda: 50_000_000)
-    X = da.ones((100, 999), chunks=(50, 999))
+    X = da.ones((100, 999), chunks=(10, 999))
     computes = []
 
     def counting_scheduler(dsk, keys, **kwargs):
@@ -174,5 +174,5 @@ def test_statistics_too_large_for_the_client_fail_before_the_pass(monkeypatch):
         with pytest.raises(
             MemoryError, match=r"1,000 columns of \[X \| y\] need 0.01 GB"
         ):
-            LinearRegression().fit(X, da.ones(100, chunks=50))
+            LinearRegression().fit(X, da.ones(100, chunks=10))
     assert computes == []

@@ -193,3 +193,67 @@ def test_ridge_named_columns_checks_survive_a_failed_refit(data):
     np.testing.assert_allclose(
         model.predict(frame), Ridge().fit(frame, y).predict(frame)
     )
+
+
+def test_non_finite_values_name_the_first_column(data):
+    X, y = data
+    X_nan = X.copy()
+    X_nan[25, 2] = np.nan
+    X_nan[40, 1] = np.inf
+    frame = pd.DataFrame(X_nan, columns=["a", "b", "c"])
+    with pytest.raises(ValueError, match=r"2 non-finite value\(s\).*column 'c'"):
+        LinearRegression().fit(
+            dd.from_pandas(frame, npartitions=3),
+            dd.from_pandas(pd.Series(y), npartitions=3),
+        )
+    # Column blocks are counted across: column 2 is in the second block.
+    with pytest.raises(ValueError, match=r"row block 1, column 2\."):
+        LinearRegression().fit(da.from_array(X_nan, chunks=(20, 2)), y)
+
+
+@pytest.mark.parametrize("kind", ["numpy", "dask-array", "dask-series"])
+@pytest.mark.parametrize("missing", [np.nan, None])
+def test_missing_cluster_labels_are_refused(data, kind, missing):
+    X, y = data
+    labels = np.array(["a", "b", "c"] * 20, dtype=object)
+    labels[[4, 33]] = missing
+    model = LinearRegression().fit(X, y)
+    groups = {
+        "numpy": labels,
+        "dask-array": da.from_array(labels, chunks=20),
+        "dask-series": dd.from_pandas(pd.Series(labels), npartitions=3),
+    }[kind]
+    X_kind, y_kind = (X, y) if kind == "numpy" else kinds(X, y)["dask-array"]
+    with pytest.raises(ValueError, match=r"groups contains 2 missing label\(s\)"):
+        model.inference(X_kind, y_kind, cov_type="cluster", groups=groups)
+
+
+def test_mixed_type_labels_are_compared_as_strings_on_every_input(data):
+    X, y = data
+    labels = np.array([1, "1", 2, "two"] * 15, dtype=object)
+    model = LinearRegression().fit(X, y)
+    memory = model.inference(X, y, cov_type="cluster", groups=labels)
+    lazy = model.inference(
+        *kinds(X, y)["dask-array"],
+        cov_type="cluster",
+        groups=da.from_array(labels, chunks=20),
+    )
+    np.testing.assert_allclose(lazy.bse, memory.bse, rtol=1e-12)
+
+
+def test_a_scalar_weight_works_with_dask_dataframes(data):
+    X, y = data
+    X_frame, y_series = kinds(X, y)["dask-frame"]
+    model = LinearRegression().fit(X_frame, y_series, sample_weight=2.0)
+    reference = sk.LinearRegression().fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-12)
+    assert model.score(X_frame, y_series, sample_weight=2.0) == pytest.approx(
+        reference.score(X, y), rel=1e-12
+    )
+
+
+def test_a_fan_in_beyond_the_number_of_blocks_is_one_merge(data):
+    X, y = data
+    model = LinearRegression(split_every=10**9).fit(da.from_array(X, chunks=20), y)
+    reference = sk.LinearRegression().fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-12)
