@@ -126,12 +126,41 @@ def _read_table(path):
         names = os.listdir(path)
         csv = any(n.lower().endswith((".csv", ".csv.gz")) for n in names)
         parquet = any(n.lower().endswith((".parquet", ".pq")) for n in names)
-        if csv and not parquet:
-            return dd.read_csv(os.path.join(path, "*.csv*"))
+        if csv and parquet:
+            raise DataError(
+                f"{path} holds both CSV and Parquet files; pass a glob of one "
+                f"kind (e.g. {os.path.join(path, '*.csv')!r})"
+            )
+        if csv:
+            pattern = os.path.join(path, "*.csv*")
+            _check_same_header(sorted(glob.glob(pattern)))
+            return dd.read_csv(pattern)
+        if not parquet and not any(
+            os.path.isdir(os.path.join(path, n)) or n.startswith("_") for n in names
+        ):
+            raise DataError(f"{path} holds no CSV or Parquet files")
         return dd.read_parquet(path)
     if lowered.endswith((".csv", ".csv.gz", ".txt", ".tsv")) or ".csv" in lowered:
         return dd.read_csv(path, sep="\t" if lowered.endswith(".tsv") else ",")
     return dd.read_parquet(path)
+
+
+def _check_same_header(files):
+    """CSV files read as one table must have the same columns: Dask takes
+    the first file's, and a file with others would fail on a worker."""
+    first = None
+    for name in files:
+        if name.lower().endswith(".gz"):
+            continue  # read whole by Dask; its own error names it
+        with open(name, encoding="utf-8", errors="replace") as file:
+            header = file.readline().rstrip("\r\n")
+        if first is None:
+            first = (name, header)
+        elif header != first[1]:
+            raise DataError(
+                f"{name} has the columns {header!r} but {first[0]} has "
+                f"{first[1]!r}: the CSV files of one table need the same header"
+            )
 
 
 def _columns(frame, target, features, weights, path):
@@ -158,6 +187,47 @@ def _columns(frame, target, features, weights, path):
                 "numbers; leave it out with --features, or convert it"
             )
     return features
+
+
+#: The estimator parameter behind each option, for usage errors.
+_OPTION_OF_PARAMETER = {
+    "alpha": "--alpha",
+    "alphas": "--alpha",
+    "l1_ratio": "--l1-ratio",
+    "cv": "--cv",
+}
+
+
+def _checked_model(args):
+    """The model of the options, its parameters checked by the estimator's
+    own rules before any data is read: a bad value is a usage error that
+    names its option."""
+    model = _make_model(args)
+    params = model.get_params(deep=False)
+    for name, option in _OPTION_OF_PARAMETER.items():
+        if name not in params:
+            continue
+        try:
+            type(model)(**{name: params[name]})._check_params()
+        except (TypeError, ValueError) as error:
+            raise argparse.ArgumentTypeError(f"{option}: {error}") from None
+    return model
+
+
+def _check_output(path, option="--output"):
+    """Fail before the work when the output cannot be written (local paths;
+    a URL is checked by its file system when written)."""
+    if "://" in path:
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise argparse.ArgumentTypeError(
+            f"{option} {path!r}: the directory {directory!r} does not exist"
+        )
+    if not os.access(directory, os.W_OK):
+        raise argparse.ArgumentTypeError(
+            f"{option} {path!r}: the directory {directory!r} is not writable"
+        )
 
 
 def _make_model(args):
@@ -206,7 +276,12 @@ def _summary_text(model):
 
 
 def _fit(args):
-    model = _make_model(args)
+    model = _checked_model(args)
+    _check_output(args.output)
+    if os.path.isdir(args.output):
+        raise argparse.ArgumentTypeError(
+            f"--output {args.output!r} is a directory; give a file name"
+        )
     # The table's schema is read on the client: a missing column fails
     # before a cluster is started.
     frame = _read_table(args.data)
@@ -239,6 +314,7 @@ def _fit(args):
 def _predict(args):
     from dask_linreg import load
 
+    _check_output(args.output)
     model = load(args.model)
     frame = _read_table(args.data)
     names = list(getattr(model, "feature_names_in_", []))
@@ -265,6 +341,16 @@ def _demo(args):
     from dask_linreg import LinearRegression
     from dask_linreg.demo import make_data
 
+    if args.features < 1:
+        raise argparse.ArgumentTypeError(
+            f"--features must be at least 1; got {args.features}"
+        )
+    if args.rows < args.features + 2:
+        raise argparse.ArgumentTypeError(
+            f"--rows must exceed --features + 1 ({args.features + 1}) for the "
+            f"summary's standard errors; got {args.rows}"
+        )
+
     with _cluster(args.scheduler, args.quiet) as client:
         X, y, true_coef = make_data(args.rows, args.features, chunk_rows=250_000)
         X, y = client.persist([X, y])
@@ -287,11 +373,30 @@ def main(argv=None):
         {"fit": _fit, "predict": _predict, "demo": _demo}[args.command](args)
     except argparse.ArgumentTypeError as error:
         parser.error(str(error))  # exits with 2
-    except (DataError, ValueError, TypeError, OSError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"dask-linreg: error: {message}", file=sys.stderr)
+    except (DataError, ValueError, TypeError, KeyError, OSError) as error:
+        print(f"dask-linreg: error: {_one_line(error)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _one_line(error):
+    """The line that says what went wrong.
+
+    Dask wraps a reader's error in "An error occurred while calling the
+    read_csv method ..."; the reader's own message is the cause.
+    """
+    while (
+        str(error).startswith("An error occurred while calling")
+        and error.__cause__ is not None
+    ):
+        error = error.__cause__
+    if isinstance(error, KeyError):
+        return f"column(s) not found: {error.args[0] if error.args else error}"
+    text = str(error)
+    if str(error).startswith("An error occurred while calling"):
+        lines = [line for line in text.splitlines() if line.strip()]
+        text = lines[-1] if lines else text
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def entry_point():

@@ -299,7 +299,8 @@ class ElasticNetCV(_CoordinateDescentModel):
     cv : int, array-like, dask collection or splitter, default=None
         None means 5 folds; otherwise as in :class:`RidgeCV` (an integer
         assigns folds by a hash of each row's values; fold labels; or
-        scikit-learn splits that hold out each row once).
+        scikit-learn splits that hold out each row once, with
+        ``fit(X, y, groups=groups)`` for grouped splitters).
     positive : bool, default=False
     max_iter : int, default=1000
     tol : float, default=1e-4
@@ -330,12 +331,26 @@ class ElasticNetCV(_CoordinateDescentModel):
 
     Notes
     -----
-    The pass accumulates the moments of ``[X | y]`` of every fold; each
-    fold's training statistics are the merge of the others, and the path is
-    computed on the client by coordinate descent with warm starts (see
-    :class:`ElasticNet`).  Cost on the client: ``n_folds * n_l1_ratio``
-    paths of ``p``-by-``p`` coordinate descent, independent of the rows.
-    Only one target (as scikit-learn's ``ElasticNetCV``).
+    The pass accumulates, for every fold, the means of ``[X | y]`` and a
+    triangular factor ``R`` of its centered cross-products (Householder QR
+    of the rows); each fold's training statistics are the merge of the
+    others, and the path is computed on the client by coordinate descent
+    with warm starts on the training factor (see :class:`ElasticNet`).  The
+    held-out squared errors are ``||R [-b; 1]||**2`` plus the weight times
+    the squared residual of the means: no difference of large sums of
+    squares, so they keep their digits for models that fit almost exactly.
+    Cost on the client: ``n_folds * n_l1_ratio`` paths of ``p``-by-``p``
+    coordinate descent, independent of the rows.  Only one target (as
+    scikit-learn's ``ElasticNetCV``).
+
+    Choice: candidates whose mean squared error is within a relative
+    ``1e-10`` of the smallest are ties, far above the errors' rounding and
+    far below any meaningful difference; the tie goes to the largest
+    ``alpha`` (the most regularized model) and, among ``l1_ratio`` values
+    sharing it, to the first one given (scikit-learn's choice for exact
+    ties).  So the choice does not depend on rounding (BLAS kernel,
+    threads, chunking).  NaN errors count as the worst; if all are NaN the
+    fit raises.
     """
 
     def __init__(
@@ -496,6 +511,7 @@ class LassoCV(ElasticNetCV):
     alphas : int or array-like, default=100
     fit_intercept : bool, default=True
     cv : int, array-like, dask collection or splitter, default=None
+        As in :class:`ElasticNetCV`.
     positive : bool, default=False
     max_iter : int, default=1000
     tol : float, default=1e-4
@@ -516,6 +532,12 @@ class LassoCV(ElasticNetCV):
     See Also
     --------
     Lasso, ElasticNetCV, sklearn.linear_model.LassoCV
+
+    Notes
+    -----
+    As :class:`ElasticNetCV`: held-out errors from each fold's triangular
+    factor, and ties (mean errors within a relative ``1e-10``) go to the
+    largest ``alpha``.
     """
 
     def __init__(

@@ -326,9 +326,10 @@ def _r2_scores(errors, validation, n_features):
     predicted perfectly and 0.0 otherwise, never -inf or NaN."""
     root = validation.factor[:, n_features:]
     total = np.einsum("ik,ik->k", root, root)
-    resolution = validation.weight_sum * (
-        CONSTANT_SPREAD * np.abs(validation.mean[n_features:])
-    ) ** 2
+    resolution = (
+        validation.weight_sum
+        * (CONSTANT_SPREAD * np.abs(validation.mean[n_features:])) ** 2
+    )
     constant = total <= resolution
     with np.errstate(divide="ignore", invalid="ignore"):
         scores = 1.0 - errors / total[None, :]
@@ -358,7 +359,9 @@ def ridge_fold_scores(folds, n_features, alphas, *, fit_intercept, scoring):
     """
     scores = []
     for validation, training in zip(folds, training_factors(folds), strict=True):
-        coef, _, _ = ridge_path(training, n_features, alphas, fit_intercept=fit_intercept)
+        coef, _, _ = ridge_path(
+            training, n_features, alphas, fit_intercept=fit_intercept
+        )
         errors = squared_errors(
             validation, training, n_features, coef, fit_intercept=fit_intercept
         )

@@ -203,8 +203,6 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         ``alpha`` is None for least squares, else Ridge's penalty.
         """
         self._check_params()
-        if alpha is not None:
-            check_alpha(alpha, np.size(alpha))
         inputs = check_fit_inputs(self, X, y, sample_weight, allow_numpy=True)
         # Everything that can be checked without the data fails here,
         # before the pass.
@@ -1177,6 +1175,11 @@ class Ridge(_MergeableMixin, _OnePassLinearModel):
         """
         self._fit(X, y, sample_weight, alpha=self._penalty())
         return self
+
+    def _check_params(self):
+        super()._check_params()
+        # Its values; the number of targets is checked against the data.
+        check_alpha(self._penalty(), np.size(self.alpha))
 
     def _penalty(self):
         if self.alpha is None:

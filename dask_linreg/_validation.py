@@ -798,6 +798,11 @@ def check_split_every(split_every):
 
 def check_alpha(alpha, n_targets):
     """Ridge penalties as an array of shape (n_targets,), all non-negative."""
+    values = alpha if isinstance(alpha, list | tuple | np.ndarray) else [alpha]
+    if any(isinstance(v, bool | np.bool_ | str | bytes) for v in np.ravel(values)):
+        raise ValueError(
+            f"alpha must be a non-negative float or an array of them; got {alpha!r}."
+        )
     try:
         alpha = np.asarray(alpha, dtype=np.float64)
     except (TypeError, ValueError):

@@ -42,6 +42,17 @@ def table(tmp_path_factory):
     (folder / "csv").mkdir()
     frame[:1000].to_csv(folder / "csv" / "part-0.csv", index=False)
     frame[1000:].to_csv(folder / "csv" / "part-1.csv", index=False)
+    (folder / "mixed").mkdir()
+    frame[:100].to_csv(folder / "mixed" / "a.csv", index=False)
+    frame[100:].to_parquet(folder / "mixed" / "b.parquet")
+    (folder / "headers").mkdir()
+    frame[:100].to_csv(folder / "headers" / "a.csv", index=False)
+    frame[100:].rename(columns={"a": "z"}).to_csv(
+        folder / "headers" / "b.csv", index=False
+    )
+    frame.assign(gap=np.r_[np.nan, np.ones(2999)]).drop(columns="label").to_csv(
+        folder / "gap.csv", index=False
+    )
     return folder, frame
 
 
@@ -163,6 +174,55 @@ def test_demo_generates_data_and_fits(tmp_path):
             "Cannot read model file missing.json",
         ),
         (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
+        # Option values are checked by the estimators' own rules before
+        # any data is read: usage errors (2) naming the option.
+        (
+            [
+                "fit",
+                "data.parquet",
+                "--target",
+                "y",
+                "--model",
+                "ridge",
+                "--alpha",
+                "-1",
+            ],
+            2,
+            "--alpha: alpha must be non-negative and finite",
+        ),
+        (
+            ["fit", "data.parquet", "--target", "y", "--model", "elasticnet"]
+            + ["--l1-ratio", "5"],
+            2,
+            "--l1-ratio: l1_ratio must be a number >= 0 and <= 1",
+        ),
+        (
+            ["fit", "data.parquet", "--target", "y", "--model", "ridgecv", "--cv", "1"],
+            2,
+            "--cv: cv must be at least 2 folds",
+        ),
+        (["demo", "--rows", "-5"], 2, "--rows must exceed --features + 1"),
+        (
+            ["fit", "data.parquet", "--target", "y", "--output", "no/such/m.json"],
+            2,
+            "the directory",
+        ),
+        (
+            ["fit", "mixed", "--target", "y", "--features", "a"],
+            1,
+            "mixed holds both CSV and Parquet files",
+        ),
+        (
+            ["fit", "headers", "--target", "y", "--features", "a"],
+            1,
+            "the CSV files of one table need the same header",
+        ),
+        (
+            ["fit", "gap.csv", "--target", "y", "--quiet", "--output", "gap.json"],
+            1,
+            "Input X contains 1 non-finite value(s) (NaN or inf), the first in row "
+            "block 0, column 'gap'",
+        ),
     ],
 )
 def test_errors_exit_with_a_code_and_one_clear_line(table, args, code, message):

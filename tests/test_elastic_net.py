@@ -157,11 +157,17 @@ def test_near_deterministic_fold_errors_match_the_exactly_shifted_problem():
     X0, y0 = X - 1e4, y - 6e5  # exact (Sterbenz); the fits are shift-invariant
     assert np.array_equal(X0 + 1e4, X) and np.array_equal(y0 + 6e5, y)
     folds = np.arange(3000) % 4
-    splits = [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in range(4)]
+    splits = [
+        (np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in range(4)
+    ]
     # tol=1e-20: coordinate descent runs to its fixed point (the default
     # duality-gap rule would stop long before the 1e-12 MSEs are reached).
-    settings = {"l1_ratio": [0.5, 1.0], "alphas": np.logspace(-6, -10, 5),
-                "tol": 1e-20, "max_iter": 20_000}
+    settings = {
+        "l1_ratio": [0.5, 1.0],
+        "alphas": np.logspace(-6, -10, 5),
+        "tol": 1e-20,
+        "max_iter": 20_000,
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ours = ElasticNetCV(cv=folds, **settings).fit(X, y)
@@ -219,8 +225,12 @@ def test_nan_errors_are_never_chosen_and_all_nan_raises(monkeypatch):
 
 @pytest.mark.parametrize(
     "estimator",
-    [ElasticNet(alpha=0.1), Lasso(alpha=0.1), ElasticNetCV(cv=3, alphas=5),
-     LassoCV(cv=3, alphas=5)],
+    [
+        ElasticNet(alpha=0.1),
+        Lasso(alpha=0.1),
+        ElasticNetCV(cv=3, alphas=5),
+        LassoCV(cv=3, alphas=5),
+    ],
     ids=repr,
 )
 def test_a_failed_refit_leaves_a_fitted_model_as_it_was(estimator):

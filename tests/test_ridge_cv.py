@@ -263,8 +263,11 @@ def test_splitters_that_cannot_split_say_which_and_what_to_pass():
 
     X, y = noisy_data(n=120, seed=13)
     groups = np.arange(120) % 6
-    with pytest.raises(ValueError, match=r"cv=GroupKFold\(.*\) splits by groups: "
-                       r"pass them to fit, as fit\(X, y, groups=groups\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"cv=GroupKFold\(.*\) splits by groups: "
+        r"pass them to fit, as fit\(X, y, groups=groups\)",
+    ):
         RidgeCV(cv=GroupKFold(3)).fit(X, y)
     with pytest.raises(ValueError, match=r"cv=KFold\(.*\) does not use groups"):
         RidgeCV(cv=KFold(3)).fit(X, y, groups=groups)
@@ -337,9 +340,11 @@ def test_fold_errors_of_a_near_deterministic_fit_keep_their_digits():
     for chunks in (None, 700):
         Xc = X if chunks is None else da.from_array(X, chunks=chunks)
         yc = y if chunks is None else da.from_array(y, chunks=chunks)
-        model = RidgeCV(alphas=alphas, cv=folds if chunks is None else
-                        da.from_array(folds, chunks=chunks),
-                        scoring="neg_mean_squared_error").fit(Xc, yc)
+        model = RidgeCV(
+            alphas=alphas,
+            cv=folds if chunks is None else da.from_array(folds, chunks=chunks),
+            scoring="neg_mean_squared_error",
+        ).fit(Xc, yc)
         ours = -model.fold_scores_[:, :, 0]
         # The oracle is scikit-learn on the exactly shifted data: its
         # residuals (about 1e-6) are formed from values below 60, so each
