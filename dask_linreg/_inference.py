@@ -441,7 +441,7 @@ def _sum_by_label(inverse, n_labels, values):
         (np.ones(inverse.size), (inverse.reshape(-1), np.arange(inverse.size))),
         shape=(n_labels, inverse.size),
     )
-    flat = values.reshape(values.shape[0], -1)
+    flat = values.reshape(values.shape[0], int(np.prod(values.shape[1:])))
     return np.asarray(indicator @ flat).reshape(n_labels, *values.shape[1:])
 
 

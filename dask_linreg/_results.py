@@ -7,15 +7,20 @@ way: ``params``, ``bse``, ``tvalues``, ``pvalues``, ``conf_int()``,
 ``rsquared``, ``fvalue``, ``llf``, ``f_test()``, ``get_prediction()``...
 """
 
+import dataclasses
+import numbers
 import re
 import textwrap
+import warnings
 from dataclasses import dataclass
 
+import dask
 import dask.array as da
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.base import clone
 
 from dask_linreg._inference import NULL_TOLERANCE, uncenter
 
@@ -41,6 +46,40 @@ def _distribution(use_t, df):
     return stats.t(df) if use_t else stats.norm()
 
 
+def _frozen(value):
+    """A read-only copy of an array (other values unchanged): results never
+    share memory with the estimator, which a later fit may change."""
+    if not isinstance(value, np.ndarray):
+        return value
+    copy = np.array(value, copy=True)
+    copy.flags.writeable = False
+    return copy
+
+
+def _frozen_summary(summary):
+    """A :class:`~dask_linreg._inference.FitSummary` with read-only copies
+    of its arrays."""
+    return dataclasses.replace(
+        summary,
+        **{
+            f.name: _frozen(getattr(summary, f.name))
+            for f in dataclasses.fields(summary)
+        },
+    )
+
+
+def _feature_checker(model):
+    """An unfitted copy of ``model`` that knows only the fitted features:
+    new X is checked against it (count and names, in scikit-learn's words),
+    whatever the model is refitted on later."""
+    checker = clone(model)
+    checker.n_features_in_ = int(model.n_features_in_)
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        checker.feature_names_in_ = _frozen(np.asarray(names, dtype=object))
+    return checker
+
+
 class RegressionResults:
     """Inference for one target of a fitted :class:`~dask_linreg.LinearRegression`.
 
@@ -50,6 +89,11 @@ class RegressionResults:
     more pass), so nothing here touches the data.  Names follow statsmodels'
     ``RegressionResults``; the weights are precision weights as in
     statsmodels' ``WLS`` (rows of zero weight are absent).
+
+    A snapshot: what it needs of the model (coefficients, statistics, names,
+    features) is copied when it is created, so a later ``fit``,
+    ``partial_fit`` or ``set_params`` of the model changes nothing here, and
+    no array shares memory with the model's.
 
     Attributes
     ----------
@@ -113,26 +157,37 @@ class RegressionResults:
         use_t,
         n_groups=None,
     ):
-        self._model = model
+        # A snapshot: everything read of the model is copied now, so that a
+        # later fit, partial_fit or set_params changes nothing here.
+        summary = _frozen_summary(summary)
+        centered_cov = _frozen(np.asarray(centered_cov, dtype=np.float64))
         self._summary = summary
         self._centered_cov = centered_cov
-        self.target = target
-        self.cov_type = cov_type
-        self.use_t = use_t
-        self.n_groups = n_groups
-        index = pd.Index(names)
-        self._names = list(names)
-        self.params = pd.Series(params, index=index, name="coef")
+        self._weighted = bool(getattr(model, "_weighted_fit", False))
+        self._solver = getattr(model, "solver_", None)
+        self._n_passes = getattr(model, "n_passes_", None)
+        self._features = _feature_checker(model)
+        self.target = str(target)
+        self.cov_type = str(cov_type)
+        self.use_t = bool(use_t)
+        self.n_groups = None if n_groups is None else int(n_groups)
+        self._names = [str(name) for name in names]
+        index = pd.Index(self._names)
+        params = _frozen(np.asarray(params, dtype=np.float64))
+        self._params = params
+        self.params = pd.Series(params.copy(), index=index, name="coef")
         self.identified = pd.Series(
             np.linalg.norm(summary.null_space, axis=1) <= NULL_TOLERANCE,
             index=index,
             name="identified",
         )
-        cov = uncenter(centered_cov, summary.x_mean, summary.fit_intercept)
+        cov = np.array(
+            uncenter(centered_cov, summary.x_mean, summary.fit_intercept), copy=True
+        )
         unidentified = ~self.identified.to_numpy()
         cov[unidentified, :] = np.nan
         cov[:, unidentified] = np.nan
-        self._cov = cov
+        self._cov = _frozen(cov)
         self.nobs = summary.nobs
         self.df_model = summary.df_model
         self.df_resid = summary.df_resid
@@ -156,7 +211,7 @@ class RegressionResults:
         self.bse = pd.Series(np.sqrt(np.diag(cov)), index=index, name="std err")
         with np.errstate(divide="ignore", invalid="ignore"):
             self.tvalues = pd.Series(
-                self.params.to_numpy() / self.bse.to_numpy(), index=index, name="t"
+                self._params / self.bse.to_numpy(), index=index, name="t"
             )
         distribution = self._distribution()
         self.pvalues = pd.Series(
@@ -188,7 +243,9 @@ class RegressionResults:
                 return fvalue, float("nan")
             return fvalue, float(stats.f.sf(fvalue, self.df_model, self.df_resid))
         restrictions = np.eye(len(self._names))[slopes]
-        test = self.f_test(restrictions)
+        # As statsmodels: with fewer clusters than slopes, the robust
+        # covariance is singular and F counts the independent directions.
+        test = self._wald(restrictions, None, use_f=True, warn=False)
         return test.statistic, test.pvalue
 
     def cov_params(self):
@@ -199,7 +256,7 @@ class RegressionResults:
         pandas.DataFrame of shape (k, k)
             NaN in the rows and columns of coefficients not identified.
         """
-        return pd.DataFrame(self._cov, index=self._names, columns=self._names)
+        return pd.DataFrame(self._cov.copy(), index=self._names, columns=self._names)
 
     def conf_int(self, alpha=0.05):
         """Confidence intervals of the coefficients.
@@ -217,7 +274,7 @@ class RegressionResults:
         _check_level(alpha)
         quantile = self._distribution().isf(alpha / 2)
         half = quantile * self.bse.to_numpy()
-        params = self.params.to_numpy()
+        params = self._params
         return pd.DataFrame(
             {"lower": params - half, "upper": params + half}, index=self._names
         )
@@ -235,7 +292,7 @@ class RegressionResults:
         letter = "t" if self.use_t else "z"
         table = pd.DataFrame(
             {
-                "coef": self.params.to_numpy(),
+                "coef": self._params,
                 "std err": self.bse.to_numpy(),
                 letter: self.tvalues.to_numpy(),
                 f"P>|{letter}|": self.pvalues.to_numpy(),
@@ -286,19 +343,7 @@ class RegressionResults:
     # -- tests of linear restrictions ------------------------------------
 
     def _restrictions(self, r_matrix, q):
-        matrix = _parse_restrictions(r_matrix, self._names)
-        if isinstance(matrix, tuple):
-            matrix, parsed_q = matrix
-            if q is None:
-                q = parsed_q
-        matrix = np.atleast_2d(np.asarray(matrix, dtype=np.float64))
-        if matrix.shape[1] != len(self._names):
-            raise ValueError(
-                f"r_matrix has {matrix.shape[1]} columns; expected one per "
-                f"coefficient ({len(self._names)}: {', '.join(self._names)})."
-            )
-        q = np.zeros(matrix.shape[0]) if q is None else np.asarray(q, dtype=float)
-        q = np.broadcast_to(q.reshape(-1), (matrix.shape[0],))
+        matrix, q = _check_restrictions(r_matrix, q, self._names)
         null = self._summary.null_space
         if null.size:
             leak = np.linalg.norm(matrix @ null, axis=1)
@@ -341,7 +386,7 @@ class RegressionResults:
         """
         _check_level(alpha)
         matrix, q, cov = self._restrictions(r_matrix, q)
-        effect = matrix @ self.params.to_numpy() - q
+        effect = matrix @ self._params - q
         se = np.sqrt(np.einsum("ij,jk,ik->i", matrix, cov, matrix))
         statistic = effect / se
         distribution = self._distribution()
@@ -376,7 +421,7 @@ class RegressionResults:
         -------
         TestResult
         """
-        return self.wald_test(r_matrix, q, use_f=True)
+        return self._wald(r_matrix, q, use_f=True)
 
     def wald_test(self, r_matrix, q=None, *, use_f=None):
         """Wald test of ``R @ params = q``: F form, or chi² with ``use_f=False``.
@@ -394,17 +439,41 @@ class RegressionResults:
         -------
         TestResult
         """
+        if use_f is not None and not isinstance(use_f, bool | np.bool_):
+            raise ValueError(f"use_f must be a bool or None; got {use_f!r}.")
+        return self._wald(r_matrix, q, self.use_t if use_f is None else bool(use_f))
+
+    def _wald(self, r_matrix, q, use_f, warn=True):
         matrix, q, cov = self._restrictions(r_matrix, q)
-        use_f = self.use_t if use_f is None else use_f
-        difference = matrix @ self.params.to_numpy() - q
+        difference = matrix @ self._params - q
         middle = matrix @ cov @ matrix.T
-        value = float(difference @ np.linalg.lstsq(middle, difference, rcond=None)[0])
         m = matrix.shape[0]
+        if not np.all(np.isfinite(middle)) or not middle.any():
+            # No residual degrees of freedom (or an exact fit): no covariance,
+            # no test.
+            value, rank = float("nan"), m
+        else:
+            rank = int(np.linalg.matrix_rank(middle))
+            solution = np.linalg.lstsq(middle, difference, rcond=None)[0]
+            value = float(difference @ solution)
+            if rank < m and warn:
+                # statsmodels' rule: the test has as many degrees of freedom
+                # as independent restrictions.
+                warnings.warn(
+                    f"The {m} restrictions are linearly dependent (the covariance "
+                    f"of R @ params has rank {rank}): the test has {rank} "
+                    "degree(s) of freedom. Drop the redundant rows to silence "
+                    "this warning.",
+                    UserWarning,
+                    stacklevel=3,
+                )
         if use_f:
-            statistic = value / m
-            pvalue = stats.f.sf(statistic, m, self.df_resid_inference)
-            return TestResult("F", statistic, float(pvalue), m, self.df_resid_inference)
-        return TestResult("chi2", value, float(stats.chi2.sf(value, m)), m, None)
+            statistic = value / rank
+            pvalue = stats.f.sf(statistic, rank, self.df_resid_inference)
+            return TestResult(
+                "F", statistic, float(pvalue), rank, self.df_resid_inference
+            )
+        return TestResult("chi2", value, float(stats.chi2.sf(value, rank)), rank, None)
 
     # -- prediction --------------------------------------------------------
 
@@ -414,75 +483,197 @@ class RegressionResults:
         Parameters
         ----------
         X : {array-like, dask array, dask DataFrame} of shape (n_samples, n_features)
-            New rows.
+            New rows, with the features of the fit.  Dask arrays may have
+            any chunking (several column blocks, row blocks of unknown
+            size), as in ``fit``.
         sample_weight : float or array-like of shape (n_samples,), default=None
-            Precision weights of the new observations: the observation
-            interval uses variance ``scale / w`` (statsmodels' ``weights``).
+            Positive precision weights of the new observations: the
+            observation interval uses variance ``scale / w`` (statsmodels'
+            ``weights``).  A single float for Dask X.
 
         Returns
         -------
         PredictionResults
-            Lazy when X is a Dask collection.
+            Lazy when X is a Dask collection: nothing is read until its
+            quantities are computed, and X is read once for all the
+            quantities computed together (see :class:`PredictionResults`).
+
+        Raises
+        ------
+        ValueError
+            If X does not have the fit's features, holds NaN or inf (for Dask
+            X when computed, naming the row block), or if sample_weight is
+            not positive and finite or not one weight per row.
+        TypeError
+            If a column of X or sample_weight is not numeric, or if
+            sample_weight is an array with Dask X.
         """
         from dask_linreg._validation import check_predict_input, is_dask
 
-        x = check_predict_input(self._model, X)
-        if sample_weight is not None and not np.isscalar(sample_weight):
-            if is_dask(X) or is_dask(sample_weight):
-                raise TypeError(
-                    "sample_weight of get_prediction must be a single float for "
-                    "Dask input (or an array for in-memory X)."
-                )
-        return PredictionResults(self, X, x, sample_weight)
-
-    def _prediction_columns(self, x, weights, alpha):
-        """Mean, its standard error and both intervals for rows ``x`` (NumPy)."""
-        summary = self._summary
-        fit_intercept = summary.fit_intercept
-        centered = x - summary.x_mean
-        if fit_intercept:
-            z = np.column_stack([np.ones(len(x)), centered])
+        x = check_predict_input(self._features, X)
+        lazy = is_dask(X)
+        weights = _check_prediction_weights(
+            sample_weight, None if lazy else x.shape[0], lazy
+        )
+        model = _PredictionModel(
+            params=self._params,
+            centered_cov=self._centered_cov,
+            x_mean=self._summary.x_mean,
+            null_space=self._summary.null_space,
+            fit_intercept=bool(self._summary.fit_intercept),
+            scale=self.scale,
+        )
+        distribution = (self.use_t, self.df_resid_inference)
+        if isinstance(X, dd.DataFrame):
+            base = X.map_partitions(
+                _prediction_partition, model, weights, meta=_empty_frame(_BASE_COLUMNS)
+            )
+        elif lazy:
+            if x.numblocks[1] > 1:
+                # Column blocks side by side: each row block is needed whole.
+                x = x.rechunk({1: -1})
+            base = x.map_blocks(
+                _prediction_block,
+                model,
+                weights,
+                chunks=(x.chunks[0], (len(_BASE_COLUMNS),)),
+                dtype=np.float64,
+                meta=np.empty((0, len(_BASE_COLUMNS))),
+            )
         else:
-            z = centered
-        params = self.params.to_numpy()
-        coef = params[self.k_constant :]
-        centered_intercept = params[0] + summary.x_mean @ coef if fit_intercept else 0.0
-        mean = centered @ coef + centered_intercept
-        variance = np.einsum("ij,jk,ik->i", z, self._centered_cov, z)
-        null = summary.null_space
-        if null.size:
-            # A row outside the design's row space has no determined mean.
-            leak = np.linalg.norm(_uncentered_rows(z, summary) @ null, axis=1)
-            scale = np.maximum(np.linalg.norm(_uncentered_rows(z, summary), axis=1), 1)
-            variance = np.where(leak > NULL_TOLERANCE * scale, np.nan, variance)
-        se_mean = np.sqrt(np.clip(variance, 0.0, None))
-        se_obs = np.sqrt(se_mean**2 + self.scale / weights)
-        quantile = self._distribution().isf(alpha / 2)
-        return np.column_stack(
-            [
-                mean,
-                se_mean,
-                mean - quantile * se_mean,
-                mean + quantile * se_mean,
-                mean - quantile * se_obs,
-                mean + quantile * se_obs,
-            ]
+            base = _frozen(_prediction_base(np.asarray(x, np.float64), weights, model))
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return PredictionResults(base, distribution, index=index)
+
+
+@dataclass(frozen=True)
+class _PredictionModel:
+    """What a prediction needs of the results (small arrays only)."""
+
+    params: np.ndarray
+    centered_cov: np.ndarray
+    x_mean: np.ndarray
+    null_space: np.ndarray
+    fit_intercept: bool
+    scale: float
+
+
+def _prediction_base(x, weights, model):
+    """Columns ``mean``, ``mean_se`` and ``obs_se`` for rows ``x`` (NumPy):
+    everything the intervals need, whatever their level."""
+    centered = x - model.x_mean
+    if model.fit_intercept:
+        z = np.column_stack([np.ones(len(x)), centered])
+        coef = model.params[1:]
+        centered_intercept = model.params[0] + model.x_mean @ coef
+    else:
+        z = centered
+        coef = model.params
+        centered_intercept = 0.0
+    mean = centered @ coef + centered_intercept
+    variance = np.einsum("ij,jk,ik->i", z, model.centered_cov, z)
+    null = model.null_space
+    if null.size:
+        # A row outside the design's row space has no determined mean.
+        rows = z.copy()
+        if model.fit_intercept:
+            rows[:, 1:] += model.x_mean
+        leak = np.linalg.norm(rows @ null, axis=1)
+        scale = np.maximum(np.linalg.norm(rows, axis=1), 1)
+        variance = np.where(leak > NULL_TOLERANCE * scale, np.nan, variance)
+    se_mean = np.sqrt(np.clip(variance, 0.0, None))
+    se_obs = np.sqrt(se_mean**2 + model.scale / weights)
+    return np.column_stack([mean, se_mean, se_obs])
+
+
+def _check_finite_rows(values, where):
+    finite = np.isfinite(values)
+    if not finite.all():
+        raise ValueError(
+            f"X contains {int(finite.size - finite.sum())} non-finite value(s) "
+            f"(NaN or inf){where}."
         )
 
 
-def _uncentered_rows(z, summary):
-    if not summary.fit_intercept:
-        return z
-    rows = z.copy()
-    rows[:, 1:] += summary.x_mean
-    return rows
+def _prediction_block(block, model, weights, block_info=None):
+    values = np.asarray(block, dtype=np.float64)
+    location = None if not block_info else block_info[0].get("chunk-location")
+    _check_finite_rows(
+        values, "" if location is None else f" in row block {location[0]}"
+    )
+    return _prediction_base(values, weights, model)
+
+
+def _prediction_partition(frame, model, weights, partition_info=None):
+    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    number = None if not partition_info else partition_info.get("number")
+    _check_finite_rows(values, "" if number is None else f" in partition {number}")
+    return pd.DataFrame(
+        _prediction_base(values, weights, model),
+        columns=_BASE_COLUMNS,
+        index=frame.index,
+    )
+
+
+def _check_prediction_weights(sample_weight, n_samples, lazy):
+    """``sample_weight`` of ``get_prediction``: 1.0, a positive float, or
+    (in-memory X) a read-only array of one positive weight per row."""
+    from dask_linreg._validation import is_dask
+
+    if sample_weight is None:
+        return 1.0
+    if np.ndim(sample_weight) == 0 and not is_dask(sample_weight):
+        value = (
+            sample_weight.item() if hasattr(sample_weight, "item") else sample_weight
+        )
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(
+                "sample_weight must be a positive number or an array of them; got "
+                f"{sample_weight!r}."
+            )
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(
+                "sample_weight must be positive and finite (the variance of a new "
+                f"observation is scale / sample_weight); got {sample_weight!r}."
+            )
+        return float(value)
+    if lazy or is_dask(sample_weight):
+        raise TypeError(
+            "sample_weight of get_prediction must be a single float for Dask "
+            "input (or an array for in-memory X)."
+        )
+    weights = np.asarray(sample_weight)
+    if weights.dtype.kind not in "iuf":
+        raise TypeError(
+            "sample_weight must be a positive number or an array of them; got an "
+            f"array of dtype {weights.dtype}."
+        )
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight has shape {weights.shape}; expected ({n_samples},): "
+            "one weight per row of X."
+        )
+    weights = weights.astype(np.float64)
+    bad = int(np.count_nonzero(~(np.isfinite(weights) & (weights > 0))))
+    if bad:
+        raise ValueError(
+            f"sample_weight has {bad} value(s) that are not positive and finite "
+            "(the variance of a new observation is scale / sample_weight)."
+        )
+    return _frozen(weights)
 
 
 def _check_level(alpha):
-    if not (isinstance(alpha, float | int) and 0 < alpha < 1):
+    """The level of an interval or test, a float strictly in (0, 1)."""
+    if isinstance(alpha, bool | np.bool_) or not isinstance(alpha, numbers.Real):
+        raise TypeError(
+            f"alpha must be a number strictly between 0 and 1; got {alpha!r}."
+        )
+    if not 0 < alpha < 1:
         raise ValueError(
             f"alpha must be a number strictly between 0 and 1; got {alpha!r}."
         )
+    return float(alpha)
 
 
 @dataclass(frozen=True)
@@ -524,56 +715,157 @@ _FRAME_COLUMNS = [
     "obs_ci_lower",
     "obs_ci_upper",
 ]
+_BASE_COLUMNS = ["mean", "mean_se", "obs_se"]
+
+
+def _empty_frame(columns):
+    return pd.DataFrame({c: pd.Series([], dtype=np.float64) for c in columns})
+
+
+def _interval_block(base, quantile, obs):
+    mean, se = base[:, 0], base[:, 2 if obs else 1]
+    return np.column_stack([mean - quantile * se, mean + quantile * se])
+
+
+def _frame_block(base, quantile):
+    return np.column_stack(
+        [
+            base[:, :2],
+            _interval_block(base, quantile, obs=False),
+            _interval_block(base, quantile, obs=True),
+        ]
+    )
+
+
+def _frame_partition(base, quantile):
+    values = base.to_numpy(dtype=np.float64)
+    return pd.DataFrame(
+        _frame_block(values, quantile), columns=_FRAME_COLUMNS, index=base.index
+    )
+
+
+def _interval_partition(base, quantile, obs):
+    values = base.to_numpy(dtype=np.float64)
+    return pd.DataFrame(
+        _interval_block(values, quantile, obs),
+        columns=["lower", "upper"],
+        index=base.index,
+    )
+
+
+def _frame_of_block(base, quantile, start):
+    index = None if start is None else pd.RangeIndex(start, start + len(base))
+    return pd.DataFrame(
+        _frame_block(base, quantile), columns=_FRAME_COLUMNS, index=index
+    )
 
 
 class PredictionResults:
     """Predictions with standard errors and intervals (statsmodels'
     ``get_prediction`` result); lazy for Dask input.
 
+    Created by :meth:`RegressionResults.get_prediction`.  For Dask X every
+    quantity is a lazy view of one computation over X's row blocks (the
+    mean, its standard error and that of a new observation): computing
+    several of them together, ``dask.compute(pred.predicted_mean,
+    pred.se_mean, pred.conf_int())``, or one ``summary_frame()``, reads X
+    once; :meth:`compute` reads it once and gives the in-memory results.
+    Separate ``.compute()`` calls read X once each.
+
     Attributes
     ----------
-    predicted_mean : ndarray or dask array of shape (n_samples,)
-    se_mean : ndarray or dask array of shape (n_samples,)
+    predicted_mean : ndarray, dask array or dask Series of shape (n_samples,)
+        NumPy for in-memory X, a Dask array for a Dask array, a Dask Series
+        with X's index and partitions for a Dask DataFrame.
+    se_mean : ndarray, dask array or dask Series of shape (n_samples,)
         Standard error of the predicted mean (NaN for a row the data do not
-        determine, in a rank-deficient fit).
+        determine, in a rank-deficient fit); of the kind of
+        ``predicted_mean``.
     """
 
-    def __init__(self, results, X, x, sample_weight):
-        self._results = results
-        self._X = X
-        self._x = x
-        self._weights = 1.0 if sample_weight is None else sample_weight
-        if not np.isscalar(self._weights):
-            self._weights = np.asarray(self._weights, dtype=np.float64)
-            if self._weights.shape != (x.shape[0],):
-                raise ValueError(
-                    f"sample_weight has shape {self._weights.shape}; expected "
-                    f"({x.shape[0]},)."
-                )
-        columns = self._columns(0.05)
-        self.predicted_mean = columns[:, 0]
-        self.se_mean = columns[:, 1]
+    def __init__(self, base, distribution, *, index=None):
+        self._base = base
+        self._use_t, self._df = distribution
+        self._index = index
+        if isinstance(base, dd.DataFrame):
+            self.predicted_mean = base["mean"]
+            self.se_mean = base["mean_se"]
+        elif isinstance(base, da.Array):
+            self.predicted_mean = base[:, 0]
+            self.se_mean = base[:, 1]
+        else:
+            self.predicted_mean = base[:, 0].copy()
+            self.se_mean = base[:, 1].copy()
 
-    def _columns(self, alpha):
-        results, weights = self._results, self._weights
-        if isinstance(self._x, da.Array):
-            return self._x.map_blocks(
-                lambda block: results._prediction_columns(block, weights, alpha),
-                chunks=(self._x.chunks[0], (len(_FRAME_COLUMNS),)),
-                dtype=np.float64,
-            )
-        return results._prediction_columns(np.asarray(self._x), weights, alpha)
+    def _quantile(self, alpha):
+        alpha = _check_level(alpha)
+        return float(_distribution(self._use_t, self._df).isf(alpha / 2))
+
+    def compute(self, **kwargs):
+        """The in-memory results, X read once.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`dask.compute` (``scheduler=`` ...).
+
+        Returns
+        -------
+        PredictionResults
+            With NumPy ``predicted_mean`` and ``se_mean``, a pandas
+            ``summary_frame`` (with X's index for a Dask DataFrame); ``self``
+            when already in memory.
+        """
+        if isinstance(self._base, np.ndarray):
+            return self
+        (base,) = dask.compute(self._base, **kwargs)
+        index = None
+        if isinstance(base, pd.DataFrame):
+            index, base = base.index, base.to_numpy(dtype=np.float64)
+        return PredictionResults(
+            _frozen(np.asarray(base, dtype=np.float64)),
+            (self._use_t, self._df),
+            index=index,
+        )
 
     def conf_int(self, obs=False, alpha=0.05):
         """Intervals for the mean (or, with ``obs=True``, a new observation).
 
+        Parameters
+        ----------
+        obs : bool, default=False
+            Interval for a new observation (the mean's uncertainty plus the
+            noise, of variance ``scale / sample_weight``) instead of the mean.
+        alpha : float, default=0.05
+            Intervals of coverage ``1 - alpha``.
+
         Returns
         -------
-        ndarray or dask array of shape (n_samples, 2)
+        ndarray, dask array or dask DataFrame of shape (n_samples, 2)
+            Lower and upper bounds; a Dask DataFrame (columns ``lower``,
+            ``upper``, X's index) for a Dask DataFrame X.
         """
-        _check_level(alpha)
-        columns = self._columns(alpha)
-        return columns[:, 4:6] if obs else columns[:, 2:4]
+        if not isinstance(obs, bool | np.bool_):
+            raise ValueError(f"obs must be a bool; got {obs!r}.")
+        quantile, obs = self._quantile(alpha), bool(obs)
+        base = self._base
+        if isinstance(base, dd.DataFrame):
+            return base.map_partitions(
+                _interval_partition,
+                quantile,
+                obs,
+                meta=_empty_frame(["lower", "upper"]),
+            )
+        if isinstance(base, da.Array):
+            return base.map_blocks(
+                _interval_block,
+                quantile,
+                obs,
+                chunks=(base.chunks[0], (2,)),
+                dtype=np.float64,
+                meta=np.empty((0, 2)),
+            )
+        return _interval_block(base, quantile, obs)
 
     def summary_frame(self, alpha=0.05):
         """The predictions as a frame, statsmodels' column names.
@@ -589,49 +881,170 @@ class PredictionResults:
             Columns ``mean``, ``mean_se``, ``mean_ci_lower``,
             ``mean_ci_upper``, ``obs_ci_lower``, ``obs_ci_upper``; a Dask
             DataFrame (nothing computed) for Dask input, with X's index and
-            partitions when X is a Dask DataFrame.
+            partitions when X is a Dask DataFrame, one partition per row
+            block of a Dask array (indexed 0 to n - 1; each block from 0 when
+            the block sizes are unknown).  The index of a pandas X is kept.
         """
-        _check_level(alpha)
-        results, weights = self._results, self._weights
-        if isinstance(self._X, dd.DataFrame):
-            meta = pd.DataFrame(
-                {c: pd.Series([], dtype=np.float64) for c in _FRAME_COLUMNS}
+        quantile = self._quantile(alpha)
+        base = self._base
+        meta = _empty_frame(_FRAME_COLUMNS)
+        if isinstance(base, dd.DataFrame):
+            return base.map_partitions(_frame_partition, quantile, meta=meta)
+        if isinstance(base, da.Array):
+            sizes = base.chunks[0]
+            known = not any(np.isnan(sizes))
+            starts = (
+                np.cumsum((0, *sizes[:-1])).tolist() if known else [None] * len(sizes)
             )
-            return self._X.map_partitions(
-                _prediction_frame, results, weights, alpha, meta=meta
+            divisions = None
+            if known and all(sizes) and sum(sizes):
+                divisions = (*starts, int(sum(sizes)) - 1)
+            # The row blocks of the same graph as predicted_mean and se_mean:
+            # computed together with them, X is read once.
+            blocks = base.to_delayed(optimize_graph=False).ravel()
+            parts = [
+                dask.delayed(_frame_of_block, pure=True)(block, quantile, start)
+                for block, start in zip(blocks, starts, strict=True)
+            ]
+            return dd.from_delayed(
+                parts, meta=meta, divisions=divisions, verify_meta=False
             )
-        columns = self._columns(alpha)
-        if isinstance(columns, da.Array):
-            return dd.from_dask_array(columns, columns=_FRAME_COLUMNS)
-        index = self._X.index if isinstance(self._X, pd.DataFrame) else None
-        return pd.DataFrame(columns, columns=_FRAME_COLUMNS, index=index)
+        return pd.DataFrame(
+            _frame_block(base, quantile), columns=_FRAME_COLUMNS, index=self._index
+        )
 
 
-def _prediction_frame(frame, results, weights, alpha):
-    values = frame.to_numpy(dtype=np.float64)
-    columns = results._prediction_columns(values, weights, alpha)
-    return pd.DataFrame(columns, columns=_FRAME_COLUMNS, index=frame.index)
+# -- restrictions ---------------------------------------------------------------
 
 
-# -- restrictions given as text ----------------------------------------------
+def _describe(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _numeric_array(name, value, what):
+    """``value`` as a float64 array, or a TypeError naming ``name``."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"{name} must be {what}; got {_describe(value)}, which is not a "
+            f"rectangular array ({error})."
+        ) from None
+    if array.dtype.kind == "O":
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must be {what}; got {_describe(value)} (dtype {array.dtype})."
+        )
+    return array.astype(np.float64)
+
+
+def _check_restrictions(r_matrix, q, names):
+    """Restrictions ``R @ params = q`` as a float matrix of shape (m, k) and
+    a vector of shape (m,), or a ValueError/TypeError saying what is wrong."""
+    k = len(names)
+    parsed = _parse_restrictions(r_matrix, names)
+    if parsed is not None:
+        if q is not None:
+            raise ValueError(
+                "q must be None when the restrictions are written as text: put "
+                "the right-hand sides in the text (for example 'x1 = 2')."
+            )
+        matrix, values = parsed
+        if not (np.isfinite(matrix).all() and np.isfinite(values).all()):
+            raise ValueError(
+                f"r_matrix {_describe(r_matrix)} has a number too large for float64."
+            )
+        return matrix, values
+    what = (
+        "an array of numbers (one row per restriction, one column per "
+        "coefficient) or restrictions written as text such as 'x1 = x2'"
+    )
+    if r_matrix is None:
+        raise TypeError(f"r_matrix must be {what}; got None.")
+    matrix = _numeric_array("r_matrix", r_matrix, what)
+    if matrix.size == 0 and (matrix.ndim == 1 or matrix.shape[0] == 0):
+        raise ValueError("r_matrix has no rows: give at least one restriction.")
+    if matrix.ndim == 1:
+        matrix = matrix[None, :]
+    if matrix.ndim != 2:
+        raise ValueError(
+            "r_matrix must be 1D (one restriction) or 2D (one row per "
+            f"restriction); got an array of shape {np.shape(r_matrix)}."
+        )
+    if matrix.shape[1] != k:
+        raise ValueError(
+            f"r_matrix has {matrix.shape[1]} columns; expected one per "
+            f"coefficient ({k}: {', '.join(names)})."
+        )
+    finite = np.isfinite(matrix)
+    if not finite.all():
+        raise ValueError(
+            f"r_matrix contains {int(finite.size - finite.sum())} non-finite "
+            "value(s) (NaN or inf)."
+        )
+    empty = np.flatnonzero(~matrix.any(axis=1))
+    if empty.size:
+        raise ValueError(
+            f"r_matrix row(s) {empty.tolist()} are all zeros: a restriction must "
+            "involve at least one coefficient."
+        )
+    m = matrix.shape[0]
+    if q is None:
+        return matrix, np.zeros(m)
+    values = _numeric_array(
+        "q", q, "a number or an array of numbers, one per restriction"
+    )
+    if values.ndim == 0:
+        values = np.full(m, float(values))
+    elif values.size == m and (values.ndim == 1 or values.shape == (m, 1)):
+        values = values.reshape(m)
+    else:
+        raise ValueError(
+            f"q has shape {values.shape}; expected ({m},): one value per "
+            "restriction (row of r_matrix)."
+        )
+    if not np.isfinite(values).all():
+        raise ValueError("q contains non-finite values (NaN or inf).")
+    return matrix, values
+
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
     r"|`(?P<quoted>[^`]+)`|(?P<name>[A-Za-z_][A-Za-z0-9_.]*)|(?P<op>[-+*=]))"
 )
 
+#: Commas outside backticks separate restrictions.
+_SEPARATOR = re.compile(r",(?=(?:[^`]*`[^`]*`)*[^`]*$)")
+
 
 def _parse_restrictions(r_matrix, names):
-    """A string (or list of strings) of restrictions as ``(R, q)``; other
-    inputs are returned unchanged."""
+    """A string (or list of strings) of restrictions as ``(R, q)``; None for
+    other inputs."""
     if isinstance(r_matrix, str):
-        r_matrix = [part for part in r_matrix.split(",") if part.strip()]
+        parts = _SEPARATOR.split(r_matrix)
+        if not any(part.strip() for part in parts):
+            raise ValueError(
+                f"r_matrix {r_matrix!r} holds no restriction: write them like "
+                "'x1 = x2, x3 = 0'."
+            )
+        r_matrix = [part for part in parts if part.strip()]
     elif not (
         isinstance(r_matrix, list | tuple)
         and r_matrix
-        and all(isinstance(r, str) for r in r_matrix)
+        and any(isinstance(r, str) for r in r_matrix)
     ):
-        return r_matrix
+        return None
+    elif not all(isinstance(r, str) for r in r_matrix):
+        raise TypeError(
+            "r_matrix must be a string, a list of strings, or an array of "
+            f"numbers; got a list that mixes strings and other values: "
+            f"{_describe(r_matrix)}."
+        )
     rows, rhs = [], []
     for text in r_matrix:
         row, value = _parse_one(text, names)
@@ -653,6 +1066,8 @@ def _parse_one(text, names):
         kind = match.lastgroup
         tokens.append((kind, match.group(kind)))
         position = match.end()
+    if not tokens:
+        raise ValueError(f"Restriction {text!r} is empty.")
     sides = [[]]
     for token in tokens:
         if token == ("op", "="):
@@ -661,6 +1076,11 @@ def _parse_one(text, names):
             sides[-1].append(token)
     if len(sides) > 2:
         raise ValueError(f"Restriction {text!r} has more than one '='.")
+    if any(not side for side in sides):
+        raise ValueError(
+            f"Restriction {text!r} has nothing on one side of '='; write it like "
+            "'x1 = 0'."
+        )
     row = np.zeros(len(names))
     constant = 0.0
     for side, sign in zip(sides, (1.0, -1.0), strict=False):
@@ -673,27 +1093,56 @@ def _parse_one(text, names):
 
 
 def _parse_side(tokens, names, text):
+    """``[sign] term (sign term)*`` with a term ``number``, ``name``,
+    ``number * name`` or ``name * number``."""
+
+    def fail(at):
+        where = " ".join(value for _, value in tokens[at:]) if at < len(tokens) else ""
+        raise ValueError(
+            f"Restriction {text!r} is not a sum of terms like 2 * x1"
+            + (f" at {where!r}" if where else " (it ends with an operator)")
+            + ": join terms with + or -, and multiply a coefficient by a number "
+            "with *."
+        )
+
     row = np.zeros(len(names))
     constant = 0.0
-    i = 0
-    while i < len(tokens):
+    i, n = 0, len(tokens)
+
+    def is_op(j, ops):
+        return j < n and tokens[j][0] == "op" and tokens[j][1] in ops
+
+    while i < n:
         sign = 1.0
-        while i < len(tokens) and tokens[i][0] == "op" and tokens[i][1] in "+-":
+        while is_op(i, "+-"):
             sign *= -1.0 if tokens[i][1] == "-" else 1.0
             i += 1
-        factor = 1.0
-        name = None
-        if i < len(tokens) and tokens[i][0] == "number":
-            factor = float(tokens[i][1])
+        if i >= n:
+            fail(i)
+        kind, value = tokens[i]
+        factor, name = 1.0, None
+        if kind == "number":
+            factor = float(value)
             i += 1
-            if i < len(tokens) and tokens[i] == ("op", "*"):
+            if is_op(i, "*"):
                 i += 1
-        if i < len(tokens) and tokens[i][0] in ("name", "quoted"):
-            name = tokens[i][1]
+                if i >= n or tokens[i][0] not in ("name", "quoted"):
+                    fail(i)
+                name = tokens[i][1]
+                i += 1
+        elif kind in ("name", "quoted"):
+            name = value
             i += 1
-        elif factor == 1.0 and (i >= len(tokens) or tokens[i][0] != "number"):
-            if i > 0 and tokens[i - 1][0] != "number":
-                raise ValueError(f"Restriction {text!r} has a dangling operator.")
+            if is_op(i, "*"):
+                i += 1
+                if i >= n or tokens[i][0] != "number":
+                    fail(i)
+                factor = float(tokens[i][1])
+                i += 1
+        else:
+            fail(i)
+        if i < n and not is_op(i, "+-"):
+            fail(i)
         if name is None:
             constant += sign * factor
             continue
@@ -713,7 +1162,8 @@ class Summary:
     """A regression summary: a text table like statsmodels', and frames.
 
     ``str(summary)`` (or ``print(summary)``) gives the text; the same
-    numbers are in :attr:`coefficients` and :attr:`statistics`.
+    numbers are in :attr:`coefficients` and :attr:`statistics`.  Like the
+    results it is made of, a snapshot of the fit it was taken from.
 
     Attributes
     ----------
@@ -726,7 +1176,7 @@ class Summary:
     """
 
     def __init__(self, results, alpha=0.05):
-        _check_level(alpha)
+        alpha = _check_level(alpha)
         self._results = list(results)
         self._alpha = alpha
         tables = [r.coefficient_table(alpha) for r in self._results]
@@ -737,10 +1187,12 @@ class Summary:
                 tables, keys=[r.target for r in self._results], names=["target"]
             )
         self.statistics = pd.concat([r.statistics() for r in self._results], axis=1)
+        # Written once: the results are snapshots, and so is the text.
+        self._text = "\n\n".join(_target_text(r, alpha) for r in self._results)
 
     def as_text(self):
         """The summary as text."""
-        return "\n\n".join(_target_text(r, self._alpha) for r in self._results)
+        return self._text
 
     def __str__(self):
         return self.as_text()
@@ -768,8 +1220,7 @@ def _format_number(value, width=10, precision=4):
 
 
 def _target_text(results, alpha):
-    model = results._model
-    weighted = getattr(model, "_weighted_fit", False)
+    weighted = results._weighted
     title = f"{'WLS' if weighted else 'OLS'} Regression Results"
     left = [
         ("Dep. Variable:", results.target),
@@ -831,8 +1282,8 @@ def _target_text(results, alpha):
         else f"Condition No. (sqrt(w) X): {results.condition_number:.3g}"
     )
     notes = [
-        f"Solved by {model.solver_!r} from statistics merged over the data in "
-        f"{model.n_passes_} pass(es)."
+        f"Solved by {results._solver!r} from statistics merged over the data in "
+        f"{results._n_passes} pass(es)."
     ]
     if results.cov_type == "nonrobust":
         notes.append(

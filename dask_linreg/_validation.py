@@ -138,15 +138,35 @@ def _describe_ndim(name, ndim, ndims):
 
 def _check_in_memory(name, obj, *, ndims):
     """Name ``obj``'s problem before scikit-learn's conversion would say it
-    without naming the input: dimensions, complex, string or object values.
+    without naming the input: dimensions, no columns, duplicate column
+    names, complex, string or object values.
 
-    Sparse matrices are left to scikit-learn, which names the input.
+    Sparse X is left to scikit-learn, which names the input; the targets
+    and weights must be dense.
     """
-    if obj is None or sparse.issparse(obj):
+    if obj is None:
+        if name == "X":
+            raise ValueError(
+                "X is None; expected an array-like of shape (n_samples, n_features)."
+            )
+        return
+    if sparse.issparse(obj):
+        if name != "X":
+            raise TypeError(
+                f"{name} is a sparse matrix; pass it as a dense array "
+                f"({name}.toarray())."
+            )
         return
     if isinstance(obj, pd.DataFrame | pd.Series):
-        _check_pandas_dtypes(name, obj)
         ndim = obj.ndim
+        if ndim == 2:
+            duplicated = obj.columns[obj.columns.duplicated()].unique().tolist()
+            if duplicated:
+                raise ValueError(
+                    f"{name} has duplicate column names {duplicated}: give each "
+                    "column its own name."
+                )
+        _check_pandas_dtypes(name, obj)
     else:
         try:
             values = np.asarray(obj)
@@ -155,6 +175,8 @@ def _check_in_memory(name, obj, *, ndims):
                 f"{name} is not a rectangular array of numbers: {error}"
             ) from None
         ndim = values.ndim
+        if ndim not in ndims:
+            raise ValueError(_describe_ndim(name, ndim, ndims))
         if values.dtype.kind == "O":
             # Converted as scikit-learn converts object arrays (numbers or
             # strings of numbers); what does not convert is named.
@@ -168,6 +190,14 @@ def _check_in_memory(name, obj, *, ndims):
             _check_column_dtype(name, None, values.dtype)
     if ndim not in ndims:
         raise ValueError(_describe_ndim(name, ndim, ndims))
+    shape = obj.shape if isinstance(obj, pd.DataFrame | pd.Series) else values.shape
+    if ndim == 2 and shape[1] == 0:
+        raise ValueError(
+            "y has 0 targets; expected at least one column."
+            if name == "y"
+            else f"{name} has 0 feature(s) (shape={shape}) while a minimum of 1 is "
+            "required."
+        )
 
 
 def _n_rows(obj):

@@ -257,3 +257,46 @@ def test_a_fan_in_beyond_the_number_of_blocks_is_one_merge(data):
     model = LinearRegression(split_every=10**9).fit(da.from_array(X, chunks=20), y)
     reference = sk.LinearRegression().fit(X, y)
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "X, y, error, message",
+    [
+        (None, "y", ValueError, "X is None; expected an array-like"),
+        (3.0, "y", ValueError, "Expected a 2D array for X, got a 0D array"),
+        ("X", 3.0, ValueError, "y must be 1D or 2D; got a 0D array"),
+        ("empty frame", "y", ValueError, r"X has 0 feature\(s\) \(shape=\(60, 0\)\)"),
+        (
+            "X",
+            "no targets",
+            ValueError,
+            "y has 0 targets; expected at least one column",
+        ),
+        ("duplicates", "y", ValueError, r"X has duplicate column names \['a'\]"),
+        ("X", "sparse", TypeError, r"y is a sparse matrix; pass it as a dense array"),
+    ],
+)
+def test_in_memory_inputs_of_the_wrong_shape_are_named(data, X, y, error, message):
+    import scipy.sparse
+
+    X_data, y_data = data
+    X = (
+        {
+            "X": X_data,
+            "empty frame": pd.DataFrame(index=range(60)),
+            "duplicates": pd.DataFrame(X_data, columns=["a", "a", "b"]),
+        }.get(X, X)
+        if isinstance(X, str)
+        else X
+    )
+    y = (
+        {
+            "y": y_data,
+            "no targets": np.empty((60, 0)),
+            "sparse": scipy.sparse.csr_matrix(y_data[:, None]),
+        }.get(y, y)
+        if isinstance(y, str)
+        else y
+    )
+    with pytest.raises(error, match=message):
+        LinearRegression().fit(X, y)
