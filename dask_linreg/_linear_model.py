@@ -392,6 +392,16 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         return float(np.mean(r2_scores(moments, inputs.n_targets)))
 
 
+def _require_statistics(model, what):
+    """Models loaded from a file saved without statistics predict only."""
+    if getattr(model, "_statistic", None) is None:
+        raise ValueError(
+            f"{what} needs the statistics of the fit, and this "
+            f"{type(model).__name__} has none (it was loaded from a model file "
+            "saved without them); fit it again."
+        )
+
+
 def _target_names(y, n_targets, y_is_1d):
     """Names of the targets: a Series' name, a frame's columns, or y/y0.."""
     columns = getattr(y, "columns", None)
@@ -459,7 +469,9 @@ class _MergeableMixin:
     def _partial_fit(self, X, y, sample_weight, alpha=None):
         """Add a batch of rows to the statistics of the earlier calls; re-solve."""
         self._check_params()
-        first = not hasattr(self, "_statistic")
+        first = not hasattr(self, "coef_")
+        if not first:
+            _require_statistics(self, "partial_fit")
         inputs = check_fit_inputs(
             self, X, y, sample_weight, reset=first, allow_numpy=True
         )
@@ -519,6 +531,8 @@ class _MergeableMixin:
                 f"{type(other).__name__}."
             )
         check_is_fitted(other)
+        _require_statistics(self, "merge")
+        _require_statistics(other, "merge")
         mine, theirs = self.get_params(), other.get_params()
         # How the statistics were computed does not matter, only what of.
         for name in ("split_every", "solver"):
@@ -835,6 +849,7 @@ class LinearRegression(_MergeableMixin, _OnePassLinearModel):
 
     def _inference_summary(self):
         """The pass-free part of the inference, computed once per fit."""
+        _require_statistics(self, "inference")
         if self._fit_summary_cache is None:
             statistic, result, factor = self._statistic
             design = design_root(

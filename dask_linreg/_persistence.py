@@ -950,6 +950,8 @@ def load(path):
         parameter the estimator rejects; the message names the file and the
         problem.
     """
+    if not isinstance(path, str | bytes | os.PathLike):
+        raise TypeError(f"path must be a str or path-like; got {path!r}.")
     document = _parse(_read_text(path), path)
     if not isinstance(document, dict):
         _fail(path, "the top level is not a JSON object")

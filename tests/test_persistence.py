@@ -699,3 +699,30 @@ def test_cli_predict_with_a_bad_model_prints_one_line(
     assert err.count("\n") == 1
     assert err.startswith(f"dask-linreg: error: {path} is not a valid dask-linreg")
     assert message in err
+
+
+def test_a_model_loaded_without_statistics_predicts_and_refuses_the_rest(tmp_path):
+    import json
+
+    from dask_linreg import LinearRegression, load
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((50, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(50)
+    model = LinearRegression().fit(X, y)
+    path = tmp_path / "model.json"
+    model.save(path)
+    document = json.loads(path.read_text())
+    document["statistics"] = None
+    path.write_text(json.dumps(document))
+    loaded = load(path)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    for call in (
+        lambda: loaded.inference(),
+        lambda: loaded.partial_fit(X, y),
+        lambda: model.merge(loaded),
+    ):
+        with pytest.raises(ValueError, match="needs the statistics of the fit"):
+            call()
+    with pytest.raises(TypeError, match="path must be a str or path-like; got None"):
+        load(None)
