@@ -279,24 +279,36 @@ def _positional_partition(x, *companions, names, numeric, partition_info=None):
                 "partition by partition: give them the same partitions (e.g. take "
                 "both from one dataframe)."
             )
-    blocks = [x.to_numpy(dtype=np.float64, na_value=np.nan)]
+    # Column by column into one frame: pandas makes it one float64 block,
+    # the only copy, which to_dask_array then takes as it is.
+    columns = [x.iloc[:, j] for j in range(x.shape[1])]
     frame = {}
     for name, part in zip(names, companions, strict=True):
         if part is None:
             continue
-        if name in numeric:
-            values = part.to_numpy(dtype=np.float64, na_value=np.nan)
-            blocks.append(values if values.ndim == 2 else values[:, None])
-        else:
+        if name not in numeric:
             frame[name] = part.to_numpy()
-    values = np.hstack(blocks) if len(blocks) > 1 else blocks[0]
-    combined = pd.DataFrame(values, index=x.index, columns=range(values.shape[1]))
+        elif part.ndim == 2:
+            columns += [part.iloc[:, j] for j in range(part.shape[1])]
+        else:
+            columns.append(part)
+    combined = pd.DataFrame(
+        {j: _float_values(column) for j, column in enumerate(columns)},
+        index=x.index,
+    )
     for name, labels in frame.items():
         if not pd.api.types.is_numeric_dtype(labels.dtype):
             # Object, not pandas' inferred string dtype: sortable labels.
             labels = pd.Series(labels, index=combined.index, dtype=object)
         combined[name] = labels
     return combined
+
+
+def _float_values(column):
+    """A pandas column as float64 values, NA (nullable dtypes) as NaN."""
+    if column.dtype == np.float64:
+        return column.to_numpy()
+    return column.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _same_partitions_frames(X, companions):
