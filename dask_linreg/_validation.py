@@ -242,13 +242,19 @@ def _check_dask_dtypes(name, obj):
 
 
 def _scalar_weight(value):
-    """A scalar ``sample_weight`` as a float, or a TypeError naming it."""
-    if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
-        return float(value)
-    raise TypeError(
-        "sample_weight must be a number or an array of one weight per row; got "
-        f"{value!r}."
-    )
+    """A scalar ``sample_weight`` (one weight for every row) as a float."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_):
+        raise TypeError(
+            "sample_weight must be a number or an array of one weight per row; "
+            f"got {value!r}."
+        )
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"sample_weight is {value!r} for every row; a single weight must be "
+            "positive and finite."
+        )
+    return value
 
 
 def _feature_frame(X):
@@ -669,7 +675,6 @@ def check_fit_inputs(
         )
     elif np.isscalar(sample_weight):
         value = _scalar_weight(sample_weight)
-        _check_weight_values(np.array([value]))
         # One weight per row of X, whatever its blocks (sizes unknown too).
         weights = x[:, 0].map_blocks(
             partial(np.full_like, fill_value=value, dtype=np.float64),

@@ -300,3 +300,11 @@ def test_in_memory_inputs_of_the_wrong_shape_are_named(data, X, y, error, messag
     )
     with pytest.raises(error, match=message):
         LinearRegression().fit(X, y)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("weight", [-1.0, 0.0, np.nan])
+def test_a_single_bad_weight_is_named_the_same_way_on_every_input(data, kind, weight):
+    X_kind, y_kind = kinds(*data)[kind]
+    with pytest.raises(ValueError, match="sample_weight is .* for every row"):
+        LinearRegression().fit(X_kind, y_kind, sample_weight=weight)
