@@ -14,7 +14,13 @@ from dask_linreg._linear_model import (
     _no_samples_error,
     _OnePassLinearModel,
 )
-from dask_linreg._ridge_cv import cross_validation_folds, fold_labels
+from dask_linreg._ridge_cv import (
+    check_cv,
+    cross_validation_folds,
+    fold_labels,
+    has_bool_or_text,
+    is_label_array,
+)
 from dask_linreg._validation import (
     check_bool,
     check_fit_inputs,
@@ -31,14 +37,18 @@ def _check_number(name, value, *, low, high=None, low_open=False, integer=False)
     if ok:
         ok = value > low if low_open else value >= low
         ok = ok and (high is None or value <= high)
+    bounds = f"{'>' if low_open else '>='} {low}" + (
+        f" and <= {high}" if high is not None else ""
+    )
     if not ok:
-        bounds = f"{'>' if low_open else '>='} {low}" + (
-            f" and <= {high}" if high is not None else ""
-        )
         raise ValueError(
             f"{name} must be {'an integer' if integer else 'a number'} {bounds}; "
             f"got {value!r}."
         )
+    if not np.isfinite(value):
+        # As scikit-learn's: inf would make a model of zeros (alpha), stop
+        # at once (tol) or give an empty grid (eps).
+        raise ValueError(f"{name} must be finite (a number {bounds}); got {value!r}.")
     return value
 
 
@@ -95,7 +105,7 @@ class ElasticNet(_CoordinateDescentModel):
     Parameters
     ----------
     alpha : float, default=1.0
-        Penalty multiplier, ``>= 0``.
+        Penalty multiplier, finite and ``>= 0`` (as scikit-learn's).
     l1_ratio : float, default=0.5
         Mix of the penalties, ``0 <= l1_ratio <= 1`` (1 is the lasso).
     fit_intercept : bool, default=True
@@ -290,17 +300,19 @@ class ElasticNetCV(_CoordinateDescentModel):
         Candidate mixes, each in ``[0, 1]`` (and above 0 unless ``alphas``
         is given).
     eps : float, default=1e-3
-        ``alpha_min / alpha_max`` of the automatic grid.
+        ``alpha_min / alpha_max`` of the automatic grid, finite and ``> 0``.
     alphas : int or array-like, default=100
         Number of penalties on the automatic grid (log-spaced down from
         ``alpha_max``, the smallest penalty with all coefficients zero, per
-        ``l1_ratio``; scikit-learn's grid), or the penalties themselves.
+        ``l1_ratio``; scikit-learn's grid), or the penalties themselves
+        (finite, ``>= 0``).
     fit_intercept : bool, default=True
     cv : int, array-like, dask collection or splitter, default=None
         None means 5 folds; otherwise as in :class:`RidgeCV` (an integer
         assigns folds by a hash of each row's values; fold labels; or
-        scikit-learn splits that hold out each row once, with
-        ``fit(X, y, groups=groups)`` for grouped splitters).
+        scikit-learn splits that hold out each row once, from a splitter,
+        with ``fit(X, y, groups=groups)`` for grouped ones, or an iterable
+        of ``(train, test)`` pairs).
     positive : bool, default=False
     max_iter : int, default=1000
     tol : float, default=1e-4
@@ -384,12 +396,23 @@ class ElasticNetCV(_CoordinateDescentModel):
     def _check_params(self):
         self._check_common()
         _check_number("eps", self.eps, low=0, low_open=True)
-        ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
-        if ratios.ndim != 1 or np.any(ratios < 0) or np.any(ratios > 1):
-            raise ValueError(
-                f"l1_ratio must be a number or a 1-D array of numbers in [0, 1]; "
-                f"got {self.l1_ratio!r}."
-            )
+        cv = check_cv(self.cv)
+        ratio_error = ValueError(
+            "l1_ratio must be a number or a 1-D array of numbers in [0, 1]; got "
+            f"{self.l1_ratio!r}."
+        )
+        if has_bool_or_text(self.l1_ratio):
+            raise ratio_error
+        try:
+            ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
+        except (TypeError, ValueError):
+            raise ratio_error from None
+        if (
+            ratios.ndim != 1
+            or ratios.size == 0
+            or not np.all((ratios >= 0) & (ratios <= 1))  # NaN too
+        ):
+            raise ratio_error
         if isinstance(self.alphas, numbers.Integral) and not isinstance(
             self.alphas, bool
         ):
@@ -402,14 +425,24 @@ class ElasticNetCV(_CoordinateDescentModel):
                 )
             grid = None
         else:
-            grid = np.asarray(self.alphas, dtype=np.float64)
-            if grid.ndim != 1 or grid.size == 0 or np.any(grid < 0):
-                raise ValueError(
-                    "alphas must be a positive integer or a 1-D array of "
-                    f"non-negative floats; got {self.alphas!r}."
-                )
+            alphas_error = ValueError(
+                "alphas must be a positive integer or a 1-D array of "
+                f"non-negative finite floats; got {self.alphas!r}."
+            )
+            if has_bool_or_text(self.alphas):
+                raise alphas_error
+            try:
+                grid = np.asarray(self.alphas, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise alphas_error from None
+            if (
+                grid.ndim != 1
+                or grid.size == 0
+                or not np.all((grid >= 0) & np.isfinite(grid))  # NaN too
+            ):
+                raise alphas_error
             grid = np.sort(grid)[::-1]
-        return ratios, grid
+        return ratios, grid, (5 if cv is None else cv)
 
     def fit(self, X, y, sample_weight=None, *, groups=None):
         """Choose ``alpha`` (and ``l1_ratio``) and fit, in one pass.
@@ -430,8 +463,15 @@ class ElasticNetCV(_CoordinateDescentModel):
         -------
         self : object
         """
-        ratios, grid = self._check_params()
-        inputs = check_fit_inputs(self, X, y, sample_weight)
+        ratios, grid, cv = self._check_params()
+        inputs = check_fit_inputs(
+            self,
+            X,
+            y,
+            sample_weight,
+            labels=cv if is_label_array(cv) else None,
+            labels_name="cv",
+        )
         if not inputs.y_is_1d and inputs.n_targets != 1:
             raise ValueError(
                 f"{type(self).__name__} takes one target; y has "
@@ -450,7 +490,7 @@ class ElasticNetCV(_CoordinateDescentModel):
             raise _no_samples_error(inputs.x.shape[1])
         p = inputs.x.shape[1]
         labels, n_folds = fold_labels(
-            5 if self.cv is None else self.cv, inputs.x, y=y, groups=groups
+            cv, inputs.x, y=y, groups=groups, labels=inputs.labels
         )
         order, fold_moments, total = cross_validation_folds(
             self, inputs, labels, n_folds

@@ -530,34 +530,15 @@ def _decode(value, where):
 
 
 def _check_cv(cv):
-    """What ``fold_labels`` accepts as ``cv``, checked without the data."""
-    if (
-        cv is None
-        or isinstance(cv, UnstoredCV)
-        or type(cv) is _splitter_class(type(cv).__name__)
+    """What ``fold_labels`` accepts as ``cv``, checked without the data: the
+    estimators' own check, after the forms only a model file has."""
+    from dask_linreg._ridge_cv import check_cv
+
+    if isinstance(cv, UnstoredCV) or (
+        cv is not None and type(cv) is _splitter_class(type(cv).__name__)
     ):
         return
-    if _is_int(cv):
-        if cv < 2:
-            raise ValueError(f"cv must be at least 2 folds; got cv={cv}.")
-        return
-    if isinstance(cv, list | tuple) and cv and all(isinstance(s, tuple) for s in cv):
-        if not all(
-            len(s) == 2
-            and all(np.ndim(i) == 1 and np.asarray(i).dtype.kind in "iu" for i in s)
-            for s in cv
-        ):
-            raise ValueError(
-                "cv given as splits must be a list of (train, test) pairs of "
-                "integer index arrays."
-            )
-        return
-    labels = np.asarray(cv) if isinstance(cv, list | tuple | np.ndarray) else None
-    if labels is None or labels.ndim != 1 or labels.size == 0 or labels.dtype == object:
-        raise ValueError(
-            "cv must be None, an integer number of folds, a 1-D array of fold "
-            f"labels or scikit-learn splits; got {_describe(cv)}."
-        )
+    check_cv(cv)
 
 
 def _encode_field(value, field):

@@ -1,8 +1,10 @@
 """RidgeCV: every penalty on every fold from one pass over the data."""
 
 import numbers
+from collections.abc import Iterable, Mapping, Set
 from functools import reduce
 
+import dask.array as da
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
@@ -29,6 +31,7 @@ __all__ = [
     "SCORINGS",
     "fold_labels",
     "check_alphas",
+    "check_cv",
     "cross_validation_folds",
 ]
 
@@ -36,8 +39,25 @@ __all__ = [
 SCORINGS = (None, "neg_mean_squared_error", "r2")
 
 
+def has_bool_or_text(values):
+    """Whether ``values`` (a number, or a sequence or array of them) holds a
+    bool or a string, which ``np.asarray(..., dtype=float)`` would convert
+    silently (True to 1.0) or with a message that names no parameter."""
+    if not isinstance(values, list | tuple) and hasattr(values, "__array__"):
+        values = np.asarray(values)  # pandas too
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind in "bSU":
+            return True
+        return values.dtype.kind == "O" and any(map(has_bool_or_text, values.ravel()))
+    if isinstance(values, list | tuple):
+        return any(map(has_bool_or_text, values))
+    return isinstance(values, bool | np.bool_ | str | bytes)
+
+
 def check_alphas(alphas):
     """The candidate penalties as a 1-D float array, all positive."""
+    if has_bool_or_text(alphas):
+        raise ValueError(f"alphas must be an array of positive floats; got {alphas!r}.")
     try:
         values = np.asarray(alphas, dtype=np.float64)
     except (TypeError, ValueError):
@@ -61,6 +81,139 @@ def _is_split_list(cv):
         and len(cv) > 0
         and all(isinstance(s, tuple) and len(s) == 2 for s in cv)
     )
+
+
+_CV_KINDS = (
+    "cv must be None, an integer number of folds, a 1-D array of fold labels or "
+    "scikit-learn splits (a splitter such as KFold(5), or an iterable of "
+    "(train, test) index arrays)"
+)
+
+
+def _split_indices(split, which, indices, n_rows=None):
+    """One index array of the ``split``-th ``(train, test)`` pair of a ``cv``,
+    as integer row positions (within ``[0, n_rows)`` when ``n_rows`` is given)."""
+    values = np.asarray(indices)
+    if values.ndim != 1 or (values.size and values.dtype.kind not in "iu"):
+        raise ValueError(
+            f"cv split {split} must have 1-D arrays of integer row positions as "
+            f"{which} indices; got an array of dtype {values.dtype} and shape "
+            f"{values.shape}. Pass (train, test) pairs as a splitter's "
+            "split(X) yields them."
+        )
+    values = values.astype(np.intp, copy=False)
+    if n_rows is not None and values.size:
+        outside = values[(values < 0) | (values >= n_rows)]
+        if outside.size:
+            raise ValueError(
+                f"cv split {split} has {outside.size} {which} index(es) out of "
+                f"range for X with n_samples={n_rows} (row positions 0 to "
+                f"{n_rows - 1}), e.g. {int(outside[0])}: the splits must be made "
+                "for the rows of this X."
+            )
+    return values
+
+
+def _check_splits(splits):
+    """``(train, test)`` pairs: two 1-D integer index arrays each."""
+    for split, pair in enumerate(splits):
+        if not (isinstance(pair, tuple | list) and len(pair) == 2):
+            raise ValueError(
+                f"cv given as splits must hold (train, test) pairs of index "
+                f"arrays; split {split} is {pair!r}."
+            )
+        for which, indices in zip(("train", "test"), pair, strict=True):
+            _split_indices(split, which, indices)
+    return splits
+
+
+def is_label_array(cv):
+    """Whether a ``cv`` accepted by :func:`check_cv` is an array (or Dask
+    collection) of fold labels, to be aligned with the rows like ``y``."""
+    return is_dask(cv) or not (
+        cv is None
+        or isinstance(cv, numbers.Integral)
+        or hasattr(cv, "split")
+        or _is_split_list(cv)
+    )
+
+
+def check_cv(cv):
+    """Check ``cv`` without the data: what :func:`fold_labels` accepts.
+
+    Parameters
+    ----------
+    cv : None, int, array-like, dask collection, splitter or iterable of splits
+
+    Returns
+    -------
+    cv
+        ``cv`` itself, except that an iterable of ``(train, test)`` pairs
+        that is not a sequence (a generator, as ``KFold(3).split(X)``)
+        becomes a list, as scikit-learn's ``check_cv`` reads it once.
+
+    Raises
+    ------
+    ValueError
+        For an integer below 2, a number, bool or string, and labels or
+        splits of the wrong shape.
+    TypeError
+        For a Dask collection that is neither an array nor a Series.
+    """
+    if cv is None:
+        return cv
+    if hasattr(cv, "split") and not (is_dask(cv) or isinstance(cv, str | bytes)):
+        return cv
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool | np.bool_):
+        if cv < 2:
+            raise ValueError(
+                f"cv must be at least 2 folds; got cv={cv}. Use cv=None (RidgeCV: "
+                "generalized cross-validation; the others: 5 folds) or cv >= 2."
+            )
+        return cv
+    if isinstance(cv, str | bytes):
+        hint = ""
+        if cv.strip().isdigit():
+            hint = f" Pass the number itself: cv={int(cv)}."
+        raise ValueError(f"{_CV_KINDS}; got the string {cv!r}.{hint}")
+    if isinstance(cv, bool | np.bool_ | numbers.Number | Mapping | Set):
+        raise ValueError(f"{_CV_KINDS}; got {cv!r}.")
+    if is_dask(cv):
+        kind = type(cv).__name__
+        if not (hasattr(cv, "ndim") and hasattr(cv, "dtype")) or kind == "DataFrame":
+            raise TypeError(
+                f"cv is a Dask collection of type {kind}; expected a Dask array or "
+                "Series of fold labels, one per row (e.g. frame['fold'])."
+            )
+        if cv.ndim != 1:
+            raise ValueError(
+                f"cv given as Dask fold labels must be 1D; got a {cv.ndim}D array."
+            )
+        return cv
+    array_like = isinstance(cv, list | tuple) or hasattr(cv, "__array__")
+    if not array_like and isinstance(cv, Iterable):
+        splits = list(cv)
+        if not splits:
+            raise ValueError(
+                f"cv is an iterable that yielded no splits; got {cv!r} (a "
+                "generator can be read only once: pass list(splits) to fit "
+                "again)."
+            )
+        return _check_splits(splits)
+    if not array_like:
+        raise ValueError(f"{_CV_KINDS}; got an object of type {type(cv).__name__}.")
+    if _is_split_list(cv):
+        return _check_splits(cv)
+    try:
+        shape = np.shape(cv)
+    except ValueError:  # ragged nested lists
+        raise ValueError(
+            f"{_CV_KINDS}; got a ragged nested sequence. Splits must be "
+            "(train, test) tuples of index arrays."
+        ) from None
+    if len(shape) != 1 or shape[0] == 0:
+        raise ValueError(f"{_CV_KINDS}; got an array of shape {shape}.")
+    return cv
 
 
 def _requests_groups(cv):
@@ -153,9 +306,22 @@ def _labels_from_splits(cv, x, y=None, groups=None):
             ) from error
     else:
         splits = cv
+    splits = _check_splits(splits)
     labels = np.full(n_rows, -1)
-    for fold, (_, test) in enumerate(splits):
-        test = np.asarray(test)
+    trains = []
+    for fold, (train, test) in enumerate(splits):
+        trains.append(_split_indices(fold, "train", train, n_rows))
+        test = _split_indices(fold, "test", test, n_rows)
+        if test.size == 0:
+            raise ValueError(
+                f"cv split {fold} holds out no rows: every split must hold out "
+                "some rows, and each row exactly once (as KFold does)."
+            )
+        if np.unique(test).size != test.size:
+            raise ValueError(
+                "cv splits must hold out each row exactly once (as KFold does); "
+                f"the test indices of split {fold} repeat rows."
+            )
         if np.any(labels[test] >= 0):
             raise ValueError(
                 "cv splits must hold out each row exactly once (as KFold does); "
@@ -167,15 +333,28 @@ def _labels_from_splits(cv, x, y=None, groups=None):
             f"cv splits must hold out each row exactly once (as KFold does); "
             f"{int(np.sum(labels < 0))} rows are never held out."
         )
+    for fold, train in enumerate(trains):
+        # Each fold's model is fitted on all the other folds' statistics: a
+        # split that trains on fewer rows (or repeats some) would be scored
+        # as if it did not.
+        counts = np.bincount(train, minlength=n_rows)
+        if not np.array_equal(counts, labels != fold):
+            raise ValueError(
+                f"cv split {fold} must train on exactly the rows it does not hold "
+                f"out (as KFold's splits do); its train indices hold {train.size} "
+                f"row(s), {int(np.count_nonzero(counts))} distinct, and "
+                f"{int(np.count_nonzero(labels != fold))} rows are not held out."
+            )
     return labels
 
 
-def fold_labels(cv, x, *, y=None, groups=None):
+def fold_labels(cv, x, *, y=None, groups=None, labels=None):
     """The ``cv`` of a cross-validated estimator as what the pass needs.
 
     Parameters
     ----------
     cv : int, array-like, dask collection, splitter or list of splits
+        As returned by :func:`check_cv`.
     x : dask.array.Array
         The validated X (its row blocks).
     y : array-like or dask collection, default=None
@@ -183,6 +362,10 @@ def fold_labels(cv, x, *, y=None, groups=None):
         when in memory (stratified splitters need it).
     groups : array-like, default=None
         Group labels for a splitter that uses them (``GroupKFold``).
+    labels : dask.array.Array or ndarray of shape (n_samples,), default=None
+        When ``cv`` is an array of fold labels (:func:`is_label_array`):
+        those labels as :func:`~dask_linreg._validation.check_fit_inputs`
+        aligned them with ``x`` (``labels=cv, labels_name="cv"``).
 
     Returns
     -------
@@ -200,15 +383,24 @@ def fold_labels(cv, x, *, y=None, groups=None):
             "one fold per group, pass the labels themselves as cv=groups."
         )
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+        n_rows = x.shape[0]
+        if not np.isnan(n_rows) and cv > n_rows:
+            raise ValueError(
+                f"Cannot have number of folds cv={cv} greater than the number of "
+                f"samples: n_samples={int(n_rows)}. Use fewer folds (rows are "
+                "assigned to folds by a hash of their values, so a fold can stay "
+                "empty when few rows fall in each), or pass fold labels."
+            )
         return None, int(cv)
     if hasattr(cv, "split") or _is_split_list(cv):
-        cv = _labels_from_splits(cv, x, y, groups)
-    elif not (is_dask(cv) or np.ndim(cv) == 1):
-        raise ValueError(
-            "cv must be None, an integer number of folds, a 1-D array of fold "
-            f"labels or scikit-learn splits; got an array of shape {np.shape(cv)}."
-        )
-    return check_groups(cv, x), None
+        return check_groups(_labels_from_splits(cv, x, y, groups), x, name="cv"), None
+    if labels is None:
+        # Aligned by itself: right for in-memory labels and Dask arrays; a
+        # Dask Series of X's (Parquet) frame should come via check_fit_inputs.
+        labels = cv
+    if not isinstance(labels, da.Array):
+        labels = check_groups(labels, x, name="cv")
+    return labels, None
 
 
 def cross_validation_folds(estimator, inputs, labels, n_folds):
@@ -248,6 +440,23 @@ def cross_validation_folds(estimator, inputs, labels, n_folds):
         raise ValueError(
             "sample_weight sums to zero: at least one weight must be positive."
         )
+    if n_folds is not None:
+        filled = sum(m.weight_sum > 0 for m in fold_moments)
+        if total.positive_count < n_folds:
+            raise ValueError(
+                f"Cannot have number of folds cv={n_folds} greater than the number "
+                f"of samples of positive weight: got {total.positive_count} "
+                f"(n_samples={total.count}). Use fewer folds."
+            )
+        if filled < n_folds:
+            raise ValueError(
+                f"cv={n_folds} asks for {n_folds} folds, but only {filled} of them "
+                f"have rows of positive weight (n_samples={total.count}): rows are "
+                "assigned to folds by a hash of their values (identical rows "
+                "share a fold), so with few rows per fold some stay empty. Use "
+                "fewer folds, or pass fold labels or a splitter such as "
+                f"KFold({n_folds})."
+            )
     empty = [
         label for label, m in zip(order, fold_moments, strict=True) if m.weight_sum == 0
     ]
@@ -317,14 +526,19 @@ class RidgeCV(_OnePassLinearModel):
         - An integer ``K >= 2``: K folds, each row assigned by a hash of its
           values (its targets and first 8 features), so the assignment does
           not depend on chunking, partitioning or row order; identical rows
-          share a fold.  The folds are stored in ``folds_``'s order.
+          share a fold.  The folds are stored in ``folds_``'s order.  Every
+          fold must get rows of positive weight, else the fit raises (so
+          ``K`` cannot exceed the number of rows).
         - Fold labels aligned with the rows (e.g. groups or time blocks):
-          each distinct label is one fold.
+          each distinct label is one fold.  A Dask Series of the dataframe
+          X comes from is read with X, row by row.
         - A scikit-learn splitter (``KFold(5, shuffle=True)``,
           ``GroupKFold(5)`` with ``fit(X, y, groups=groups)``,
-          ``StratifiedKFold`` on class-valued y) or a list of ``(train,
-          test)`` index pairs, whose test sets hold out every row exactly
-          once; the rows must be known in number.  The splits are made on
+          ``StratifiedKFold`` on class-valued y) or an iterable of ``(train,
+          test)`` pairs of integer row positions (a list, or a generator
+          such as ``KFold(5).split(X)``, read once as scikit-learn reads
+          it), whose test sets hold out every row exactly once and whose
+          train sets are the other rows; the rows must be known in number.  The splits are made on
           the client before the pass, so what the splitter needs must be in
           memory: ``y`` for stratified splitters (NumPy or pandas input
           only) and ``groups`` as an array (with Dask input, pass group
@@ -445,21 +659,14 @@ class RidgeCV(_OnePassLinearModel):
                 f"scoring must be one of {', '.join(map(repr, SCORINGS))}; got "
                 f"{self.scoring!r}."
             )
-        cv = self.cv
         if self.cv is None and self.scoring == "r2":
             raise ValueError(
                 "scoring='r2' needs folds (cv=K or fold labels); with cv=None "
                 "generalized cross-validation estimates the mean squared error."
             )
-        if isinstance(cv, numbers.Integral) and not isinstance(cv, bool) and cv < 2:
-            raise ValueError(f"cv must be at least 2 folds; got cv={cv}.")
-        if isinstance(cv, bool | float | str):
-            raise ValueError(
-                "cv must be None, an integer number of folds or an array of fold "
-                f"labels; got {cv!r}."
-            )
+        cv = check_cv(self.cv)
         check_split_every(self.split_every)
-        return check_alphas(self.alphas)
+        return check_alphas(self.alphas), cv
 
     def fit(self, X, y, sample_weight=None, *, groups=None):
         """Choose the penalty and fit, in one pass over the data.
@@ -481,12 +688,19 @@ class RidgeCV(_OnePassLinearModel):
         -------
         self : object
         """
-        alphas = self._check_params()
-        inputs = check_fit_inputs(self, X, y, sample_weight)
+        alphas, cv = self._check_params()
+        inputs = check_fit_inputs(
+            self,
+            X,
+            y,
+            sample_weight,
+            labels=cv if is_label_array(cv) else None,
+            labels_name="cv",
+        )
         if inputs.x.shape[0] == 0:
             raise _no_samples_error(inputs.x.shape[1])
         p = inputs.x.shape[1]
-        if self.cv is None:
+        if cv is None:
             if groups is not None:
                 raise ValueError(
                     "groups are passed to the split method of a scikit-learn "
@@ -511,7 +725,9 @@ class RidgeCV(_OnePassLinearModel):
             )
             fold_scores = folds = None
         else:
-            labels, n_folds = fold_labels(self.cv, inputs.x, y=y, groups=groups)
+            labels, n_folds = fold_labels(
+                cv, inputs.x, y=y, groups=groups, labels=inputs.labels
+            )
             order, fold_moments, total = cross_validation_folds(
                 self, inputs, labels, n_folds
             )

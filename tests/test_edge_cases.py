@@ -134,7 +134,7 @@ def test_parameters_and_shapes_are_checked_before_computing():
             r"sample_weight contains 30 negative",
         ),
         (LinearRegression(), Xd, yd, np.zeros(30), "sample_weight sums to zero"),
-        (LinearRegression(), Xd, yd, 0.0, "sample_weight sums to zero"),
+        (LinearRegression(), Xd, yd, 0.0, "sample_weight is 0.0 for every row"),
     ]
     with dask.config.set(scheduler=counting):
         for estimator, X_, y_, w, message in cases:

@@ -259,3 +259,47 @@ def test_a_failed_refit_leaves_a_fitted_model_as_it_was(estimator):
             if isinstance(value, np.ndarray):
                 np.testing.assert_array_equal(value, saved)
         np.testing.assert_array_equal(model.predict(frame), prediction)
+
+
+BAD_ENET_PARAMS = [
+    (ElasticNet, {"alpha": np.inf}, r"alpha must be finite \(a number >= 0\); got inf"),
+    (ElasticNet, {"tol": np.inf}, r"tol must be finite \(a number >= 0\); got inf"),
+    (ElasticNet, {"alpha": np.nan}, "alpha must be a number >= 0; got nan"),
+    (ElasticNet, {"l1_ratio": np.nan}, "l1_ratio must be a number >= 0 and <= 1"),
+    (Lasso, {"alpha": np.inf}, r"alpha must be finite \(a number >= 0\); got inf"),
+    (Lasso, {"tol": np.inf}, "tol must be finite"),
+    (LassoCV, {"eps": np.inf}, r"eps must be finite \(a number > 0\); got inf"),
+    (LassoCV, {"tol": np.inf}, "tol must be finite"),
+    (ElasticNetCV, {"alphas": [np.nan]}, r"alphas must be .* finite floats; got \[nan"),
+    (ElasticNetCV, {"alphas": [1.0, np.inf]}, "alphas must be .* finite floats"),
+    (ElasticNetCV, {"alphas": "abc"}, "alphas must be a positive integer or a 1-D"),
+    (ElasticNetCV, {"alphas": [True, 1.0]}, "alphas must be a positive integer or"),
+    (ElasticNetCV, {"alphas": [[0.1], [1.0, 2.0]]}, "alphas must be a positive int"),
+    (LassoCV, {"alphas": [np.nan]}, "alphas must be a positive integer or a 1-D"),
+    (ElasticNetCV, {"l1_ratio": "abc"}, "l1_ratio must be a number or a 1-D array"),
+    (ElasticNetCV, {"l1_ratio": np.nan}, r"l1_ratio must be .* in \[0, 1\]; got nan"),
+    (ElasticNetCV, {"l1_ratio": [0.5, np.nan]}, r"in \[0, 1\]; got \[0.5, nan\]"),
+    (ElasticNetCV, {"l1_ratio": []}, r"l1_ratio must be .* in \[0, 1\]; got \[\]"),
+    (ElasticNetCV, {"l1_ratio": True}, "l1_ratio must be a number or a 1-D array"),
+    (ElasticNetCV, {"l1_ratio": [[0.5]]}, "l1_ratio must be a number or a 1-D array"),
+]
+
+
+@pytest.mark.parametrize("chunks", [None, 50])
+@pytest.mark.parametrize(
+    "cls, params, message",
+    BAD_ENET_PARAMS,
+    ids=[f"{c.__name__}-{p}" for c, p, _ in BAD_ENET_PARAMS],
+)
+def test_non_finite_or_mistyped_penalties_are_named_before_the_data_are_read(
+    cls, params, message, chunks
+):
+    X, y, _ = sparse_data(n=100, seed=8)
+    X, y = dask_inputs(chunks, X, y)
+
+    def never_compute(dsk, keys, **kwargs):
+        raise AssertionError("the data were read")
+
+    with dask.config.set(scheduler=never_compute):
+        with pytest.raises(ValueError, match=message):
+            cls(**params).fit(X, y)

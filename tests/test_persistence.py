@@ -536,7 +536,12 @@ BAD_PARAMS = [
     ("ElasticNetCV", "alphas", [], "alphas must be a positive integer or a 1-D"),
     ("ElasticNetCV", "alphas", 0, "alphas must be an integer >= 1; got 0"),
     ("ElasticNetCV", "l1_ratio", 2, r"l1_ratio must be a number or .* in \[0, 1\]"),
-    ("ElasticNetCV", "l1_ratio", "abc", "could not convert string to float"),
+    (
+        "ElasticNetCV",
+        "l1_ratio",
+        "abc",
+        r"l1_ratio must be a number or a 1-D array of numbers in \[0, 1\]",
+    ),
     ("ElasticNetCV", "cv", -1, "cv must be at least 2 folds; got cv=-1"),
     ("ElasticNetCV", "cv", "5", "cv must be None, an integer number of folds, a 1-D"),
     ("ElasticNetCV", "eps", 0, "eps must be a number > 0; got 0"),

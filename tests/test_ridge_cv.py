@@ -176,7 +176,7 @@ def test_ridge_cv_errors_name_the_problem():
         RidgeCV(scoring="r2").fit(X, y)
     with pytest.raises(ValueError, match="at least 2 folds"):
         RidgeCV(cv=np.zeros(100)).fit(X, y)
-    with pytest.raises(ValueError, match="X has 100 rows but groups has 99"):
+    with pytest.raises(ValueError, match="X has 100 rows but cv has 99"):
         RidgeCV(cv=np.zeros(99)).fit(X, y)
 
 
@@ -473,3 +473,36 @@ def test_nan_scores_are_never_chosen_and_all_nan_raises(monkeypatch):
     )
     with pytest.raises(ValueError, match="All 3 cross-validation scores are NaN"):
         RidgeCV(alphas=alphas, cv=3).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "alphas",
+    [True, [True, 1.0], ["1.0"], np.array([True, False]), pd.Series([True]), "abc"],
+)
+def test_alphas_that_are_bools_or_strings_are_rejected(alphas):
+    X, y = noisy_data(n=60, seed=11)
+    with pytest.raises(ValueError, match="alphas must be an array of positive floats"):
+        RidgeCV(alphas=alphas).fit(X, y)
+    with pytest.raises(ValueError, match="alphas must be an array of positive floats"):
+        RidgeCV(alphas=alphas).fit(da.from_array(X), da.from_array(y))
+
+
+def test_fold_labels_of_the_parquet_frame_of_x_are_read_with_x(tmp_path):
+    X, y = noisy_data(n=400, p=3, seed=12)
+    rng = np.random.default_rng(12)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(
+        y=y, fold=rng.integers(0, 4, 400)
+    )
+    # An index that is not the row positions: rows must be matched by position.
+    frame.index = rng.permutation(400) * 7
+    dd.from_pandas(frame, npartitions=8).to_parquet(tmp_path / "table")
+    table = dd.read_parquet(tmp_path / "table")
+    model = RidgeCV(alphas=ALPHAS, cv=table["fold"]).fit(
+        table[["a", "b", "c"]], table["y"]
+    )
+    reference = RidgeCV(alphas=ALPHAS, cv=frame["fold"].to_numpy()).fit(
+        frame[["a", "b", "c"]], frame["y"]
+    )
+    np.testing.assert_allclose(model.scores_, reference.scores_, rtol=1e-10)
+    np.testing.assert_allclose(model.fold_scores_, reference.fold_scores_, rtol=1e-10)
+    np.testing.assert_array_equal(model.folds_, np.arange(4))
