@@ -845,8 +845,10 @@ def check_split_every(split_every):
 
 def check_alpha(alpha, n_targets):
     """Ridge penalties as an array of shape (n_targets,), all non-negative."""
-    values = alpha if isinstance(alpha, list | tuple | np.ndarray) else [alpha]
-    if any(isinstance(v, bool | np.bool_ | str | bytes) for v in np.ravel(values)):
+    values = list(alpha) if isinstance(alpha, list | tuple) else [alpha]
+    if isinstance(alpha, np.ndarray):
+        values = [] if alpha.dtype.kind in "iuf" else [alpha.dtype.type()]
+    if any(isinstance(v, bool | np.bool_ | str | bytes) for v in values):
         raise ValueError(
             f"alpha must be a non-negative float or an array of them; got {alpha!r}."
         )

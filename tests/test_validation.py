@@ -200,6 +200,9 @@ def test_predict_checks_feature_count_and_names(data):
             "Number of targets and number of penalties do not correspond: 1 != 2",
         ),
         ([[1.0]], "alpha must be a float or a 1D array"),
+        (True, "alpha must be a non-negative float or an array of them; got True"),
+        ("1", "alpha must be a non-negative float or an array of them; got '1'"),
+        ([True, 1.0], r"an array of them; got \[True, 1.0\]"),
     ],
 )
 def test_bad_alpha_is_rejected(data, alpha, message):
