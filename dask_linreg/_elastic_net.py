@@ -492,7 +492,7 @@ class ElasticNetCV(_CoordinateDescentModel):
         labels, n_folds = fold_labels(
             cv, inputs.x, y=y, groups=groups, labels=inputs.labels
         )
-        order, fold_moments, total = cross_validation_folds(
+        order, fold_factors, total = cross_validation_folds(
             self, inputs, labels, n_folds
         )
         extreme = extreme_column(total)
@@ -518,7 +518,7 @@ class ElasticNetCV(_CoordinateDescentModel):
                 )
             grids.append(alphas)
             paths.append(
-                elastic_net_fold_errors(fold_moments, p, alphas, ratio, **settings)
+                elastic_net_fold_errors(fold_factors, p, alphas, ratio, **settings)
             )
         mse = np.array(paths)  # (n_l1_ratio, n_alphas, n_folds)
         best_ratio, best_alpha = _best_penalty(mse.mean(axis=2), np.array(grids))

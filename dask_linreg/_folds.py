@@ -1,7 +1,7 @@
 """Cross-validation from per-fold statistics (pure NumPy).
 
-One pass yields the statistics of every fold (:func:`block_fold_moments`,
-merged fold by fold with :func:`merge_fold_moments`): the weighted means
+One pass yields the statistics of every fold (:func:`block_fold_factors`,
+merged fold by fold with :func:`merge_fold_factors`): the weighted means
 and a triangular factor (TSQR) of the centered cross-products of
 ``[X | Y]``.  A fold's training statistics are the merge of the *other*
 folds (an addition of disjoint row sets, never a subtraction), and every
@@ -23,8 +23,8 @@ __all__ = [
     "HASHED_X_COLUMNS",
     "TIE_RTOL",
     "assign_folds",
-    "block_fold_moments",
-    "merge_fold_moments",
+    "block_fold_factors",
+    "merge_fold_factors",
     "training_factors",
     "ridge_path",
     "squared_errors",
@@ -105,7 +105,7 @@ def _rows_factor(columns, sample_weight, rows):
     return result
 
 
-def block_fold_moments(x_parts, y_parts, sample_weight, labels):
+def block_fold_factors(x_parts, y_parts, sample_weight, labels):
     """Statistics of ``[X | Y]`` per fold of a block of rows.
 
     Parameters
@@ -152,8 +152,8 @@ def block_fold_moments(x_parts, y_parts, sample_weight, labels):
     return folds
 
 
-def merge_fold_moments(a, b):
-    """Fold-by-fold merge of two :func:`block_fold_moments` results."""
+def merge_fold_factors(a, b):
+    """Fold-by-fold merge of two :func:`block_fold_factors` results."""
     merged = dict(a)
     for label, factor in b.items():
         merged[label] = merge_factors(merged[label], factor) if label in a else factor

@@ -21,7 +21,7 @@ from threadpoolctl import ThreadpoolController
 
 from dask_linreg._exact import block_exact_cross_products, merge_exact
 from dask_linreg._factor import block_factor, merge_factors
-from dask_linreg._folds import assign_folds, block_fold_moments, merge_fold_moments
+from dask_linreg._folds import assign_folds, block_fold_factors, merge_fold_factors
 from dask_linreg._inference import block_scores, merge_scores
 from dask_linreg._stats import block_moments, block_residual_moments, merge_moments
 from dask_linreg._validation import find_block_faults
@@ -32,7 +32,7 @@ __all__ = [
     "reduce_statistic",
     "reduce_in_memory",
     "reduce_scores",
-    "reduce_fold_moments",
+    "reduce_fold_factors",
     "reduce_residual_moments",
     "reduce_in_memory_residuals",
     "lazy_predict",
@@ -350,17 +350,17 @@ class _FoldsFinite:
 def _block_folds(n_folds, x_parts, y_parts, sample_weight, labels):
     if labels is None:
         labels = assign_folds(x_parts, y_parts, n_folds)
-    return _FoldsFinite(block_fold_moments(x_parts, y_parts, sample_weight, labels))
+    return _FoldsFinite(block_fold_factors(x_parts, y_parts, sample_weight, labels))
 
 
 def _merge_folds(a, b):
-    return _FoldsFinite(merge_fold_moments(a.folds, b.folds))
+    return _FoldsFinite(merge_fold_factors(a.folds, b.folds))
 
 
-def reduce_fold_moments(
+def reduce_fold_factors(
     x, y, sample_weight, labels, *, n_folds=None, split_every=None, scheduler=None
 ):
-    """Moments of ``[x | y]`` per cross-validation fold, in one pass.
+    """Triangular factors of ``[x | y]`` per cross-validation fold, in one pass.
 
     Parameters
     ----------
@@ -376,7 +376,7 @@ def reduce_fold_moments(
     Returns
     -------
     folds : dict
-        Fold label -> Moments.
+        Fold label -> TriangularMoments.
     faults : InputFaults
     """
     folds, faults = _tree_reduce(

@@ -16,7 +16,7 @@ from dask_linreg._folds import (
     ridge_fold_scores,
     ridge_gcv_scores,
 )
-from dask_linreg._graph import reduce_fold_moments
+from dask_linreg._graph import reduce_fold_factors
 from dask_linreg._linear_model import _no_samples_error, _OnePassLinearModel
 from dask_linreg._validation import (
     check_bool,
@@ -410,7 +410,7 @@ def cross_validation_folds(estimator, inputs, labels, n_folds):
     -------
     order : list
         Fold labels, sorted.
-    fold_moments : list of TriangularMoments
+    fold_factors : list of TriangularMoments
         In that order: each fold's means and triangular factor.
     total : TriangularMoments
         Of all rows (the merge of the folds).
@@ -421,7 +421,7 @@ def cross_validation_folds(estimator, inputs, labels, n_folds):
         For faults of the data, weights summing to zero, or fewer than two
         folds with rows of positive weight.
     """
-    folds, faults = reduce_fold_moments(
+    folds, faults = reduce_fold_factors(
         inputs.x,
         inputs.y,
         inputs.sample_weight,
@@ -434,14 +434,14 @@ def cross_validation_folds(estimator, inputs, labels, n_folds):
     if not folds:  # row blocks of unknown size, all empty
         raise _no_samples_error(inputs.x.shape[1])
     order = sorted(folds)
-    fold_moments = [folds[label] for label in order]
-    total = reduce(merge_factors, fold_moments)
+    fold_factors = [folds[label] for label in order]
+    total = reduce(merge_factors, fold_factors)
     if total.weight_sum == 0.0:
         raise ValueError(
             "sample_weight sums to zero: at least one weight must be positive."
         )
     if n_folds is not None:
-        filled = sum(m.weight_sum > 0 for m in fold_moments)
+        filled = sum(m.weight_sum > 0 for m in fold_factors)
         if total.positive_count < n_folds:
             raise ValueError(
                 f"Cannot have number of folds cv={n_folds} greater than the number "
@@ -458,7 +458,7 @@ def cross_validation_folds(estimator, inputs, labels, n_folds):
                 f"KFold({n_folds})."
             )
     empty = [
-        label for label, m in zip(order, fold_moments, strict=True) if m.weight_sum == 0
+        label for label, m in zip(order, fold_factors, strict=True) if m.weight_sum == 0
     ]
     if len(order) < 2 or empty:
         raise ValueError(
@@ -466,7 +466,7 @@ def cross_validation_folds(estimator, inputs, labels, n_folds):
             f"weight; got {len(order)} fold(s) from n_samples={total.count}"
             + (f", of which {empty} are empty." if empty else ".")
         )
-    return order, fold_moments, total
+    return order, fold_factors, total
 
 
 def _choose_alphas(scores, alphas, scoring, per_target, y_is_1d):
@@ -728,12 +728,12 @@ class RidgeCV(_OnePassLinearModel):
             labels, n_folds = fold_labels(
                 cv, inputs.x, y=y, groups=groups, labels=inputs.labels
             )
-            order, fold_moments, total = cross_validation_folds(
+            order, fold_factors, total = cross_validation_folds(
                 self, inputs, labels, n_folds
             )
             scoring = self.scoring or "r2"
             fold_scores = ridge_fold_scores(
-                fold_moments,
+                fold_factors,
                 p,
                 alphas,
                 fit_intercept=self.fit_intercept,
