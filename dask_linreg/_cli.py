@@ -295,12 +295,17 @@ def _fit(args):
         print(_summary_text(model))
         if not hasattr(model, "summary"):
             # From the fit's own statistics: a score() would read the data again.
+            # The triangular factor where the fit kept one (its residual
+            # norm keeps its digits); otherwise the cross-products, whose
+            # rounding leaves R² accurate to about eps absolute.
             kind, statistic = model._statistic[:2]
-            moments = convert(statistic, kind, "moments")
-            score = fitted_r2(
-                moments, len(features), model.coef_, float(model.intercept_)
+            statistic = convert(
+                statistic, kind, "moments" if kind == "moments" else "factor"
             )
-            print(f"R-squared: {score:.6f}   n: {moments.count:,}")
+            score = fitted_r2(
+                statistic, len(features), model.coef_, float(model.intercept_)
+            )
+            print(f"R-squared: {score:.6f}   n: {statistic.count:,}")
         print(
             f"Fitted in {elapsed:.2f} s ({model.n_passes_} pass(es) over the data); "
             f"model written to {args.output}"

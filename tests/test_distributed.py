@@ -23,12 +23,22 @@ from .conftest import make_regression
 
 @pytest.fixture(scope="module")
 def cluster():
-    with LocalCluster(
-        n_workers=3,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-    ) as cluster:
+    import dask
+
+    # Work stealing moves a task (and its block) to an idle worker when
+    # timings say so: whether it does depends on the machine's speed, not on
+    # the graph. The locality test checks the graph (each task reads only
+    # its own block, so the scheduler can place it with the data); the
+    # failure tests do not depend on stealing.
+    with (
+        dask.config.set({"distributed.scheduler.work-stealing": False}),
+        LocalCluster(
+            n_workers=3,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+        ) as cluster,
+    ):
         yield cluster
 
 
