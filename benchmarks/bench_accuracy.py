@@ -1,6 +1,6 @@
 """Digits of accuracy on small hard least-squares problems with exact answers.
 
-For each problem of :func:`dask_linreg._hard_problems.hard_problems` (solved
+For each problem of :func:`tests.hard_problems.hard_problems` (solved
 exactly with fractions from the float64 data), prints the fewest correct
 significant digits over the coefficients, ``-log10(|estimate - exact| /
 |exact|)``, for NumPy's and SciPy's ``lstsq``, scikit-learn's
@@ -18,7 +18,7 @@ import scipy.linalg
 from sklearn.linear_model import LinearRegression as SkLinearRegression
 
 from dask_linreg import LinearRegression
-from dask_linreg._hard_problems import correct_digits, hard_problems
+from tests.hard_problems import correct_digits, hard_problems
 
 
 def _design(problem):

@@ -34,7 +34,7 @@ except ImportError:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dask_linreg import ElasticNetCV, LinearRegression, RidgeCV
-from dask_linreg._folds import assign_folds
+from dask_linreg._numerics.cv import assign_folds
 
 DEFAULT_SIZES = "2000000x50"
 QUICK_SIZES = "100000x20"

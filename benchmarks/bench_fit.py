@@ -60,7 +60,7 @@ except ImportError:
     import dask_linreg
 
 from dask_linreg import LinearRegression
-from dask_linreg._linear_model import EXACT_MAX_COLUMNS
+from dask_linreg.linear_model._base import EXACT_MAX_COLUMNS
 
 DEFAULT_SIZES = "2000000x50,200000x500,20000x2000"
 QUICK_SIZES = "200000x50,20000x200"

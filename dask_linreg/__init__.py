@@ -1,17 +1,26 @@
 """One-pass, scikit-learn compatible linear regression on Dask."""
 
-from dask_linreg._elastic_net import ElasticNet, ElasticNetCV, Lasso, LassoCV
-from dask_linreg._linear_model import SOLVERS, AccuracyWarning, LinearRegression, Ridge
-from dask_linreg._persistence import ModelFileError, load
-from dask_linreg._results import (
+from dask_linreg._version import __version__
+from dask_linreg.inference._results import (
     PredictionResults,
     RegressionResults,
     Summary,
     TestResult,
 )
-from dask_linreg._ridge_cv import RidgeCV
-
-__version__ = "0.1.0"
+from dask_linreg.io._model_file import ModelFileError, load
+from dask_linreg.linear_model._base import (
+    SOLVERS,
+    AccuracyWarning,
+    LinearRegression,
+    Ridge,
+)
+from dask_linreg.linear_model._elastic_net import (
+    ElasticNet,
+    ElasticNetCV,
+    Lasso,
+    LassoCV,
+)
+from dask_linreg.linear_model._ridge_cv import RidgeCV
 
 __all__ = [
     "AccuracyWarning",

@@ -10,11 +10,8 @@ import sklearn.linear_model as sk
 from scipy import linalg
 
 from dask_linreg import AccuracyWarning, LinearRegression, Ridge
-from dask_linreg._hard_problems import (
-    correct_digits,
-    exact_least_squares,
-    hard_problems,
-)
+
+from .hard_problems import correct_digits, exact_least_squares, hard_problems
 
 PROBLEMS = hard_problems()
 

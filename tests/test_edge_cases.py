@@ -160,7 +160,7 @@ def test_exactly_dependent_columns_do_not_warn_with_cholesky():
 def test_statistics_too_large_for_the_client_fail_before_the_pass(monkeypatch):
     import dask
 
-    from dask_linreg import _validation
+    import dask_linreg._dask.inputs as _validation
 
     monkeypatch.setattr(_validation, "available_memory", lambda: 50_000_000)
     X = da.ones((100, 999), chunks=(10, 999))

@@ -12,7 +12,7 @@ from sklearn import linear_model as sk
 from sklearn.exceptions import ConvergenceWarning
 
 from dask_linreg import ElasticNet, ElasticNetCV, Lasso, LassoCV
-from dask_linreg._folds import assign_folds
+from dask_linreg._numerics.cv import assign_folds
 
 TIGHT = {"tol": 1e-12, "max_iter": 100_000}
 
@@ -202,7 +202,7 @@ def test_tied_penalties_go_to_the_largest_alpha_then_the_first_l1_ratio(ratios):
 
 
 def test_nan_errors_are_never_chosen_and_all_nan_raises(monkeypatch):
-    import dask_linreg._elastic_net as module
+    import dask_linreg.linear_model._elastic_net as module
 
     X, y, _ = sparse_data(n=300, seed=9)
     fold_errors = module.elastic_net_fold_errors

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from dask_linreg._accurate import solve_factor
-from dask_linreg._factor import block_factor, empty_factor, merge_factors
-from dask_linreg._stats import block_moments
+from dask_linreg._numerics.accurate import solve_factor
+from dask_linreg._numerics.moments import block_moments
+from dask_linreg._numerics.tsqr import block_factor, empty_factor, merge_factors
 
 
 @pytest.mark.parametrize("weighted", [False, True])

@@ -7,8 +7,8 @@ import pytest
 from dask.callbacks import Callback
 
 from dask_linreg import LinearRegression, Ridge
-from dask_linreg._graph import reduce_statistic
-from dask_linreg._stats import block_moments
+from dask_linreg._dask.graph import reduce_statistic
+from dask_linreg._numerics.moments import block_moments
 
 from .conftest import make_regression
 
@@ -134,7 +134,10 @@ def test_one_blas_thread_is_set_for_the_task_thread_only():
 
     import threadpoolctl
 
-    from dask_linreg._graph import _thread_local_blas_setters, _with_one_blas_thread
+    from dask_linreg._dask.graph import (
+        _thread_local_blas_setters,
+        _with_one_blas_thread,
+    )
 
     if not _thread_local_blas_setters():
         pytest.skip("the loaded BLAS has no thread-local thread count")

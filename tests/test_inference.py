@@ -373,7 +373,7 @@ def test_inference_errors_name_the_problem():
 def test_score_sums_of_blocks_merge_to_those_of_the_whole(cov_type, rng):
     from functools import reduce
 
-    from dask_linreg._inference import ScoreModel, block_scores, merge_scores
+    from dask_linreg._numerics.sandwich import ScoreModel, block_scores, merge_scores
 
     X, Y = make_regression(250, 3, 2, seed=14)
     w = rng.uniform(0.5, 2.0, 250)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import KFold, PredefinedSplit, ShuffleSplit
 
+import dask_linreg.io._model_file as _persistence
 from dask_linreg import (
     ElasticNet,
     ElasticNetCV,
@@ -19,11 +20,10 @@ from dask_linreg import (
     ModelFileError,
     Ridge,
     RidgeCV,
-    _persistence,
     load,
 )
-from dask_linreg._cli import main
-from dask_linreg._persistence import _FITTED, UnstoredCV
+from dask_linreg.io._cli import main
+from dask_linreg.io._model_file import _FITTED, UnstoredCV
 
 from .conftest import make_regression
 

@@ -13,7 +13,7 @@ from sklearn.metrics import mean_squared_error
 from sklearn.model_selection import GridSearchCV, PredefinedSplit
 
 from dask_linreg import Ridge, RidgeCV
-from dask_linreg._folds import assign_folds
+from dask_linreg._numerics.cv import assign_folds
 
 from .conftest import make_regression
 
@@ -214,8 +214,8 @@ def test_empty_partitions_are_skipped_and_no_rows_at_all_is_an_error():
 
 
 def test_fitted_r2_from_the_statistics_equals_score(rng):
-    from dask_linreg._combine import convert
-    from dask_linreg._folds import fitted_r2
+    from dask_linreg._numerics.convert import convert
+    from dask_linreg._numerics.cv import fitted_r2
 
     X, y = noisy_data(n=500, p=3, seed=11)
     w = rng.uniform(0.5, 2.0, 500)
@@ -377,7 +377,7 @@ def grid_search_with(X, y, folds, alphas):
 
 
 def test_fitted_r2_of_a_near_deterministic_fit_from_the_factor():
-    from dask_linreg._folds import fitted_r2
+    from dask_linreg._numerics.cv import fitted_r2
 
     X, y, (X0, y0), _ = near_deterministic_data()
     model = Ridge(alpha=1e-6, solver="qr").fit(X, y)
@@ -455,7 +455,7 @@ def test_a_failed_refit_leaves_a_fitted_ridge_cv_as_it_was(cv):
 
 
 def test_nan_scores_are_never_chosen_and_all_nan_raises(monkeypatch):
-    import dask_linreg._ridge_cv as module
+    import dask_linreg.linear_model._ridge_cv as module
 
     X, y = noisy_data(n=300, seed=18)
     fold_scores = module.ridge_fold_scores

@@ -2,14 +2,14 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from dask_linreg._solve import (
+from dask_linreg._numerics.moments import block_moments
+from dask_linreg._numerics.solve import (
     normal_equations,
     r2_scores,
     singular_values,
     solve_least_squares,
     solve_ridge,
 )
-from dask_linreg._stats import block_moments
 
 
 def centered_problem(X, Y):

@@ -3,7 +3,7 @@ from functools import reduce
 import numpy as np
 import pytest
 
-from dask_linreg._stats import block_moments, empty_moments, merge_moments
+from dask_linreg._numerics.moments import block_moments, empty_moments, merge_moments
 
 
 def dense_moments(Z, w=None):
@@ -103,7 +103,7 @@ def test_non_finite_values_propagate_without_warnings(rng):
 
 @pytest.mark.parametrize("statistic", ["moments", "factor", "exact"])
 def test_positive_rows_and_log_weights_merge_over_blocks(statistic, rng):
-    from dask_linreg._graph import STATISTICS
+    from dask_linreg._dask.graph import STATISTICS
 
     block, merge = STATISTICS[statistic]
     Z = rng.standard_normal((200, 3))

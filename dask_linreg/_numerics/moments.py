@@ -253,7 +253,7 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None, rows=None):
 def block_residual_moments(x_parts, y_parts, sample_weight, coef, intercept):
     """Moments of ``[Y - X @ coef - intercept | Y]`` of a block of rows.
 
-    What :func:`~dask_linreg._solve.r2_scores` needs to score a fitted
+    What :func:`~dask_linreg._numerics.solve.r2_scores` needs to score a fitted
     model on new data: residual and target sums of squares, merged like
     any moments.
 

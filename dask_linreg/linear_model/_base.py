@@ -11,9 +11,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from dask_linreg._accurate import solve_statistic
-from dask_linreg._combine import merge_statistics
-from dask_linreg._graph import (
+from dask_linreg._dask.columns import _is_dask_frame, is_dask
+from dask_linreg._dask.graph import (
     effective_split_every,
     lazy_predict,
     reduce_in_memory,
@@ -22,27 +21,24 @@ from dask_linreg._graph import (
     reduce_scores,
     reduce_statistic,
 )
-from dask_linreg._inference import (
+from dask_linreg._dask.inputs import (
+    check_fit_inputs,
+    check_predict_input,
+    check_statistic_memory,
+)
+from dask_linreg._numerics.accurate import solve_statistic
+from dask_linreg._numerics.convert import merge_statistics
+from dask_linreg._numerics.faults import extreme_column
+from dask_linreg._numerics.sandwich import (
     COV_TYPES,
     ScoreModel,
     design_root,
     fit_summary,
     robust_covariance,
 )
-from dask_linreg._persistence import save as save_model
-from dask_linreg._results import RegressionResults, Summary
-from dask_linreg._solve import r2_scores, solve_nonnegative
-from dask_linreg._validation import (
-    _is_dask_frame,
-    check_alpha,
-    check_bool,
-    check_fit_inputs,
-    check_predict_input,
-    check_split_every,
-    check_statistic_memory,
-    extreme_column,
-    is_dask,
-)
+from dask_linreg._numerics.solve import r2_scores, solve_nonnegative
+from dask_linreg.inference._results import RegressionResults, Summary
+from dask_linreg.linear_model._params import check_alpha, check_bool, check_split_every
 
 __all__ = ["AccuracyWarning", "LinearRegression", "Ridge", "SOLVERS"]
 
@@ -98,21 +94,28 @@ def _magnitude_error(extreme, features, solver):
     )
 
 
-def _caller_stacklevel():
-    """The ``stacklevel`` of the first frame outside this package, so that a
-    warning points at the user's call however deep inside it was raised."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    frame, level = sys._getframe(1), 1
+#: Frames under this folder are the package's own: warnings point past them.
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def warn_at_caller(message, category):
+    """Warn at the first frame outside the package (the user's call),
+    however deep inside it the warning is raised."""
+    if sys.version_info >= (3, 12):
+        warnings.warn(message, category, skip_file_prefixes=(_PACKAGE_DIR,))
+        return
+    # Level 1 is this function; 2 its caller.
+    frame, level = sys._getframe(1), 2
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-        package
+        _PACKAGE_DIR
     ):
         frame, level = frame.f_back, level + 1
-    return level
+    warnings.warn(message, category, stacklevel=level)
 
 
 def _warn_if_inaccurate(solution, solver):
     if solution.data_digits < WARN_DIGITS:
-        warnings.warn(
+        warn_at_caller(
             f"The data determine only about {solution.data_digits:.1f} significant "
             "digits of the coefficients (condition number "
             f"{solution.condition:.1e} of the scaled design): a change of one unit "
@@ -120,27 +123,24 @@ def _warn_if_inaccurate(solution, solver):
             "collinear columns are the usual cause; consider dropping or combining "
             "them, or a penalty (Ridge).",
             AccuracyWarning,
-            stacklevel=_caller_stacklevel(),
         )
     elif solution.digits < WARN_DIGITS:
-        warnings.warn(
+        warn_at_caller(
             f"solver={solver!r} kept only about {solution.digits:.1f} significant "
             "digits of the coefficients (condition number "
             f"{solution.condition:.1e} of the scaled design); solver='auto' or "
             "'exact' gets more.",
             AccuracyWarning,
-            stacklevel=_caller_stacklevel(),
         )
 
 
 def _warn_no_second_pass(solution):
-    warnings.warn(
+    warn_at_caller(
         f"The normal equations keep only about {solution.digits:.1f} digits here, "
         "and partial_fit cannot take solver='auto''s second, more accurate pass "
         "(the earlier batches are gone). For streaming fits of ill-conditioned "
         "data use solver='qr' (or 'exact').",
         AccuracyWarning,
-        stacklevel=_caller_stacklevel(),
     )
 
 
@@ -302,7 +302,11 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         metadata : dict, default=None
             Extra JSON-serializable information to store (data source...).
         """
-        save_model(self, path, metadata=metadata)
+        # The one call up a layer: model files sit on top of the estimators
+        # (they read every estimator's parameters and fitted attributes).
+        from dask_linreg.io._model_file import save
+
+        save(self, path, metadata=metadata)
 
     def predict(self, X):
         """Predict using the linear model.

@@ -14,8 +14,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from dask_linreg._combine import convert
-from dask_linreg._folds import fitted_r2
+from dask_linreg._numerics.convert import convert
+from dask_linreg._numerics.cv import fitted_r2
 
 __all__ = ["main"]
 
@@ -231,7 +231,13 @@ def _check_output(path, option="--output"):
 
 
 def _make_model(args):
-    from dask_linreg import ElasticNet, Lasso, LinearRegression, Ridge, RidgeCV
+    from dask_linreg.linear_model import (
+        ElasticNet,
+        Lasso,
+        LinearRegression,
+        Ridge,
+        RidgeCV,
+    )
 
     alphas = args.alpha
     if args.model != "ridgecv" and alphas is not None and len(alphas) != 1:
@@ -257,7 +263,7 @@ def _make_model(args):
 
 
 def _summary_text(model):
-    from dask_linreg import LinearRegression
+    from dask_linreg.linear_model import LinearRegression
 
     lines = []
     if isinstance(model, LinearRegression):
@@ -317,7 +323,7 @@ def _fit(args):
 
 
 def _predict(args):
-    from dask_linreg import load
+    from dask_linreg.io._model_file import load
 
     _check_output(args.output)
     model = load(args.model)
@@ -343,8 +349,8 @@ def _predict(args):
 
 
 def _demo(args):
-    from dask_linreg import LinearRegression
-    from dask_linreg.demo import make_data
+    from dask_linreg.io.demo import make_data
+    from dask_linreg.linear_model import LinearRegression
 
     if args.features < 1:
         raise argparse.ArgumentTypeError(

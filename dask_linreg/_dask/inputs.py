@@ -1,74 +1,46 @@
-"""Input checks: type and shape checks before any computation, and the
-value checks (non-finite values, negative weights, misaligned blocks) that
-are found inside the single pass over the data and raised afterwards.
+"""Input checks and conversion: everything ``fit`` needs to know about its
+inputs before the pass, with nothing computed.  Rows are matched by
+position; Dask DataFrame companions are combined partition by partition;
+NumPy blocks are views of the caller's memory.
 
-Nothing here computes a Dask collection.  NumPy and pandas inputs go through
-scikit-learn's public :func:`~sklearn.utils.validation.validate_data`.
+NumPy and pandas inputs go through scikit-learn's public
+:func:`~sklearn.utils.validation.validate_data`.
 """
 
-import numbers
 from dataclasses import dataclass, field
 from functools import partial
 
-import dask
 import dask.array as da
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from sklearn.utils.validation import validate_data
 
+from dask_linreg._dask.columns import (
+    _check_column_dtype,
+    _check_dask_dtypes,
+    _check_in_memory,
+    _check_same_length,
+    _in_memory_labels,
+    _is_dask_frame,
+    _is_dask_series,
+    _labels_in_memory,
+    _scalar_weight,
+    is_dask,
+)
+
 __all__ = [
-    "is_dask",
-    "InputFaults",
-    "find_block_faults",
+    "check_groups",
+    "Features",
+    "FitInputs",
     "check_fit_inputs",
     "check_predict_input",
-    "check_alpha",
-    "check_bool",
-    "check_groups",
-    "check_split_every",
+    "available_memory",
     "check_statistic_memory",
 ]
 
 # Row blocks of about this many bytes when a NumPy array is cut for the pass.
 _NUMPY_BLOCK_BYTES = 32 << 20
-
-
-def is_dask(obj):
-    """Whether ``obj`` is a Dask collection (array, dataframe, series)."""
-    return dask.is_dask_collection(obj)
-
-
-def _is_dask_frame(obj):
-    return isinstance(obj, dd.DataFrame)
-
-
-def _is_dask_series(obj):
-    return isinstance(obj, dd.Series)
-
-
-def _check_column_dtype(name, column, dtype):
-    """Raise unless ``dtype`` is real numeric (bool included): ValueError for
-    complex numbers (as scikit-learn), TypeError for anything else."""
-    dtype = (
-        np.dtype(dtype)
-        if not isinstance(dtype, pd.api.extensions.ExtensionDtype)
-        else dtype
-    )
-    where = f"{name} column {column!r}" if column is not None else name
-    if pd.api.types.is_complex_dtype(dtype):
-        # ValueError, as scikit-learn raises for complex data.
-        raise ValueError(
-            f"{where} has complex dtype {dtype}: Complex data not supported. "
-            "Use the real part or split real and imaginary parts into columns."
-        )
-    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
-        return
-    raise TypeError(
-        f"{where} has dtype {dtype}, expected numbers (int, float or bool). "
-        "Encode or drop it, or convert it with pandas.to_numeric."
-    )
 
 
 def _as_float_if_nullable(obj, dtypes):
@@ -96,165 +68,6 @@ def _dask_to_array(name, obj):
         f"{name} is a Dask collection of type {type(obj).__name__}; expected a "
         "Dask array, DataFrame or Series."
     )
-
-
-_NUMERIC_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal", "boolean"}
-
-
-def _check_pandas_column(name, column, values):
-    if pd.api.types.is_object_dtype(values.dtype):
-        # Object columns of numbers are fine (they are converted); name any
-        # other before NumPy's conversion fails without saying where.
-        inferred = pd.api.types.infer_dtype(values, skipna=True)
-        if inferred not in _NUMERIC_INFERRED and len(values):
-            raise TypeError(
-                f"{name} column {column!r} holds {inferred} values, expected "
-                "numbers. Encode or drop it, or convert it with pandas.to_numeric."
-            )
-        return
-    _check_column_dtype(name, column, values.dtype)
-
-
-def _check_pandas_dtypes(name, obj):
-    """Name the offending column of a pandas input before NumPy conversion."""
-    if isinstance(obj, pd.DataFrame):
-        for column, values in obj.items():
-            _check_pandas_column(name, column, values)
-    elif isinstance(obj, pd.Series):
-        _check_pandas_column(name, obj.name, obj)
-
-
-def _describe_ndim(name, ndim, ndims):
-    if ndims == (2,):
-        hint = (
-            f" Reshape your data with {name}.reshape(-1, 1) if it has a single feature."
-            if ndim == 1
-            else ""
-        )
-        return f"Expected a 2D array for {name}, got a {ndim}D array instead.{hint}"
-    expected = " or ".join(f"{d}D" for d in ndims)
-    return f"{name} must be {expected}; got a {ndim}D array."
-
-
-def _check_in_memory(name, obj, *, ndims):
-    """Name ``obj``'s problem before scikit-learn's conversion would say it
-    without naming the input: dimensions, no columns, duplicate column
-    names, complex, string or object values.
-
-    Sparse X is left to scikit-learn, which names the input; the targets
-    and weights must be dense.
-    """
-    if obj is None:
-        if name == "X":
-            raise ValueError(
-                "X is None; expected an array-like of shape (n_samples, n_features)."
-            )
-        return
-    if sparse.issparse(obj):
-        if name != "X":
-            raise TypeError(
-                f"{name} is a sparse matrix; pass it as a dense array "
-                f"({name}.toarray())."
-            )
-        return
-    if isinstance(obj, pd.DataFrame | pd.Series):
-        ndim = obj.ndim
-        if ndim == 2:
-            duplicated = obj.columns[obj.columns.duplicated()].unique().tolist()
-            if duplicated:
-                raise ValueError(
-                    f"{name} has duplicate column names {duplicated}: give each "
-                    "column its own name."
-                )
-        _check_pandas_dtypes(name, obj)
-    else:
-        try:
-            values = np.asarray(obj)
-        except (ValueError, TypeError) as error:
-            raise ValueError(
-                f"{name} is not a rectangular array of numbers: {error}"
-            ) from None
-        ndim = values.ndim
-        if ndim not in ndims:
-            raise ValueError(_describe_ndim(name, ndim, ndims))
-        if values.dtype.kind == "O":
-            # Converted as scikit-learn converts object arrays (numbers or
-            # strings of numbers); what does not convert is named.
-            try:
-                values.astype(np.float64)
-            except (TypeError, ValueError) as error:
-                raise TypeError(
-                    f"{name} holds values that are not numbers: {error}."
-                ) from None
-        else:
-            _check_column_dtype(name, None, values.dtype)
-    if ndim not in ndims:
-        raise ValueError(_describe_ndim(name, ndim, ndims))
-    shape = obj.shape if isinstance(obj, pd.DataFrame | pd.Series) else values.shape
-    if ndim == 2 and shape[1] == 0:
-        raise ValueError(
-            "y has 0 targets; expected at least one column."
-            if name == "y"
-            else f"{name} has 0 feature(s) (shape={shape}) while a minimum of 1 is "
-            "required."
-        )
-
-
-def _n_rows(obj):
-    return obj.shape[0] if hasattr(obj, "shape") else np.asarray(obj).shape[0]
-
-
-def _check_same_length(name, X, companion):
-    """X and an in-memory companion have one row each per sample."""
-    rows, other = _n_rows(X), _n_rows(companion)
-    if rows != other:
-        raise ValueError(f"X has {rows} rows but {name} has {other}.")
-
-
-def _in_memory_labels(name, labels, n_samples):
-    """Cluster or fold labels in memory as a 1-D NumPy array, by position."""
-    values = np.asarray(labels)
-    if values.ndim != 1:
-        raise ValueError(f"{name} must be 1D; got an array of shape {values.shape}.")
-    if values.shape[0] != n_samples:
-        raise ValueError(f"X has {n_samples} rows but {name} has {values.shape[0]}.")
-    return _labels_in_memory(name, values)
-
-
-def _labels_in_memory(name, values):
-    """In-memory labels with none missing; object labels as strings."""
-    missing = int(np.count_nonzero(pd.isna(values)))
-    if missing:
-        raise ValueError(
-            f"{name} contains {missing} missing label(s) (NaN or None): every row "
-            "needs a label."
-        )
-    return values.astype(str) if values.dtype.kind == "O" else values
-
-
-def _check_dask_dtypes(name, obj):
-    """The dtype checks of :func:`_dask_to_array`, without converting."""
-    if _is_dask_frame(obj):
-        for column, dtype in obj.dtypes.items():
-            _check_column_dtype(name, column, dtype)
-    else:
-        _check_column_dtype(name, obj.name, obj.dtype)
-
-
-def _scalar_weight(value):
-    """A scalar ``sample_weight`` (one weight for every row) as a float."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_):
-        raise TypeError(
-            "sample_weight must be a number or an array of one weight per row; "
-            f"got {value!r}."
-        )
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(
-            f"sample_weight is {value!r} for every row; a single weight must be "
-            "positive and finite."
-        )
-    return value
 
 
 def _feature_frame(X):
@@ -820,212 +633,3 @@ def check_statistic_memory(n_columns, split_every):
             f"{available / 1e9:.1f} GB available. Use fewer features (select or "
             "hash them), a smaller split_every, or a client with more memory."
         )
-
-
-def check_bool(name, value):
-    """A bool parameter (``numpy.bool_`` too), or a ValueError naming it."""
-    if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"{name} must be a bool; got {value!r}.")
-    return bool(value)
-
-
-def check_split_every(split_every):
-    """``split_every``: None or an integer of at least 2."""
-    if split_every is not None and (
-        not isinstance(split_every, numbers.Integral)
-        or isinstance(split_every, bool)
-        or split_every < 2
-    ):
-        raise ValueError(
-            f"split_every must be an integer of at least 2 or None; got "
-            f"{split_every!r}."
-        )
-    return split_every
-
-
-def check_alpha(alpha, n_targets):
-    """Ridge penalties as an array of shape (n_targets,), all non-negative."""
-    values = list(alpha) if isinstance(alpha, list | tuple) else [alpha]
-    if isinstance(alpha, np.ndarray):
-        values = [] if alpha.dtype.kind in "iuf" else [alpha.dtype.type()]
-    if any(isinstance(v, bool | np.bool_ | str | bytes) for v in values):
-        raise ValueError(
-            f"alpha must be a non-negative float or an array of them; got {alpha!r}."
-        )
-    try:
-        alpha = np.asarray(alpha, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"alpha must be a non-negative float or an array of them; got {alpha!r}."
-        ) from None
-    if alpha.ndim > 1:
-        raise ValueError(
-            f"alpha must be a float or a 1D array; got shape {alpha.shape}."
-        )
-    if not np.all(np.isfinite(alpha)) or np.any(alpha < 0):
-        raise ValueError(f"alpha must be non-negative and finite; got {alpha!r}.")
-    if alpha.ndim == 1 and alpha.shape[0] != n_targets:
-        if alpha.shape[0] == 1:
-            return np.repeat(alpha, n_targets)
-        raise ValueError(
-            "Number of targets and number of penalties do not correspond: "
-            f"{n_targets} != {alpha.shape[0]}"
-        )
-    return np.broadcast_to(alpha, (n_targets,)).copy()
-
-
-@dataclass(frozen=True)
-class InputFaults:
-    """Problems with the values of the inputs, found during the pass.
-
-    Attributes
-    ----------
-    counts : dict of str to (int, int)
-        For each fault, the number of offending values and the first row
-        block where one was seen.  Keys: ``"X"``, ``"y"``,
-        ``"sample_weight"`` (non-finite values), ``"negative"`` (negative
-        weights), ``"overflow"`` (cross-products beyond float64).
-    row_mismatch : tuple or None
-        ``(block, x_rows, name, rows)`` for the first row block where X and
-        y or sample_weight disagree on the number of rows.
-    n_blocks : int
-        Number of consecutive row blocks these faults cover.  Block numbers
-        count from the first of them, so merging in block order numbers the
-        blocks of the whole array without any block knowing its position.
-    """
-
-    counts: dict = field(default_factory=dict)
-    row_mismatch: tuple | None = None
-    n_blocks: int = 1
-
-    def merge(self, other):
-        """The faults of these blocks followed by ``other``'s."""
-        offset = self.n_blocks
-        counts = dict(self.counts)
-        for key, (count, block, *detail) in other.counts.items():
-            first = (block + offset, *detail)
-            if key in counts:
-                count, first = counts[key][0] + count, counts[key][1:]
-            counts[key] = (count, *first)
-        row_mismatch = self.row_mismatch
-        if row_mismatch is None and other.row_mismatch is not None:
-            block, *rest = other.row_mismatch
-            row_mismatch = (block + offset, *rest)
-        return InputFaults(counts, row_mismatch, self.n_blocks + other.n_blocks)
-
-    def missing_labels(self):
-        """Whether some rows have no label (cluster or fold)."""
-        return any(isinstance(key, tuple) for key in self.counts)
-
-    def only_overflow(self):
-        """Whether the only fault is cross-products overflowing float64."""
-        return self.row_mismatch is None and set(self.counts) == {"overflow"}
-
-    def raise_if_any(self, feature_names=None):
-        """Raise a ValueError naming the input and the first offending block
-        (and column; ``feature_names`` are X's column names, if any)."""
-        if self.row_mismatch is not None:
-            block, x_rows, name, rows = self.row_mismatch
-            raise ValueError(
-                f"X and {name} have different numbers of rows in row block {block}: "
-                f"{x_rows} and {rows}. Give them the same partitions (e.g. take both "
-                "from one dataframe)."
-            )
-        for name in ("X", "y", "sample_weight"):
-            if name in self.counts:
-                count, block, *column = self.counts[name]
-                where = ""
-                if column and name != "sample_weight":
-                    label = column[0]
-                    if name == "X" and feature_names is not None:
-                        label = repr(str(feature_names[label]))
-                    where = f", column {label}"
-                raise ValueError(
-                    f"Input {name} contains {count} non-finite value(s) (NaN or inf), "
-                    f"the first in row block {block}{where}. Drop or impute them "
-                    "before fitting."
-                )
-        if "negative" in self.counts:
-            count, block = self.counts["negative"]
-            raise ValueError(
-                f"sample_weight contains {count} negative value(s), the first in row "
-                f"block {block}; weights must be non-negative."
-            )
-        for key, (count, block) in self.counts.items():
-            if isinstance(key, tuple) and key[0] == "missing":
-                raise ValueError(
-                    f"{key[1]} contains {count} missing label(s) (NaN or None), the "
-                    f"first in row block {block}: every row needs a label."
-                )
-        if "overflow" in self.counts:
-            _, block = self.counts["overflow"]
-            raise ValueError(
-                "The weighted cross-products of X and y overflow float64 (first in "
-                f"row block {block}): the values are too large. Rescale X, y or "
-                "sample_weight."
-            )
-
-
-def find_block_faults(x_parts, y_parts, sample_weight, companions=None, *, finite=None):
-    """Faults of one row block (numbered 0; see :class:`InputFaults`).
-
-    Row counts are compared first (``finite`` is then not needed), with
-    ``companions`` (name -> array or None, e.g. cluster labels) too.
-    Non-finite values are only counted when ``finite`` is False, i.e. the
-    block's statistic is not finite: any NaN or inf in the data makes it
-    so, and otherwise the count, a second sweep, is not needed.
-    """
-    x_rows = x_parts[0].shape[0]
-    named = [("y", y_parts[0]), ("sample_weight", sample_weight)]
-    named += list((companions or {}).items())
-    for name, part in named:
-        if part is not None and part.shape[0] != x_rows:
-            return InputFaults(row_mismatch=(0, x_rows, name, part.shape[0]))
-    counts = {}
-    if sample_weight is not None:
-        negative = int(np.count_nonzero(sample_weight < 0))
-        if negative:
-            counts["negative"] = (negative, 0)
-    for name, labels in (companions or {}).items():
-        missing = 0 if labels is None else int(np.count_nonzero(pd.isna(labels)))
-        if missing:
-            counts[("missing", name)] = (missing, 0)
-    if finite is False:
-        inputs = [("X", x_parts), ("y", y_parts)]
-        if sample_weight is not None:
-            inputs.append(("sample_weight", [sample_weight]))
-        for name, parts in inputs:
-            bad = [~np.isfinite(p).reshape(len(p), -1) for p in parts]
-            count = sum(int(np.count_nonzero(b)) for b in bad)
-            if count:
-                # The first column with a non-finite value, counted across
-                # the column blocks.
-                per_column = np.concatenate([b.any(axis=0) for b in bad])
-                counts[name] = (count, 0, int(np.flatnonzero(per_column)[0]))
-        if not counts:
-            counts["overflow"] = (0, 0)
-    return InputFaults(counts)
-
-
-#: Columns whose root mean square lies outside this range make cross-products
-#: overflow or underflow float64 in the ``"cholesky"`` and ``"qr"`` solvers.
-SAFE_MAGNITUDES = (1e-150, 1e150)
-
-
-def extreme_column(statistic):
-    """First column of ``[X | Y]`` whose magnitude float64 products cannot
-    handle, as ``(index, root mean square)``, or None.
-
-    ``statistic`` is a merged :class:`~dask_linreg._stats.Moments` or
-    :class:`~dask_linreg._factor.TriangularMoments`; the root mean square
-    is ``hypot(mean, spread)`` (never squared, so it does not overflow).
-    """
-    if hasattr(statistic, "comoment"):
-        spread = np.sqrt(np.clip(np.diag(statistic.comoment), 0.0, None))
-    else:
-        spread = np.hypot.reduce(statistic.factor, axis=0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        rms = np.hypot(statistic.mean, spread / np.sqrt(statistic.weight_sum))
-    low, high = SAFE_MAGNITUDES
-    bad = np.flatnonzero((rms > high) | ((rms > 0) & (rms < low)))
-    return (int(bad[0]), float(rms[bad[0]])) if bad.size else None

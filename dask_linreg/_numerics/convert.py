@@ -12,10 +12,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from dask_linreg._accurate import _exact_factor, exact_equations
-from dask_linreg._exact import merge_exact
-from dask_linreg._factor import TriangularMoments, _triangle, merge_factors
-from dask_linreg._stats import Moments, merge_moments
+from dask_linreg._numerics.accurate import _exact_factor, exact_equations
+from dask_linreg._numerics.exact import merge_exact
+from dask_linreg._numerics.moments import Moments, merge_moments
+from dask_linreg._numerics.tsqr import TriangularMoments, _triangle, merge_factors
 
 __all__ = ["KINDS", "convert", "merge_statistics"]
 

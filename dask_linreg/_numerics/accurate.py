@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 from scipy import linalg
 
-from dask_linreg._solve import (
+from dask_linreg._numerics.solve import (
     RANK_RCOND,
     least_squares_and_spectrum,
     normal_equations,

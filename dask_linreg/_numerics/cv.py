@@ -16,8 +16,8 @@ candidates with a rule that rounding cannot flip.
 import numpy as np
 from scipy import linalg
 
-from dask_linreg._factor import block_factor, empty_factor, merge_factors
-from dask_linreg._stats import _piece_rows
+from dask_linreg._numerics.moments import _piece_rows
+from dask_linreg._numerics.tsqr import block_factor, empty_factor, merge_factors
 
 __all__ = [
     "HASHED_X_COLUMNS",
@@ -91,7 +91,7 @@ def assign_folds(x_parts, y_parts, n_folds):
 
 
 def _rows_factor(columns, sample_weight, rows):
-    """:func:`~dask_linreg._factor.block_factor` of the rows ``rows`` of
+    """:func:`~dask_linreg._numerics.tsqr.block_factor` of the rows ``rows`` of
     ``columns``, gathered a piece at a time (the subset is never copied
     whole) and merged piece by piece."""
     q = sum(c.shape[1] for c in columns)
@@ -119,7 +119,7 @@ def block_fold_factors(x_parts, y_parts, sample_weight, labels):
     Returns
     -------
     dict
-        Fold label -> :class:`~dask_linreg._factor.TriangularMoments`: the
+        Fold label -> :class:`~dask_linreg._numerics.tsqr.TriangularMoments`: the
         weighted means and a triangular factor of the centered
         cross-products, computed by Householder QR of the (shifted) rows.
 

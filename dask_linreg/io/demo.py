@@ -1,6 +1,6 @@
 """Demo: fit a linear model on a few million rows of a Dask array.
 
-Run with ``python -m dask_linreg.demo``.  It starts a local cluster (the
+Run with ``python -m dask_linreg.io.demo``.  It starts a local cluster (the
 library itself never does), generates the data on the workers, fits
 :class:`dask_linreg.LinearRegression` in one pass, and prints the
 coefficients, R² and the time taken.
@@ -13,7 +13,7 @@ import dask.array as da
 import numpy as np
 from distributed import Client, LocalCluster, wait
 
-from dask_linreg import LinearRegression
+from dask_linreg.linear_model import LinearRegression
 
 
 def make_data(n_samples, n_features, chunk_rows, seed=0):

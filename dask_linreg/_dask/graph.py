@@ -2,8 +2,8 @@
 results in a tree inside the graph, and compute once.
 
 No algebra happens here beyond calling the block and merge functions of
-:mod:`dask_linreg._stats`, :mod:`dask_linreg._factor` and
-:mod:`dask_linreg._exact`.  The graph is built with public Dask APIs
+:mod:`dask_linreg._numerics.moments`, :mod:`dask_linreg._numerics.tsqr` and
+:mod:`dask_linreg._numerics.exact`.  The graph is built with public Dask APIs
 (``blockwise`` and ``reduction``), so it runs on whatever scheduler is
 active: the threaded default, ``processes``, ``sync`` or a
 ``distributed.Client`` the user created.  Only the small statistics travel
@@ -19,12 +19,20 @@ import dask.array as da
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from dask_linreg._exact import block_exact_cross_products, merge_exact
-from dask_linreg._factor import block_factor, merge_factors
-from dask_linreg._folds import assign_folds, block_fold_factors, merge_fold_factors
-from dask_linreg._inference import block_scores, merge_scores
-from dask_linreg._stats import block_moments, block_residual_moments, merge_moments
-from dask_linreg._validation import find_block_faults
+from dask_linreg._numerics.cv import (
+    assign_folds,
+    block_fold_factors,
+    merge_fold_factors,
+)
+from dask_linreg._numerics.exact import block_exact_cross_products, merge_exact
+from dask_linreg._numerics.faults import find_block_faults
+from dask_linreg._numerics.moments import (
+    block_moments,
+    block_residual_moments,
+    merge_moments,
+)
+from dask_linreg._numerics.sandwich import block_scores, merge_scores
+from dask_linreg._numerics.tsqr import block_factor, merge_factors
 
 __all__ = [
     "DEFAULT_SPLIT_EVERY",
@@ -308,7 +316,7 @@ def _merge_scores(a, b):
 def reduce_scores(
     x, y, sample_weight, groups, model, *, split_every=None, scheduler=None
 ):
-    """The robust pass: :class:`~dask_linreg._inference.ScoreSums` over all rows.
+    """The robust pass: :class:`~dask_linreg._numerics.sandwich.ScoreSums` over all rows.
 
     Parameters
     ----------
@@ -368,7 +376,7 @@ def reduce_fold_factors(
         As in :func:`reduce_statistic`.
     labels : dask.array.Array of shape (n_samples,) or None
         The fold of each row; None assigns ``n_folds`` folds by a hash of
-        each row (:func:`~dask_linreg._folds.assign_folds`).
+        each row (:func:`~dask_linreg._numerics.cv.assign_folds`).
     n_folds : int, default=None
     split_every, scheduler
         As in :func:`reduce_statistic`.

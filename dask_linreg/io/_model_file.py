@@ -122,9 +122,14 @@ class UnstoredCV:
 
 
 def _registry():
-    from dask_linreg._elastic_net import ElasticNet, ElasticNetCV, Lasso, LassoCV
-    from dask_linreg._linear_model import LinearRegression, Ridge
-    from dask_linreg._ridge_cv import RidgeCV
+    from dask_linreg.linear_model._base import LinearRegression, Ridge
+    from dask_linreg.linear_model._elastic_net import (
+        ElasticNet,
+        ElasticNetCV,
+        Lasso,
+        LassoCV,
+    )
+    from dask_linreg.linear_model._ridge_cv import RidgeCV
 
     classes = [
         LinearRegression,
@@ -245,9 +250,9 @@ _STATISTICS = {
 
 
 def _statistic_class(kind):
-    from dask_linreg._exact import ExactCrossProducts
-    from dask_linreg._factor import TriangularMoments
-    from dask_linreg._stats import Moments
+    from dask_linreg._numerics.exact import ExactCrossProducts
+    from dask_linreg._numerics.moments import Moments
+    from dask_linreg._numerics.tsqr import TriangularMoments
 
     classes = {
         cls.__name__: cls for cls in (Moments, TriangularMoments, ExactCrossProducts)
@@ -532,7 +537,7 @@ def _decode(value, where):
 def _check_cv(cv):
     """What ``fold_labels`` accepts as ``cv``, checked without the data: the
     estimators' own check, after the forms only a model file has."""
-    from dask_linreg._ridge_cv import check_cv
+    from dask_linreg.linear_model._ridge_cv import check_cv
 
     if isinstance(cv, UnstoredCV) or (
         cv is not None and type(cv) is _splitter_class(type(cv).__name__)
@@ -780,7 +785,7 @@ def save(estimator, path, *, metadata=None):
 
 
 def _library_version():
-    from dask_linreg import __version__
+    from dask_linreg._version import __version__
 
     return __version__
 
@@ -1055,7 +1060,7 @@ def _build(document, path):
 
 def _check_params(estimator, n_targets):
     """The checks fit makes of the parameters before it reads data."""
-    from dask_linreg._validation import check_alpha
+    from dask_linreg.linear_model._params import check_alpha
 
     estimator._check_params()
     if "cv" in estimator.get_params(deep=False):

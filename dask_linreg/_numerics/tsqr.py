@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dask_linreg._stats import (
+from dask_linreg._numerics.moments import (
     WeightedMean,
     _first_piece_mean,
     _piece_rows,
@@ -36,7 +36,7 @@ class TriangularMoments(WeightedMean):
     Parameters
     ----------
     count, weight_sum, shift, offset
-        As in :class:`~dask_linreg._stats.WeightedMean`.
+        As in :class:`~dask_linreg._numerics.moments.WeightedMean`.
     factor : ndarray of shape (q, q)
         Upper triangular ``R`` with ``R.T @ R == (Z - m).T @ diag(w) @ (Z - m)``.
     """
@@ -139,7 +139,7 @@ def merge_factors(a, b):
 
     ``R`` is the triangular factor of ``[R_a; R_b; sqrt(W_a W_b / W) delta]``
     (Chan, Golub & LeVeque's update, written as one more row); the means
-    merge as in :func:`~dask_linreg._stats.merge_means`.
+    merge as in :func:`~dask_linreg._numerics.moments.merge_means`.
     """
     return merge_weighted(a, b, _merge_triangles)
 

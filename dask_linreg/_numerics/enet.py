@@ -18,8 +18,8 @@ p-by-p problem whatever the number of rows.
 import numpy as np
 from sklearn.linear_model import enet_path
 
-from dask_linreg._folds import squared_errors, training_factors
-from dask_linreg._inference import design_root
+from dask_linreg._numerics.cv import squared_errors, training_factors
+from dask_linreg._numerics.sandwich import design_root
 
 __all__ = ["elastic_net_path", "alpha_grid", "elastic_net_fold_errors"]
 
@@ -97,7 +97,7 @@ def alpha_grid(statistic, n_features, l1_ratio, *, fit_intercept, eps, n_alphas)
     """scikit-learn's grid: ``n_alphas`` log-spaced from ``alpha_max`` (the
     smallest penalty with all coefficients zero) down to ``eps * alpha_max``.
 
-    ``statistic`` is the :class:`~dask_linreg._factor.TriangularMoments` of
+    ``statistic`` is the :class:`~dask_linreg._numerics.tsqr.TriangularMoments` of
     all rows.
     """
     p = n_features
@@ -124,7 +124,7 @@ def elastic_net_fold_errors(
     ndarray of shape (n_alphas, n_folds)
         For target 0 (the cross-validated estimators take one target); the
         held-out errors are norms of each fold's factor applied to the
-        residual direction (:func:`~dask_linreg._folds.squared_errors`).
+        residual direction (:func:`~dask_linreg._numerics.cv.squared_errors`).
     """
     p = n_features
     errors = []

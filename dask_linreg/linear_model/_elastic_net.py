@@ -7,25 +7,26 @@ from dataclasses import replace
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
 
-from dask_linreg._enet import alpha_grid, elastic_net_fold_errors, elastic_net_path
-from dask_linreg._folds import best_candidate
-from dask_linreg._linear_model import (
+from dask_linreg._dask.inputs import check_fit_inputs
+from dask_linreg._numerics.cv import best_candidate
+from dask_linreg._numerics.enet import (
+    alpha_grid,
+    elastic_net_fold_errors,
+    elastic_net_path,
+)
+from dask_linreg._numerics.faults import extreme_column
+from dask_linreg.linear_model._base import (
     _magnitude_error,
     _no_samples_error,
     _OnePassLinearModel,
 )
-from dask_linreg._ridge_cv import (
+from dask_linreg.linear_model._params import check_bool, check_split_every
+from dask_linreg.linear_model._ridge_cv import (
     check_cv,
     cross_validation_folds,
     fold_labels,
     has_bool_or_text,
     is_label_array,
-)
-from dask_linreg._validation import (
-    check_bool,
-    check_fit_inputs,
-    check_split_every,
-    extreme_column,
 )
 
 __all__ = ["ElasticNet", "Lasso", "ElasticNetCV", "LassoCV"]
@@ -270,7 +271,7 @@ class Lasso(ElasticNet):
 
 def _best_penalty(mean_errors, alphas):
     """``(l1_ratio index, alpha index)`` of the smallest mean validation
-    error, by :func:`~dask_linreg._folds.best_candidate`'s tie rule.
+    error, by :func:`~dask_linreg._numerics.cv.best_candidate`'s tie rule.
 
     Errors within a relative ``TIE_RTOL`` of the smallest are ties; the tie
     goes to the largest alpha (the most regularized model) and, among equal

@@ -22,9 +22,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import linalg, sparse
 
-from dask_linreg._accurate import _exact_factor, exact_equations, factor_equations
-from dask_linreg._solve import normal_equations
-from dask_linreg._stats import _piece_rows
+from dask_linreg._numerics.accurate import (
+    _exact_factor,
+    exact_equations,
+    factor_equations,
+)
+from dask_linreg._numerics.moments import _piece_rows
+from dask_linreg._numerics.solve import normal_equations
 
 __all__ = [
     "DesignRoot",

@@ -1,7 +1,7 @@
 """Inference results: coefficient tables, tests and prediction intervals.
 
 The objects here hold only small arrays computed by
-:mod:`dask_linreg._inference` (nothing refers to the data), and mirror the
+:mod:`dask_linreg._numerics.sandwich` (nothing refers to the data), and mirror the
 names of statsmodels' ``RegressionResults`` so that its users find their
 way: ``params``, ``bse``, ``tvalues``, ``pvalues``, ``conf_int()``,
 ``rsquared``, ``fvalue``, ``llf``, ``f_test()``, ``get_prediction()``...
@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import clone
 
-from dask_linreg._inference import NULL_TOLERANCE, uncenter
+from dask_linreg._numerics.sandwich import NULL_TOLERANCE, uncenter
 
 __all__ = [
     "RegressionResults",
@@ -57,7 +57,7 @@ def _frozen(value):
 
 
 def _frozen_summary(summary):
-    """A :class:`~dask_linreg._inference.FitSummary` with read-only copies
+    """A :class:`~dask_linreg._numerics.sandwich.FitSummary` with read-only copies
     of its arrays."""
     return dataclasses.replace(
         summary,
@@ -508,7 +508,8 @@ class RegressionResults:
             If a column of X or sample_weight is not numeric, or if
             sample_weight is an array with Dask X.
         """
-        from dask_linreg._validation import check_predict_input, is_dask
+        from dask_linreg._dask.columns import is_dask
+        from dask_linreg._dask.inputs import check_predict_input
 
         x = check_predict_input(self._features, X)
         lazy = is_dask(X)
@@ -618,7 +619,7 @@ def _prediction_partition(frame, model, weights, partition_info=None):
 def _check_prediction_weights(sample_weight, n_samples, lazy):
     """``sample_weight`` of ``get_prediction``: 1.0, a positive float, or
     (in-memory X) a read-only array of one positive weight per row."""
-    from dask_linreg._validation import is_dask
+    from dask_linreg._dask.columns import is_dask
 
     if sample_weight is None:
         return 1.0

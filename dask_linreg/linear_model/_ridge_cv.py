@@ -8,23 +8,19 @@ import dask.array as da
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
-from dask_linreg._accurate import solve_statistic
-from dask_linreg._factor import merge_factors
-from dask_linreg._folds import (
+from dask_linreg._dask.columns import is_dask
+from dask_linreg._dask.graph import reduce_fold_factors
+from dask_linreg._dask.inputs import check_fit_inputs, check_groups
+from dask_linreg._numerics.accurate import solve_statistic
+from dask_linreg._numerics.cv import (
     best_candidate,
     penalty_preference,
     ridge_fold_scores,
     ridge_gcv_scores,
 )
-from dask_linreg._graph import reduce_fold_factors
-from dask_linreg._linear_model import _no_samples_error, _OnePassLinearModel
-from dask_linreg._validation import (
-    check_bool,
-    check_fit_inputs,
-    check_groups,
-    check_split_every,
-    is_dask,
-)
+from dask_linreg._numerics.tsqr import merge_factors
+from dask_linreg.linear_model._base import _no_samples_error, _OnePassLinearModel
+from dask_linreg.linear_model._params import check_bool, check_split_every
 
 __all__ = [
     "RidgeCV",
@@ -364,7 +360,7 @@ def fold_labels(cv, x, *, y=None, groups=None, labels=None):
         Group labels for a splitter that uses them (``GroupKFold``).
     labels : dask.array.Array or ndarray of shape (n_samples,), default=None
         When ``cv`` is an array of fold labels (:func:`is_label_array`):
-        those labels as :func:`~dask_linreg._validation.check_fit_inputs`
+        those labels as :func:`~dask_linreg._dask.inputs.check_fit_inputs`
         aligned them with ``x`` (``labels=cv, labels_name="cv"``).
 
     Returns
@@ -471,7 +467,7 @@ def cross_validation_folds(estimator, inputs, labels, n_folds):
 
 def _choose_alphas(scores, alphas, scoring, per_target, y_is_1d):
     """The penalty (per target or for all) of best mean score, by
-    :func:`~dask_linreg._folds.best_candidate`'s tie rule.
+    :func:`~dask_linreg._numerics.cv.best_candidate`'s tie rule.
 
     Parameters
     ----------

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dask_linreg._stats import merge_tallies, weight_tally
+from dask_linreg._numerics.moments import merge_tallies, weight_tally
 
 __all__ = ["ExactCrossProducts", "block_exact_cross_products", "merge_exact"]
 
@@ -58,7 +58,7 @@ class ExactCrossProducts:
     finite : bool
         Whether all inputs were finite (if not, ``integers`` is meaningless).
     positive_count, log_weight_sum
-        As in :class:`~dask_linreg._stats.WeightedMean`.
+        As in :class:`~dask_linreg._numerics.moments.WeightedMean`.
     """
 
     count: int

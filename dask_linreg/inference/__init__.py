@@ -1,0 +1,1 @@
+"""Inference results (immutable snapshots), summaries and tests."""

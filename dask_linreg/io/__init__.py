@@ -1,0 +1,1 @@
+"""Model files, the command line and the demo."""
