@@ -214,15 +214,14 @@ def test_empty_partitions_are_skipped_and_no_rows_at_all_is_an_error():
 
 
 def test_fitted_r2_from_the_statistics_equals_score(rng):
-    from dask_linreg._numerics.convert import convert
     from dask_linreg._numerics.cv import fitted_r2
+    from dask_linreg._numerics.moments import Moments
 
     X, y = noisy_data(n=500, p=3, seed=11)
     w = rng.uniform(0.5, 2.0, 500)
     for model in (Ridge(alpha=3.0), Ridge(alpha=3.0, solver="exact")):
         model.fit(X, y, w)
-        kind, statistic = model._statistic[:2]
-        moments = convert(statistic, kind, "moments")
+        moments = model._statistic.to_kind(Moments)
         r2 = fitted_r2(moments, 3, model.coef_, float(model.intercept_))
         np.testing.assert_allclose(r2, model.score(X, y, w), rtol=1e-12)
 
@@ -381,7 +380,7 @@ def test_fitted_r2_of_a_near_deterministic_fit_from_the_factor():
 
     X, y, (X0, y0), _ = near_deterministic_data()
     model = Ridge(alpha=1e-6, solver="qr").fit(X, y)
-    _, factor = model._statistic[:2]
+    factor = model._statistic
     r2 = fitted_r2(factor, 3, model.coef_, float(model.intercept_))
     # 1 - R² is about 2e-15, resolved by float64 to eps (2.2e-16) only;
     # the reference is the fit on the exactly shifted data.

@@ -3,6 +3,7 @@ from functools import reduce
 import numpy as np
 import pytest
 
+from dask_linreg._numerics.kinds import KINDS
 from dask_linreg._numerics.moments import block_moments, empty_moments, merge_moments
 
 
@@ -101,22 +102,21 @@ def test_non_finite_values_propagate_without_warnings(rng):
     assert not moments.is_finite()
 
 
-@pytest.mark.parametrize("statistic", ["moments", "factor", "exact"])
-def test_positive_rows_and_log_weights_merge_over_blocks(statistic, rng):
-    from dask_linreg._dask.graph import STATISTICS
-
-    block, merge = STATISTICS[statistic]
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)
+def test_positive_rows_and_log_weights_merge_over_blocks(kind, rng):
     Z = rng.standard_normal((200, 3))
     w = rng.uniform(0.1, 5.0, 200)
     w[::9] = 0.0
-    parts = [block([Z[i : i + 37]], w[i : i + 37]) for i in range(0, 200, 37)]
-    merged = reduce(merge, parts)
+    parts = [kind.of_block([Z[i : i + 37]], w[i : i + 37]) for i in range(0, 200, 37)]
+    merged = reduce(kind.merge, parts)
     positive = w > 0
     assert merged.count == 200 and merged.positive_count == positive.sum()
     np.testing.assert_allclose(
         merged.log_weight_sum, np.log(w[positive]).sum(), rtol=1e-13
     )
-    unweighted = reduce(merge, [block([Z[i : i + 37]]) for i in range(0, 200, 37)])
+    unweighted = reduce(
+        kind.merge, [kind.of_block([Z[i : i + 37]]) for i in range(0, 200, 37)]
+    )
     assert unweighted.positive_count == 200 and unweighted.log_weight_sum == 0.0
 
 

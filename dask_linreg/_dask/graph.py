@@ -24,19 +24,16 @@ from dask_linreg._numerics.cv import (
     block_fold_factors,
     merge_fold_factors,
 )
-from dask_linreg._numerics.exact import block_exact_cross_products, merge_exact
 from dask_linreg._numerics.faults import find_block_faults
 from dask_linreg._numerics.moments import (
-    block_moments,
+    Moments,
     block_residual_moments,
     merge_moments,
 )
 from dask_linreg._numerics.sandwich import block_scores, merge_scores
-from dask_linreg._numerics.tsqr import block_factor, merge_factors
 
 __all__ = [
     "DEFAULT_SPLIT_EVERY",
-    "STATISTICS",
     "reduce_statistic",
     "reduce_in_memory",
     "reduce_scores",
@@ -48,14 +45,6 @@ __all__ = [
 
 #: Fan-in of the merge tree when ``split_every`` is None.
 DEFAULT_SPLIT_EVERY = 8
-
-#: Per-block statistic and its merge, by name: centered cross-products
-#: (normal equations), triangular factors (TSQR) and exact cross-products.
-STATISTICS = {
-    "moments": (block_moments, merge_moments),
-    "factor": (block_factor, merge_factors),
-    "exact": (block_exact_cross_products, merge_exact),
-}
 
 
 def checked_block(compute, names, x_parts, y_parts, sample_weight=None, *companions):
@@ -92,9 +81,12 @@ def checked_block(compute, names, x_parts, y_parts, sample_weight=None, *compani
     return _wrap((result, faults), shape=(1,))
 
 
-def _block_statistic(statistic, x_parts, y_parts, sample_weight):
-    block_statistic, _ = STATISTICS[statistic]
-    return block_statistic([*x_parts, *y_parts], sample_weight)
+def _block_statistic(kind, x_parts, y_parts, sample_weight):
+    return kind.of_block([*x_parts, *y_parts], sample_weight)
+
+
+def _merge(a, b):
+    return a.merge(b)
 
 
 def _wrap(summary, shape):
@@ -187,7 +179,7 @@ def _uses_local_threads(scheduler, collection):
 
 
 def reduce_statistic(
-    x, y, sample_weight=None, *, statistic="moments", split_every=None, scheduler=None
+    x, y, sample_weight=None, *, kind=Moments, split_every=None, scheduler=None
 ):
     """A statistic of ``[x | y]`` over all rows, in one pass and one compute.
 
@@ -200,8 +192,8 @@ def reduce_statistic(
         Same number of row blocks as ``x``.
     sample_weight : dask.array.Array of shape (n_samples,), default=None
         Same number of row blocks as ``x``.
-    statistic : {"moments", "factor", "exact"}, default="moments"
-        Which statistic (see ``STATISTICS``).
+    kind : StatisticKind, default=Moments
+        Which statistic (one of :data:`dask_linreg._numerics.kinds.KINDS`).
     split_every : int, default=None
         Fan-in of the merge tree; ``DEFAULT_SPLIT_EVERY`` if None.
     scheduler : str, default=None
@@ -209,13 +201,12 @@ def reduce_statistic(
 
     Returns
     -------
-    result : Moments, TriangularMoments or ExactCrossProducts
+    result : StatisticKind
     faults : InputFaults
     """
-    _, merge = STATISTICS[statistic]
     return _tree_reduce(
-        partial(checked_block, partial(_block_statistic, statistic), ()),
-        merge,
+        partial(checked_block, partial(_block_statistic, kind), ()),
+        _merge,
         _row_block_arguments(x, y, sample_weight),
         n_blocks=x.numblocks[0],
         split_every=split_every,
@@ -235,7 +226,7 @@ def _row_block_arguments(x, y, sample_weight, *companions):
     return arguments
 
 
-def reduce_in_memory(x, y, sample_weight=None, *, statistic="moments"):
+def reduce_in_memory(x, y, sample_weight=None, *, kind=Moments):
     """:func:`reduce_statistic` for NumPy data of one block, without Dask.
 
     Small in-memory fits skip the task graph, whose fixed cost (a few
@@ -243,7 +234,7 @@ def reduce_in_memory(x, y, sample_weight=None, *, statistic="moments"):
     """
     y_parts = [y] if y.ndim == 2 else y  # as blockwise passes them
     summary = checked_block(
-        partial(_block_statistic, statistic), (), [x], y_parts, sample_weight
+        partial(_block_statistic, kind), (), [x], y_parts, sample_weight
     )
     return summary[0]
 

@@ -14,7 +14,6 @@ from scipy import linalg
 from dask_linreg._numerics.solve import (
     RANK_RCOND,
     least_squares_and_spectrum,
-    normal_equations,
     singular_values,
     solve_ridge,
 )
@@ -28,7 +27,7 @@ __all__ = [
     "solve_factor",
     "solve_exact",
     "solve_normal",
-    "solve_statistic",
+    "with_lstsq_singular",
 ]
 
 EPS = np.finfo(np.float64).eps
@@ -495,38 +494,7 @@ def solve_exact(equations, n_features, alpha=None, *, rcond=FACTOR_RCOND):
     )
 
 
-def solve_statistic(result, statistic, n_features, *, fit_intercept, alpha=None):
-    """Solve from any merged statistic.
-
-    Parameters
-    ----------
-    result : Moments, TriangularMoments or ExactCrossProducts
-    statistic : {"moments", "factor", "exact"}
-    n_features : int
-    fit_intercept : bool
-    alpha : ndarray of shape (n_targets,), default=None
-        Ridge penalties; None for ordinary least squares.
-
-    Returns
-    -------
-    solution : Solution
-    x_offset, y_offset : ndarray
-        Weighted means of X and Y (zeros without an intercept).
-    """
-    if statistic == "moments":
-        equations = normal_equations(result, n_features, fit_intercept=fit_intercept)
-        solution = solve_normal(equations, alpha)
-        return solution, equations.x_offset, equations.y_offset
-    if statistic == "factor":
-        factor, x_offset, y_offset = factor_equations(
-            result, n_features, fit_intercept=fit_intercept
-        )
-        solution = solve_factor(factor, n_features, alpha)
-    else:
-        equations, x_offset, y_offset = exact_equations(
-            result, n_features, fit_intercept=fit_intercept
-        )
-        solution = solve_exact(equations, n_features, alpha)
-    # As many singular values as scipy.linalg.lstsq reports.
-    singular = solution.singular[: min(result.count, n_features)]
-    return replace(solution, singular=singular), x_offset, y_offset
+def with_lstsq_singular(solution, n_samples, n_features):
+    """``solution`` with as many singular values as :func:`scipy.linalg.lstsq`
+    reports (at most the number of rows)."""
+    return replace(solution, singular=solution.singular[: min(n_samples, n_features)])

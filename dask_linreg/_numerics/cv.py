@@ -17,7 +17,12 @@ import numpy as np
 from scipy import linalg
 
 from dask_linreg._numerics.moments import _piece_rows
-from dask_linreg._numerics.tsqr import block_factor, empty_factor, merge_factors
+from dask_linreg._numerics.tsqr import (
+    TriangularMoments,
+    block_factor,
+    empty_factor,
+    merge_factors,
+)
 
 __all__ = [
     "HASHED_X_COLUMNS",
@@ -298,7 +303,7 @@ def fitted_r2(statistic, n_features, coef, intercept):
     coef = np.asarray(coef, dtype=np.float64).reshape(p)
     mean = statistic.mean
     bias = mean[p] - intercept - mean[:p] @ coef
-    if hasattr(statistic, "factor"):
+    if isinstance(statistic, TriangularMoments):
         root = statistic.factor
         residual = root[:, p] - root[:, :p] @ coef
         spread = residual @ residual

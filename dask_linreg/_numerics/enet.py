@@ -19,7 +19,6 @@ import numpy as np
 from sklearn.linear_model import enet_path
 
 from dask_linreg._numerics.cv import squared_errors, training_factors
-from dask_linreg._numerics.sandwich import design_root
 
 __all__ = ["elastic_net_path", "alpha_grid", "elastic_net_fold_errors"]
 
@@ -34,14 +33,14 @@ def elastic_net_path(
     max_iter=1000,
     tol=1e-4,
     positive=False,
-    kind="moments",
 ):
     """Elastic-net coefficients along decreasing ``alphas``, per target.
 
     Parameters
     ----------
-    moments : Moments or TriangularMoments
-        Of ``[X | Y]``.
+    moments : StatisticKind
+        Of ``[X | Y]``: any kind; a triangular factor is itself the root the
+        coordinate descent runs on (no eigendecomposition of moments).
     n_features : int
     alphas : ndarray of shape (n_alphas,)
         Decreasing penalties (warm starts go from one to the next).
@@ -49,9 +48,6 @@ def elastic_net_path(
     fit_intercept : bool
     max_iter, tol, positive
         As in :class:`sklearn.linear_model.ElasticNet`.
-    kind : {"moments", "factor"}, default="moments"
-        The statistic: with a triangular factor, it is itself the root the
-        coordinate descent runs on (no eigendecomposition of the moments).
 
     Returns
     -------
@@ -61,7 +57,7 @@ def elastic_net_path(
         Coordinate-descent sweeps at the last penalty.
     """
     p = n_features
-    root = design_root(moments, kind, p, fit_intercept=fit_intercept).root
+    root = moments.root(p, fit_intercept=fit_intercept)[0]
     root_x, root_y = np.ascontiguousarray(root[:, :p]), root[:, p:]
     scale = moments.weight_sum / root.shape[0]
     gram = root_x.T @ root_x
@@ -138,7 +134,6 @@ def elastic_net_fold_errors(
             max_iter=max_iter,
             tol=tol,
             positive=positive,
-            kind="factor",
         )
         sse = squared_errors(
             validation, training, p, coef[:, :, :1], fit_intercept=fit_intercept

@@ -26,10 +26,24 @@ precision", Numerische Mathematik 18, 1971.
 """
 
 from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import ClassVar
 
 import numpy as np
 
-from dask_linreg._numerics.moments import merge_tallies, weight_tally
+from dask_linreg._numerics.accurate import (
+    _exact_factor,
+    exact_equations,
+    solve_exact,
+    with_lstsq_singular,
+)
+from dask_linreg._numerics.moments import (
+    TALLY_FIELDS,
+    Moments,
+    merge_tallies,
+    weight_tally,
+)
+from dask_linreg._numerics.tsqr import TriangularMoments, _triangle
 
 __all__ = ["ExactCrossProducts", "block_exact_cross_products", "merge_exact"]
 
@@ -67,6 +81,81 @@ class ExactCrossProducts:
     finite: bool = True
     positive_count: int = field(default=0, kw_only=True)
     log_weight_sum: float = field(default=0.0, kw_only=True)
+
+    name: ClassVar[str] = "exact"
+    solver: ClassVar[str] = "exact"
+    #: Error-free products: any magnitude float64 holds is fine.
+    float_products: ClassVar[bool] = False
+    stored_fields: ClassVar[dict] = {
+        **TALLY_FIELDS,
+        "exponent": ("int", (), -(1 << 62)),
+        "integers": ("bigint", ("q + 1", "q + 1")),
+    }
+
+    @classmethod
+    def of_block(cls, columns, sample_weight=None):
+        """The statistic of a block of rows (:func:`block_exact_cross_products`)."""
+        return block_exact_cross_products(columns, sample_weight)
+
+    @classmethod
+    def empty(cls, n_columns):
+        """The statistic of no rows: the identity of :meth:`merge`."""
+        return block_exact_cross_products([np.zeros((0, n_columns))])
+
+    def merge(self, other):
+        """The statistic of the union of two disjoint row sets."""
+        return merge_exact(self, other)
+
+    def to_kind(self, kind):
+        """This statistic as one of ``kind``: the exact cross-products, or
+        their triangular factor or centered cross-products rounded once."""
+        if kind is ExactCrossProducts:
+            return self
+        weight = int(self.integers[0, 0])
+        mean = np.array([float(Fraction(int(s), weight)) for s in self.integers[0, 1:]])
+        q = self.integers.shape[0] - 1
+        equations, _, _ = exact_equations(self, q, fit_intercept=True)
+        tallies = {
+            "positive_count": self.positive_count,
+            "log_weight_sum": self.log_weight_sum,
+        }
+        zeros = np.zeros(q)
+        if kind is Moments:
+            comoment = np.array(
+                [
+                    [float(equations.scale * v) for v in row]
+                    for row in equations.integers
+                ]
+            )
+            return Moments(
+                self.count, self.weight_sum, mean, zeros, comoment, **tallies
+            )
+        if kind is TriangularMoments:
+            factor = _triangle(_exact_factor(equations, q)[0], q)
+            return TriangularMoments(
+                self.count, self.weight_sum, mean, zeros, factor, **tallies
+            )
+        raise ValueError(f"A {self.name!r} statistic cannot be made {kind.name!r}.")
+
+    def solve(self, n_features, *, fit_intercept, alpha=None):
+        """The exact least-squares (or ridge) solution, correctly rounded
+        (:func:`~dask_linreg._numerics.accurate.solve_exact`)."""
+        equations, x_offset, y_offset = exact_equations(
+            self, n_features, fit_intercept=fit_intercept
+        )
+        solution = solve_exact(equations, n_features, alpha)
+        return with_lstsq_singular(solution, self.count, n_features), x_offset, y_offset
+
+    def root(self, n_features, *, fit_intercept, factor=None):
+        """``(R, x_mean, y_mean)``: ``factor`` is the one the solve already
+        computed from this statistic (:attr:`Solution.factor`), computed
+        again if None."""
+        equations, x_mean, y_mean = exact_equations(
+            self, n_features, fit_intercept=fit_intercept
+        )
+        if factor is None:
+            factor = _exact_factor(equations, n_features)[0]
+        return factor, x_mean, y_mean
 
     def is_finite(self):
         """Whether all values that went in were finite."""

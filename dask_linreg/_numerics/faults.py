@@ -155,14 +155,15 @@ def extreme_column(statistic):
     """First column of ``[X | Y]`` whose magnitude float64 products cannot
     handle, as ``(index, root mean square)``, or None.
 
-    ``statistic`` is a merged :class:`~dask_linreg._numerics.moments.Moments` or
-    :class:`~dask_linreg._numerics.tsqr.TriangularMoments`; the root mean square
-    is ``hypot(mean, spread)`` (never squared, so it does not overflow).
+    Only kinds whose arithmetic is float64 products (``float_products``)
+    have such columns; their ``column_spread()`` is the square root of the
+    centered sum of squares, and the root mean square is
+    ``hypot(mean, spread / sqrt(W))`` (never squared, so it does not
+    overflow).
     """
-    if hasattr(statistic, "comoment"):
-        spread = np.sqrt(np.clip(np.diag(statistic.comoment), 0.0, None))
-    else:
-        spread = np.hypot.reduce(statistic.factor, axis=0)
+    if not statistic.float_products:
+        return None
+    spread = statistic.column_spread()
     with np.errstate(over="ignore", invalid="ignore"):
         rms = np.hypot(statistic.mean, spread / np.sqrt(statistic.weight_sum))
     low, high = SAFE_MAGNITUDES

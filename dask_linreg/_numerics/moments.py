@@ -11,8 +11,13 @@ and targets side by side), so one object carries ``xx``, ``xy`` and ``yy``.
 """
 
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
+from scipy import linalg
+
+from dask_linreg._numerics.accurate import solve_normal
+from dask_linreg._numerics.solve import normal_equations
 
 __all__ = [
     "WeightedMean",
@@ -112,6 +117,30 @@ def merge_means(a, b):
     return fields, delta, a.weight_sum * (b.weight_sum / weight_sum)
 
 
+#: The stored fields of every statistic: counts and weights.
+TALLY_FIELDS = {
+    "count": ("int", ()),
+    "positive_count": ("int", ()),
+    "log_weight_sum": ("float", ()),
+}
+#: The stored fields of the statistics with weighted means.
+MEAN_FIELDS = {
+    **TALLY_FIELDS,
+    "weight_sum": ("float", ()),
+    "shift": ("float", ("q",)),
+    "offset": ("float", ("q",)),
+}
+
+
+def _psd_root(cross):
+    """A root of a positive semidefinite matrix by a scaled eigendecomposition."""
+    scale = np.sqrt(np.clip(np.diag(cross), 0.0, None))
+    safe = np.where(scale > 0, scale, 1.0)
+    eigenvalues, eigenvectors = linalg.eigh(cross / np.outer(safe, safe))
+    root = np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * eigenvectors.T
+    return root * np.where(scale > 0, scale, 0.0)
+
+
 @dataclass(frozen=True)
 class Moments(WeightedMean):
     """Weighted means and centered cross-products of a set of rows.
@@ -125,6 +154,57 @@ class Moments(WeightedMean):
     """
 
     comoment: np.ndarray
+
+    #: The kind's name in model files, and the solver that uses it.
+    name: ClassVar[str] = "moments"
+    solver: ClassVar[str] = "cholesky"
+    #: Whether its arithmetic is float64 products (which extreme column
+    #: magnitudes overflow or underflow).
+    float_products: ClassVar[bool] = True
+    #: Stored fields: name -> (type, shape in terms of q, the columns).
+    stored_fields: ClassVar[dict] = {
+        **MEAN_FIELDS,
+        "comoment": ("float", ("q", "q")),
+    }
+
+    @classmethod
+    def of_block(cls, columns, sample_weight=None):
+        """The statistic of a block of rows (:func:`block_moments`)."""
+        return block_moments(columns, sample_weight)
+
+    @classmethod
+    def empty(cls, n_columns):
+        """The statistic of no rows: the identity of :meth:`merge`."""
+        return empty_moments(n_columns)
+
+    def merge(self, other):
+        """The statistic of the union of two disjoint row sets."""
+        return merge_moments(self, other)
+
+    def to_kind(self, kind):
+        """This statistic as one of ``kind``: only the same kind is possible,
+        the least accurate of all."""
+        if kind is not Moments:
+            raise ValueError(f"A {self.name!r} statistic cannot be made {kind.name!r}.")
+        return self
+
+    def solve(self, n_features, *, fit_intercept, alpha=None):
+        """Least squares (or ridge, ``alpha`` per target) from the normal
+        equations: ``(Solution, x_offset, y_offset)``."""
+        equations = normal_equations(self, n_features, fit_intercept=fit_intercept)
+        solution = solve_normal(equations, alpha)
+        return solution, equations.x_offset, equations.y_offset
+
+    def root(self, n_features, *, fit_intercept, factor=None):
+        """``(F, x_mean, y_mean)`` with ``F.T @ F`` the (centered) cross-products
+        of ``[X | Y]``, by a scaled eigendecomposition."""
+        equations = normal_equations(self, n_features, fit_intercept=fit_intercept)
+        cross = np.block([[equations.xx, equations.xy], [equations.xy.T, equations.yy]])
+        return _psd_root(cross), equations.x_offset, equations.y_offset
+
+    def column_spread(self):
+        """Square roots of the centered sums of squares of the columns."""
+        return np.sqrt(np.clip(np.diag(self.comoment), 0.0, None))
 
     def is_finite(self):
         """Whether the weight sum, means and cross-products are all finite."""

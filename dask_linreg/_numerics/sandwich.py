@@ -22,13 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import linalg, sparse
 
-from dask_linreg._numerics.accurate import (
-    _exact_factor,
-    exact_equations,
-    factor_equations,
-)
 from dask_linreg._numerics.moments import _piece_rows
-from dask_linreg._numerics.solve import normal_equations
 
 __all__ = [
     "DesignRoot",
@@ -83,46 +77,25 @@ class DesignRoot:
     fit_intercept: bool
 
 
-def _moments_root(cross):
-    """A root of a positive semidefinite matrix by a scaled eigendecomposition."""
-    scale = np.sqrt(np.clip(np.diag(cross), 0.0, None))
-    safe = np.where(scale > 0, scale, 1.0)
-    eigenvalues, eigenvectors = linalg.eigh(cross / np.outer(safe, safe))
-    root = np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * eigenvectors.T
-    return root * np.where(scale > 0, scale, 0.0)
-
-
-def design_root(result, statistic, n_features, *, fit_intercept, factor=None):
-    """:class:`DesignRoot` of a merged statistic.
+def design_root(result, n_features, *, fit_intercept, factor=None):
+    """:class:`DesignRoot` of a merged statistic (of any kind).
 
     Parameters
     ----------
-    result : Moments, TriangularMoments or ExactCrossProducts
-    statistic : {"moments", "factor", "exact"}
+    result : StatisticKind
     n_features : int
     fit_intercept : bool
     factor : ndarray, default=None
-        For ``"exact"``, the factor the solve already computed from the
-        same statistic (:attr:`Solution.factor`); computed again if None.
+        For exact cross-products, the factor the solve already computed from
+        the same statistic (:attr:`Solution.factor`); computed again if None.
 
     Returns
     -------
     DesignRoot
     """
-    if statistic == "moments":
-        equations = normal_equations(result, n_features, fit_intercept=fit_intercept)
-        cross = np.block([[equations.xx, equations.xy], [equations.xy.T, equations.yy]])
-        root = _moments_root(cross)
-        x_mean, y_mean = equations.x_offset, equations.y_offset
-    elif statistic == "factor":
-        root, x_mean, y_mean = factor_equations(
-            result, n_features, fit_intercept=fit_intercept
-        )
-    else:
-        equations, x_mean, y_mean = exact_equations(
-            result, n_features, fit_intercept=fit_intercept
-        )
-        root = factor if factor is not None else _exact_factor(equations, n_features)[0]
+    root, x_mean, y_mean = result.root(
+        n_features, fit_intercept=fit_intercept, factor=factor
+    )
     return DesignRoot(
         root=root,
         n_features=n_features,

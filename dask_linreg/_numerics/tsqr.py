@@ -15,10 +15,18 @@ parallel and sequential QR and LU factorizations", SIAM J. Sci. Comput.
 """
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
+from dask_linreg._numerics.accurate import (
+    factor_equations,
+    solve_factor,
+    with_lstsq_singular,
+)
 from dask_linreg._numerics.moments import (
+    MEAN_FIELDS,
+    Moments,
     WeightedMean,
     _first_piece_mean,
     _piece_rows,
@@ -42,6 +50,58 @@ class TriangularMoments(WeightedMean):
     """
 
     factor: np.ndarray
+
+    name: ClassVar[str] = "factor"
+    solver: ClassVar[str] = "qr"
+    float_products: ClassVar[bool] = True
+    stored_fields: ClassVar[dict] = {**MEAN_FIELDS, "factor": ("float", ("q", "q"))}
+
+    @classmethod
+    def of_block(cls, columns, sample_weight=None):
+        """The statistic of a block of rows (:func:`block_factor`)."""
+        return block_factor(columns, sample_weight)
+
+    @classmethod
+    def empty(cls, n_columns):
+        """The statistic of no rows: the identity of :meth:`merge`."""
+        return empty_factor(n_columns)
+
+    def merge(self, other):
+        """The statistic of the union of two disjoint row sets."""
+        return merge_factors(self, other)
+
+    def to_kind(self, kind):
+        """This statistic as one of ``kind`` (itself, or moments)."""
+        if kind is TriangularMoments:
+            return self
+        if kind is not Moments:
+            raise ValueError(f"A {self.name!r} statistic cannot be made {kind.name!r}.")
+        return Moments(
+            self.count,
+            self.weight_sum,
+            self.shift,
+            self.offset,
+            self.factor.T @ self.factor,
+            positive_count=self.positive_count,
+            log_weight_sum=self.log_weight_sum,
+        )
+
+    def solve(self, n_features, *, fit_intercept, alpha=None):
+        """Least squares (or ridge) from the factor, by an SVD of its X block
+        (:func:`~dask_linreg._numerics.accurate.solve_factor`)."""
+        factor, x_offset, y_offset = self.root(n_features, fit_intercept=fit_intercept)
+        solution = solve_factor(factor, n_features, alpha)
+        return with_lstsq_singular(solution, self.count, n_features), x_offset, y_offset
+
+    def root(self, n_features, *, fit_intercept, factor=None):
+        """``(R, x_mean, y_mean)``: the factor is itself a root of the
+        centered (or, without an intercept, raw) cross-products."""
+        return factor_equations(self, n_features, fit_intercept=fit_intercept)
+
+    def column_spread(self):
+        """Square roots of the centered sums of squares of the columns."""
+        # hypot: squaring entries beyond 1e154 would overflow.
+        return np.hypot.reduce(self.factor, axis=0)
 
     def is_finite(self):
         """Whether the weight sum, means and factor are all finite."""

@@ -14,8 +14,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from dask_linreg._numerics.convert import convert
 from dask_linreg._numerics.cv import fitted_r2
+from dask_linreg._numerics.moments import Moments
+from dask_linreg._numerics.tsqr import TriangularMoments
 
 __all__ = ["main"]
 
@@ -304,10 +305,9 @@ def _fit(args):
             # The triangular factor where the fit kept one (its residual
             # norm keeps its digits); otherwise the cross-products, whose
             # rounding leaves R² accurate to about eps absolute.
-            kind, statistic = model._statistic[:2]
-            statistic = convert(
-                statistic, kind, "moments" if kind == "moments" else "factor"
-            )
+            statistic = model._statistic
+            if not isinstance(statistic, Moments):
+                statistic = statistic.to_kind(TriangularMoments)
             score = fitted_r2(
                 statistic, len(features), model.coef_, float(model.intercept_)
             )

@@ -23,7 +23,8 @@ value is checked by one mechanism each:
   before it reads data), after decoding them with one codec;
 - the fitted attributes against :data:`_FITTED`, one table of their kind
   and shape per class, which ``save`` writes from too;
-- the statistics against :data:`_STATISTICS`, the same way;
+- the statistics against the fields their kind declares
+  (:data:`dask_linreg._numerics.kinds.KINDS`), the same way;
 - the text before parsing: at most :data:`MAX_FILE_BYTES`, UTF-8, and
   nested at most :data:`MAX_DEPTH` levels (found by a scan that does not
   recurse, so a deep file never reaches the recursive JSON parser).
@@ -41,6 +42,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
+
+from dask_linreg._numerics.kinds import KINDS, kind_named
 
 __all__ = [
     "FORMAT",
@@ -177,7 +180,7 @@ class _Field:
 
 _COEF = _Field("float", None)  # coef_ and intercept_: checked in _build
 _SOLVED = {
-    "solver_": _Field("str", choices=("cholesky", "qr", "exact")),
+    "solver_": _Field("str", choices=tuple(kind.solver for kind in KINDS)),
     "digits_": _Field("float"),
     "n_passes_": _Field("int", minimum=1),
 }
@@ -222,42 +225,10 @@ _FITTED = {
     "LassoCV": _PATH_CV,
 }
 
-_COUNTS = {
-    "count": _Field("int"),
-    "positive_count": _Field("int"),
-    "log_weight_sum": _Field("float"),
-}
-_MEAN = {
-    **_COUNTS,
-    "weight_sum": _Field("float"),
-    "shift": _Field("float", ("q",)),
-    "offset": _Field("float", ("q",)),
-}
 
-#: The merged statistic of each kind: its class and stored fields.
-_STATISTICS = {
-    "moments": ("Moments", {**_MEAN, "comoment": _Field("float", ("q", "q"))}),
-    "factor": ("TriangularMoments", {**_MEAN, "factor": _Field("float", ("q", "q"))}),
-    "exact": (
-        "ExactCrossProducts",
-        {
-            **_COUNTS,
-            "exponent": _Field("int", minimum=-(1 << 62)),
-            "integers": _Field("bigint", ("q + 1", "q + 1")),
-        },
-    ),
-}
-
-
-def _statistic_class(kind):
-    from dask_linreg._numerics.exact import ExactCrossProducts
-    from dask_linreg._numerics.moments import Moments
-    from dask_linreg._numerics.tsqr import TriangularMoments
-
-    classes = {
-        cls.__name__: cls for cls in (Moments, TriangularMoments, ExactCrossProducts)
-    }
-    return classes[_STATISTICS[kind][0]]
+def _statistic_fields(kind):
+    """The stored fields of a kind of statistic, from the kind itself."""
+    return {name: _Field(*spec) for name, spec in kind.stored_fields.items()}
 
 
 def _dimensions(estimator, n_features, n_targets, y_is_1d):
@@ -680,11 +651,13 @@ _CHUNK = 1 << 20
 def _statistics_json(statistic):
     if statistic is None:
         return None
-    kind, result = statistic[:2]
-    fields = _STATISTICS[kind][1]
+    kind = type(statistic)
     return {
-        "kind": kind,
-        **{name: _encode_field(getattr(result, name), f) for name, f in fields.items()},
+        "kind": kind.name,
+        **{
+            name: _encode_field(getattr(statistic, name), field)
+            for name, field in _statistic_fields(kind).items()
+        },
     }
 
 
@@ -1054,6 +1027,7 @@ def _build(document, path):
     estimator._weighted_fit = document["weighted_fit"]
     if statistic is not None:
         estimator._statistic = statistic
+        estimator._solve_factor = None
         estimator._fit_summary_cache = None
     return estimator
 
@@ -1095,24 +1069,26 @@ def _estimator(cls, stored, n_targets):
 
 
 def _read_statistics(statistics, dims):
-    kind = statistics.get("kind")
-    if kind not in _STATISTICS:
+    name = statistics.get("kind")
+    try:
+        kind = kind_named(name)
+    except KeyError:
         raise ValueError(
-            f"'statistics' kind {kind!r} is unknown; expected one of "
-            f"{', '.join(map(repr, _STATISTICS))}"
-        )
-    fields = _STATISTICS[kind][1]
+            f"'statistics' kind {name!r} is unknown; expected one of "
+            f"{', '.join(repr(k.name) for k in KINDS)}"
+        ) from None
+    fields = _statistic_fields(kind)
     missing = sorted(set(fields) - set(statistics))
     unknown = sorted(set(statistics) - set(fields) - {"kind"})
     if missing or unknown:
         raise ValueError(
-            f"'statistics' of kind {kind!r} "
+            f"'statistics' of kind {name!r} "
             + (f"has no {missing}" if missing else f"has unknown keys {unknown}")
         )
     values = {
-        name: _decode_field(statistics[name], field, dims, f"{name!r}")
-        for name, field in fields.items()
+        key: _decode_field(statistics[key], field, dims, f"{key!r}")
+        for key, field in fields.items()
     }
     if values["positive_count"] > values["count"]:
         raise ValueError("'statistics' has positive_count above count")
-    return kind, _statistic_class(kind)(**values), None
+    return kind(**values)

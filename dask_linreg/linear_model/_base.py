@@ -26,9 +26,8 @@ from dask_linreg._dask.inputs import (
     check_predict_input,
     check_statistic_memory,
 )
-from dask_linreg._numerics.accurate import solve_statistic
-from dask_linreg._numerics.convert import merge_statistics
 from dask_linreg._numerics.faults import extreme_column
+from dask_linreg._numerics.kinds import kind_for_solver, merge_statistics
 from dask_linreg._numerics.sandwich import (
     COV_TYPES,
     ScoreModel,
@@ -44,13 +43,6 @@ __all__ = ["AccuracyWarning", "LinearRegression", "Ridge", "SOLVERS"]
 
 #: Accepted values of the ``solver`` parameter.
 SOLVERS = ("auto", "cholesky", "qr", "exact")
-_FIRST_STATISTIC = {
-    "auto": "moments",
-    "cholesky": "moments",
-    "qr": "factor",
-    "exact": "exact",
-}
-_SOLVER_OF_STATISTIC = {"moments": "cholesky", "factor": "qr", "exact": "exact"}
 #: ``"auto"`` takes a second pass when the normal equations keep fewer
 #: digits than this.
 AUTO_MIN_DIGITS = 9.0
@@ -167,22 +159,22 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             )
         check_split_every(self.split_every)
 
-    def _reduce(self, inputs, statistic, *, overflow_ok=False):
-        """One pass computing ``statistic``; value faults raise here.
+    def _reduce(self, inputs, kind, *, overflow_ok=False):
+        """One pass computing a statistic of ``kind``; value faults raise here.
 
         With ``overflow_ok``, cross-products beyond float64 return None
         instead of raising (``"auto"`` then goes exact).
         """
         if isinstance(inputs.x, np.ndarray):
             result, faults = reduce_in_memory(
-                inputs.x, inputs.y, inputs.sample_weight, statistic=statistic
+                inputs.x, inputs.y, inputs.sample_weight, kind=kind
             )
         else:
             result, faults = reduce_statistic(
                 inputs.x,
                 inputs.y,
                 inputs.sample_weight,
-                statistic=statistic,
+                kind=kind,
                 split_every=self.split_every,
                 scheduler="threads" if inputs.local else None,
             )
@@ -224,51 +216,48 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             if not isinstance(inputs.x, np.ndarray)
             else 1,
         )
-        statistic = _FIRST_STATISTIC[self.solver]
         # "auto" goes exact when float64 products overflow or underflow.
         can_escalate = self.solver == "auto" and n_columns <= EXACT_MAX_COLUMNS
-        result = self._reduce(inputs, statistic, overflow_ok=can_escalate)
+        result = self._reduce(
+            inputs, _first_kind(self.solver), overflow_ok=can_escalate
+        )
         solved = None
         if result is not None:
-            extreme = None if statistic == "exact" else extreme_column(result)
+            extreme = extreme_column(result)
             if extreme is not None and not can_escalate:
                 raise _magnitude_error(extreme, inputs.features, self.solver)
             if extreme is None:
-                solved = self._solve(result, statistic, n_features, alpha)
+                solved = self._solve(result, n_features, alpha)
         n_passes = 1
         if solved is None or (
             self.solver == "auto"
             and (solved[0].digits < AUTO_MIN_DIGITS or solved[0].rank_uncertain)
         ):
-            statistic = "exact" if n_columns <= EXACT_MAX_COLUMNS else "factor"
-            result = self._reduce(inputs, statistic)
-            solved = self._solve(result, statistic, n_features, alpha)
+            second = "exact" if n_columns <= EXACT_MAX_COLUMNS else "qr"
+            result = self._reduce(inputs, kind_for_solver(second))
+            solved = self._solve(result, n_features, alpha)
             n_passes = 2
         inputs.store_features(self)
         self._weighted_fit = sample_weight is not None
         self._target_names = _target_names(y, inputs.n_targets, inputs.y_is_1d)
         self._y_is_1d = inputs.y_is_1d
-        return self._store_fit(statistic, result, solved, n_passes)
+        return self._store_fit(result, solved, n_passes)
 
-    def _solve(self, result, statistic, n_features, alpha):
+    def _solve(self, result, n_features, alpha):
         """``(solution, x_offset, y_offset)`` from a merged statistic."""
-        return solve_statistic(
-            result,
-            statistic,
-            n_features,
-            fit_intercept=self.fit_intercept,
-            alpha=alpha,
-        )
+        return result.solve(n_features, fit_intercept=self.fit_intercept, alpha=alpha)
 
-    def _store_fit(self, statistic, result, solved, n_passes, warn=True):
+    def _store_fit(self, result, solved, n_passes, warn=True):
         """Store the solution and, for inference and merging, the statistic."""
         solution, x_offset, y_offset = solved
         self._store_solution(solution.coef, x_offset, y_offset, self._y_is_1d)
         # The merged statistic is kept (q-by-q): inference, and merging with
-        # further data, start from it without touching the data again.
-        self._statistic = (statistic, result, solution.factor)
+        # further data, start from it without touching the data again; the
+        # exact solve's factor is kept too, as inference needs it again.
+        self._statistic = result
+        self._solve_factor = solution.factor
         self._fit_summary_cache = None
-        self.solver_ = _SOLVER_OF_STATISTIC[statistic]
+        self.solver_ = type(result).solver
         self.digits_ = solution.digits
         self.n_passes_ = n_passes
         if warn:
@@ -396,6 +385,12 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         return float(np.mean(r2_scores(moments, inputs.n_targets)))
 
 
+def _first_kind(solver):
+    """The statistic of a fit's first pass: ``"auto"`` starts with the
+    normal equations."""
+    return kind_for_solver("cholesky" if solver == "auto" else solver)
+
+
 def _require_statistics(model, what):
     """Models loaded from a file saved without statistics predict only."""
     if getattr(model, "_statistic", None) is None:
@@ -485,15 +480,15 @@ class _MergeableMixin:
             raise _no_samples_error(inputs.x.shape[1])
         n_features = inputs.x.shape[1]
         if first:
-            statistic = _FIRST_STATISTIC[self.solver]
+            kind = _first_kind(self.solver)
             n_columns = n_features + inputs.n_targets
-            if statistic == "exact" and n_columns > EXACT_MAX_COLUMNS:
+            if self.solver == "exact" and n_columns > EXACT_MAX_COLUMNS:
                 raise ValueError(
                     f"solver='exact' handles up to {EXACT_MAX_COLUMNS} columns of "
                     f"[X | y]; got {n_columns}. Use solver='qr' or 'auto'."
                 )
         else:
-            statistic, stored, _ = self._statistic
+            kind = type(self._statistic)
             n_targets = len(self._target_names)
             if inputs.n_targets != n_targets or inputs.y_is_1d != self._y_is_1d:
                 raise ValueError(
@@ -502,13 +497,13 @@ class _MergeableMixin:
                     f"partial_fit calls had {n_targets} "
                     f"({'1-D' if self._y_is_1d else '2-D'})."
                 )
-        result = self._reduce(inputs, statistic)
-        extreme = None if statistic == "exact" else extreme_column(result)
+        result = self._reduce(inputs, kind)
+        extreme = extreme_column(result)
         if extreme is not None:
             raise _magnitude_error(extreme, inputs.features, self.solver)
         if not first:
-            _, result = merge_statistics((statistic, stored), (statistic, result))
-        solved = self._solve(result, statistic, n_features, alpha)
+            result = self._statistic.merge(result)
+        solved = self._solve(result, n_features, alpha)
         # Everything is computed: only now is the model changed.
         if first:
             inputs.store_features(self)
@@ -522,9 +517,7 @@ class _MergeableMixin:
         )
         if needs_second_pass:
             _warn_no_second_pass(solved[0])
-        return self._store_fit(
-            statistic, result, solved, n_passes=1, warn=not needs_second_pass
-        )
+        return self._store_fit(result, solved, n_passes=1, warn=not needs_second_pass)
 
     def _merged(self, other, alpha=None):
         """A new fitted model from the statistics of ``self`` and ``other``."""
@@ -575,7 +568,7 @@ class _MergeableMixin:
                 f"{len(other._target_names)} targets (or 1-D and 2-D y) cannot be "
                 "merged."
             )
-        statistic, result = merge_statistics(self._statistic[:2], other._statistic[:2])
+        result = merge_statistics(self._statistic, other._statistic)
         merged = clone(self)
         merged.n_features_in_ = self.n_features_in_
         if names is not None:
@@ -585,8 +578,8 @@ class _MergeableMixin:
         merged._y_is_1d = self._y_is_1d
         if alpha is not None:
             alpha = check_alpha(alpha, len(self._target_names))
-        solved = merged._solve(result, statistic, self.n_features_in_, alpha)
-        merged._store_fit(statistic, result, solved, n_passes=0)
+        solved = merged._solve(result, self.n_features_in_, alpha)
+        merged._store_fit(result, solved, n_passes=0)
         return merged
 
     def _penalty(self):
@@ -795,16 +788,13 @@ class LinearRegression(_MergeableMixin, _OnePassLinearModel):
         super()._check_params()
         check_bool("positive", self.positive)
 
-    def _solve(self, result, statistic, n_features, alpha):
-        solution, x_offset, y_offset = super()._solve(
-            result, statistic, n_features, alpha
-        )
+    def _solve(self, result, n_features, alpha):
+        solution, x_offset, y_offset = super()._solve(result, n_features, alpha)
         if self.positive:
             # Constrained on the client, from the same statistic: a root of
             # the cross-products stands in for the data.
             root = design_root(
                 result,
-                statistic,
                 n_features,
                 fit_intercept=self.fit_intercept,
                 factor=solution.factor,
@@ -845,8 +835,8 @@ class LinearRegression(_MergeableMixin, _OnePassLinearModel):
         self._fit(X, y, sample_weight)
         return self
 
-    def _store_fit(self, statistic, result, solved, n_passes, warn=True):
-        solution = super()._store_fit(statistic, result, solved, n_passes, warn)
+    def _store_fit(self, result, solved, n_passes, warn=True):
+        solution = super()._store_fit(result, solved, n_passes, warn)
         self.rank_ = solution.rank
         self.singular_ = solution.singular
         return solution
@@ -855,13 +845,11 @@ class LinearRegression(_MergeableMixin, _OnePassLinearModel):
         """The pass-free part of the inference, computed once per fit."""
         _require_statistics(self, "inference")
         if self._fit_summary_cache is None:
-            statistic, result, factor = self._statistic
             design = design_root(
-                result,
-                statistic,
+                self._statistic,
                 self.n_features_in_,
                 fit_intercept=self.fit_intercept,
-                factor=factor,
+                factor=self._solve_factor,
             )
             coef = np.reshape(self.coef_, (-1, self.n_features_in_)).T
             self._fit_summary_cache = fit_summary(design, coef, self.rank_)

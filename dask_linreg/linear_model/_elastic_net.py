@@ -15,6 +15,7 @@ from dask_linreg._numerics.enet import (
     elastic_net_path,
 )
 from dask_linreg._numerics.faults import extreme_column
+from dask_linreg._numerics.moments import Moments
 from dask_linreg.linear_model._base import (
     _magnitude_error,
     _no_samples_error,
@@ -67,13 +68,13 @@ class _CoordinateDescentModel(_OnePassLinearModel):
 
     def _moments(self, inputs):
         """One pass: the moments of ``[X | y]``; extreme columns raise."""
-        moments = self._reduce(inputs, "moments")
+        moments = self._reduce(inputs, Moments)
         extreme = extreme_column(moments)
         if extreme is not None:
             raise _magnitude_error(extreme, inputs.features, None)
         return moments
 
-    def _store_path_point(self, moments, coef, y_is_1d, kind="moments"):
+    def _store_path_point(self, moments, coef, y_is_1d):
         """Store ``coef`` (p, k) of one penalty as ``coef_``/``intercept_``
         (the last step of a fit: nothing here can fail)."""
         p = coef.shape[0]
@@ -86,7 +87,8 @@ class _CoordinateDescentModel(_OnePassLinearModel):
         self._store_solution(coef, x_offset, y_offset, y_is_1d)
         self._y_is_1d = y_is_1d
         # Kept like the other estimators' (model files, row counts).
-        self._statistic = (kind, moments, None)
+        self._statistic = moments
+        self._solve_factor = None
         self.n_passes_ = 1
 
 
@@ -526,7 +528,7 @@ class ElasticNetCV(_CoordinateDescentModel):
         l1_ratio = float(ratios[best_ratio])
         alpha = float(grids[best_ratio][best_alpha])
         coef, _, n_iter = elastic_net_path(
-            total, p, np.array([alpha]), l1_ratio, **settings, kind="factor"
+            total, p, np.array([alpha]), l1_ratio, **settings
         )
         # Everything is computed: only now is the estimator changed.
         single = np.ndim(self.l1_ratio) == 0
@@ -536,7 +538,7 @@ class ElasticNetCV(_CoordinateDescentModel):
         self.mse_path_ = mse[0] if single else mse
         self.folds_ = np.array(order)
         self.n_iter_ = int(n_iter[0])
-        self._store_path_point(total, coef[0], y_is_1d=True, kind="factor")
+        self._store_path_point(total, coef[0], y_is_1d=True)
         inputs.store_features(self)
         return self
 

@@ -11,14 +11,13 @@ from sklearn.utils.multiclass import type_of_target
 from dask_linreg._dask.columns import is_dask
 from dask_linreg._dask.graph import reduce_fold_factors
 from dask_linreg._dask.inputs import check_fit_inputs, check_groups
-from dask_linreg._numerics.accurate import solve_statistic
 from dask_linreg._numerics.cv import (
     best_candidate,
     penalty_preference,
     ridge_fold_scores,
     ridge_gcv_scores,
 )
-from dask_linreg._numerics.tsqr import merge_factors
+from dask_linreg._numerics.tsqr import TriangularMoments, merge_factors
 from dask_linreg.linear_model._base import _no_samples_error, _OnePassLinearModel
 from dask_linreg.linear_model._params import check_bool, check_split_every
 
@@ -704,7 +703,7 @@ class RidgeCV(_OnePassLinearModel):
                     "has no folds."
                 )
             # GCV needs the statistics of all rows only: the fit's own pass.
-            total = self._reduce(inputs, "factor")
+            total = self._reduce(inputs, TriangularMoments)
             if total.positive_count < 2:
                 raise ValueError(
                     "Generalized cross-validation (cv=None) needs at least 2 "
@@ -741,9 +740,7 @@ class RidgeCV(_OnePassLinearModel):
             scores, alphas, scoring, self.alpha_per_target, inputs.y_is_1d
         )
         penalty = np.broadcast_to(chosen, (inputs.n_targets,)).astype(np.float64)
-        solved = solve_statistic(
-            total, "factor", p, fit_intercept=self.fit_intercept, alpha=penalty
-        )
+        solved = total.solve(p, fit_intercept=self.fit_intercept, alpha=penalty)
         # Everything is computed: only now is the estimator changed.
         self.fold_scores_ = fold_scores
         self.folds_ = folds
@@ -751,6 +748,6 @@ class RidgeCV(_OnePassLinearModel):
         self.alpha_ = chosen
         self.best_score_ = best_score
         self._y_is_1d = inputs.y_is_1d
-        self._store_fit("factor", total, solved, n_passes=1)
+        self._store_fit(total, solved, n_passes=1)
         inputs.store_features(self)
         return self
