@@ -308,3 +308,11 @@ def test_a_single_bad_weight_is_named_the_same_way_on_every_input(data, kind, we
     X_kind, y_kind = kinds(*data)[kind]
     with pytest.raises(ValueError, match="sample_weight is .* for every row"):
         LinearRegression().fit(X_kind, y_kind, sample_weight=weight)
+
+
+def test_pandas_na_in_an_object_column_is_named(data):
+    X, y = data
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).astype({"b": object})
+    frame.loc[3, "b"] = pd.NA
+    with pytest.raises(TypeError, match=r"X column 'b' holds pandas.NA"):
+        LinearRegression().fit(frame, y)

@@ -64,6 +64,13 @@ def _check_pandas_column(name, column, values):
                 f"{name} column {column!r} holds {inferred} values, expected "
                 "numbers. Encode or drop it, or convert it with pandas.to_numeric."
             )
+        if any(value is pd.NA for value in values):
+            # NumPy cannot make pandas' NA a float (NaN would be reported).
+            raise TypeError(
+                f"{name} column {column!r} holds pandas.NA in an object column; "
+                "convert it with pandas.to_numeric (NA becomes NaN, which fit "
+                "reports) or give it a nullable dtype such as Float64."
+            )
         return
     _check_column_dtype(name, column, values.dtype)
 
