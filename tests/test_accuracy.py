@@ -257,7 +257,8 @@ def test_unknown_solver_and_too_wide_exact_are_rejected():
     X = np.random.default_rng(5).standard_normal((100, 70))
     with pytest.raises(
         ValueError,
-        match="solver must be one of 'auto', 'cholesky', 'qr', 'exact'; got 'svd'",
+        match="The 'solver' parameter of LinearRegression must be a str among "
+        "{'auto', 'cholesky', 'qr', 'exact'}. Got 'svd' instead.",
     ):
         LinearRegression(solver="svd").fit(X, X[:, 0])
     with pytest.raises(

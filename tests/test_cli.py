@@ -188,18 +188,21 @@ def test_demo_generates_data_and_fits(tmp_path):
                 "-1",
             ],
             2,
-            "--alpha: alpha must be non-negative and finite",
+            "--alpha: The 'alpha' parameter of Ridge must be a float in the range "
+            "[0.0, inf)",
         ),
         (
             ["fit", "data.parquet", "--target", "y", "--model", "elasticnet"]
             + ["--l1-ratio", "5"],
             2,
-            "--l1-ratio: l1_ratio must be a number >= 0 and <= 1",
+            "--l1-ratio: The 'l1_ratio' parameter of ElasticNet must be a float in "
+            "the range [0.0, 1.0]",
         ),
         (
             ["fit", "data.parquet", "--target", "y", "--model", "ridgecv", "--cv", "1"],
             2,
-            "--cv: cv must be at least 2 folds",
+            "--cv: The 'cv' parameter of RidgeCV must be None, an int in the range "
+            "[2, inf)",
         ),
         (["demo", "--rows", "-5"], 2, "--rows must exceed --features + 1"),
         (

@@ -34,20 +34,23 @@ def never_compute(dsk, keys, **kwargs):
     raise AssertionError("the data were read")
 
 
+#: How every message about cv starts, scikit-learn's words.
+CV = r"The 'cv' parameter of \w+ must be None, an int in the range \[2, inf\)"
+
 KINDS = [
-    (-3, "cv must be at least 2 folds; got cv=-3"),
-    (0, "cv must be at least 2 folds; got cv=0"),
-    (1, "cv must be at least 2 folds; got cv=1"),
-    ("abc", "cv must be None, an integer number of folds.*got the string 'abc'"),
-    ("5", r"got the string '5'\. Pass the number itself: cv=5"),
-    (1.5, "cv must be None, an integer number of folds.*got 1.5"),
-    (True, "cv must be None, an integer number of folds.*got True"),
-    ({}, r"cv must be None, an integer number of folds.*got \{\}"),
-    ({0, 1}, r"cv must be None, an integer number of folds.*got \{0, 1\}"),
-    ([], r"cv must be None.*got an array of shape \(0,\)"),
-    (np.zeros((40, 2)), r"cv must be None.*got an array of shape \(40, 2\)"),
-    ([[0, 1], [1]], "cv must be None.*got a ragged nested sequence"),
-    (object(), "cv must be None.*got an object of type object"),
+    (-3, rf"{CV}.* Got -3 instead\. Use cv=None \(.*\) or at least 2 folds"),
+    (0, rf"{CV}.* Got 0 instead\. Use cv=None"),
+    (1, rf"{CV}.* Got 1 instead\. Use cv=None"),
+    ("abc", rf"{CV}.* Got 'abc' instead\. A string is not a cv\.$"),
+    ("5", r"Got '5' instead\. A string is not a cv: pass the number itself, cv=5"),
+    (1.5, rf"{CV}.* Got 1\.5 instead"),
+    (True, rf"{CV}.* Got True instead"),
+    ({}, rf"{CV}.* Got \{{\}} instead"),
+    ({0, 1}, rf"{CV}.* Got \{{0, 1\}} instead"),
+    ([], rf"{CV}.* Got \[\] instead\. cv as fold labels has shape \(0,\)"),
+    (np.zeros((40, 2)), rf"{CV}.* Got an array of shape \(40, 2\) instead"),
+    ([[0, 1], [1]], rf"{CV}.* Got .* instead\. cv is a ragged nested sequence"),
+    (object(), rf"{CV}.* Got <object .* instead\. cv cannot be an object of type"),
     # Iterators as functions making them: each test reads a fresh one.
     (lambda: iter([1, 2]), r"must hold \(train, test\) pairs .*; split 0 is 1"),
     (lambda: iter([]), "cv is an iterable that yielded no splits"),

@@ -119,17 +119,34 @@ def test_cv_over_folds_path_and_l1_ratios_reads_the_data_once():
 
 def test_elastic_net_errors_name_the_problem():
     X, y, _ = sparse_data(n=100, seed=6)
-    with pytest.raises(ValueError, match="alpha must be a number >= 0"):
+    with pytest.raises(
+        ValueError,
+        match=r"The 'alpha' parameter of ElasticNet must be a float in the range "
+        r"\[0\.0, inf\)\. Got -1\.0 instead\.",
+    ):
         ElasticNet(alpha=-1.0).fit(X, y)
-    with pytest.raises(ValueError, match="l1_ratio must be a number >= 0 and <= 1"):
+    with pytest.raises(
+        ValueError,
+        match=r"The 'l1_ratio' parameter of ElasticNet must be a float in the range "
+        r"\[0\.0, 1\.0\]\. Got 1\.5 instead\.",
+    ):
         ElasticNet(l1_ratio=1.5).fit(X, y)
-    with pytest.raises(ValueError, match="max_iter must be an integer >= 1"):
+    with pytest.raises(
+        ValueError,
+        match=r"The 'max_iter' parameter of Lasso must be an int in the range "
+        r"\[1, inf\)\. Got 0 instead\.",
+    ):
         Lasso(max_iter=0).fit(X, y)
     with pytest.raises(ValueError, match="takes one target"):
         LassoCV().fit(X, np.c_[y, y])
     with pytest.raises(ValueError, match="l1_ratio=0 needs an explicit alphas grid"):
         ElasticNetCV(l1_ratio=[0.0, 0.5]).fit(X, y)
-    with pytest.raises(ValueError, match="l1_ratio must be a number or a 1-D array"):
+    with pytest.raises(
+        ValueError,
+        match=r"The 'l1_ratio' parameter of ElasticNetCV must be a float in the range "
+        r"\[0\.0, 1\.0\] or a non-empty array-like of shape \(n_l1_ratio,\) of "
+        r"floats in the range \[0\.0, 1\.0\]\. Got \[2\.0\] instead\.",
+    ):
         ElasticNetCV(l1_ratio=[2.0]).fit(X, y)
 
 
@@ -261,27 +278,38 @@ def test_a_failed_refit_leaves_a_fitted_model_as_it_was(estimator):
         np.testing.assert_array_equal(model.predict(frame), prediction)
 
 
+#: scikit-learn's words for the ranges (inf is outside [0.0, inf)).
+_AT_LEAST_0 = r"a float in the range \[0\.0, inf\)"
+_ABOVE_0 = r"a float in the range \(0\.0, inf\)"
+_RATIO = r"a float in the range \[0\.0, 1\.0\]"
+_ALPHAS = r"an int in the range \[1, inf\) or a non-empty array-like of shape"
+_RATIOS = rf"{_RATIO} or a non-empty array-like of shape \(n_l1_ratio,\)"
+
 BAD_ENET_PARAMS = [
-    (ElasticNet, {"alpha": np.inf}, r"alpha must be finite \(a number >= 0\); got inf"),
-    (ElasticNet, {"tol": np.inf}, r"tol must be finite \(a number >= 0\); got inf"),
-    (ElasticNet, {"alpha": np.nan}, "alpha must be a number >= 0; got nan"),
-    (ElasticNet, {"l1_ratio": np.nan}, "l1_ratio must be a number >= 0 and <= 1"),
-    (Lasso, {"alpha": np.inf}, r"alpha must be finite \(a number >= 0\); got inf"),
-    (Lasso, {"tol": np.inf}, "tol must be finite"),
-    (LassoCV, {"eps": np.inf}, r"eps must be finite \(a number > 0\); got inf"),
-    (LassoCV, {"tol": np.inf}, "tol must be finite"),
-    (ElasticNetCV, {"alphas": [np.nan]}, r"alphas must be .* finite floats; got \[nan"),
-    (ElasticNetCV, {"alphas": [1.0, np.inf]}, "alphas must be .* finite floats"),
-    (ElasticNetCV, {"alphas": "abc"}, "alphas must be a positive integer or a 1-D"),
-    (ElasticNetCV, {"alphas": [True, 1.0]}, "alphas must be a positive integer or"),
-    (ElasticNetCV, {"alphas": [[0.1], [1.0, 2.0]]}, "alphas must be a positive int"),
-    (LassoCV, {"alphas": [np.nan]}, "alphas must be a positive integer or a 1-D"),
-    (ElasticNetCV, {"l1_ratio": "abc"}, "l1_ratio must be a number or a 1-D array"),
-    (ElasticNetCV, {"l1_ratio": np.nan}, r"l1_ratio must be .* in \[0, 1\]; got nan"),
-    (ElasticNetCV, {"l1_ratio": [0.5, np.nan]}, r"in \[0, 1\]; got \[0.5, nan\]"),
-    (ElasticNetCV, {"l1_ratio": []}, r"l1_ratio must be .* in \[0, 1\]; got \[\]"),
-    (ElasticNetCV, {"l1_ratio": True}, "l1_ratio must be a number or a 1-D array"),
-    (ElasticNetCV, {"l1_ratio": [[0.5]]}, "l1_ratio must be a number or a 1-D array"),
+    (ElasticNet, {"alpha": np.inf}, rf"'alpha' .* must be {_AT_LEAST_0}\. Got inf"),
+    (ElasticNet, {"tol": np.inf}, rf"'tol' .* must be {_AT_LEAST_0}\. Got inf"),
+    (ElasticNet, {"alpha": np.nan}, rf"'alpha' .* must be {_AT_LEAST_0}\. Got nan"),
+    (ElasticNet, {"l1_ratio": np.nan}, rf"'l1_ratio' .* must be {_RATIO}\. Got nan"),
+    (Lasso, {"alpha": np.inf}, rf"'alpha' parameter of Lasso must be {_AT_LEAST_0}"),
+    (Lasso, {"tol": np.inf}, r"'tol' parameter of Lasso .* Got inf instead"),
+    (LassoCV, {"eps": np.inf}, rf"'eps' .* must be {_ABOVE_0}\. Got inf instead"),
+    (LassoCV, {"tol": np.inf}, r"'tol' parameter of LassoCV .* Got inf instead"),
+    (ElasticNetCV, {"alphas": [np.nan]}, rf"'alphas' .* {_ALPHAS} .* Got \[nan\]"),
+    (ElasticNetCV, {"alphas": [1.0, np.inf]}, r"'alphas' .* Got \[1\.0, inf\] inst"),
+    (ElasticNetCV, {"alphas": "abc"}, rf"'alphas' .* must be {_ALPHAS}.* Got 'abc'"),
+    (ElasticNetCV, {"alphas": [True, 1.0]}, "Bools and strings are not numbers here"),
+    (ElasticNetCV, {"alphas": [[0.1], [1.0, 2.0]]}, rf"'alphas' .* must be {_ALPHAS}"),
+    (
+        LassoCV,
+        {"alphas": [np.nan]},
+        rf"'alphas' parameter of LassoCV must be {_ALPHAS}",
+    ),
+    (ElasticNetCV, {"l1_ratio": "abc"}, rf"'l1_ratio' .* must be {_RATIOS}"),
+    (ElasticNetCV, {"l1_ratio": np.nan}, rf"'l1_ratio' .* {_RATIOS}.* Got nan inst"),
+    (ElasticNetCV, {"l1_ratio": [0.5, np.nan]}, r"'l1_ratio' .* Got \[0\.5, nan\]"),
+    (ElasticNetCV, {"l1_ratio": []}, r"Got \[\] instead\. It has shape \(0,\)\."),
+    (ElasticNetCV, {"l1_ratio": True}, rf"'l1_ratio' .* {_RATIOS}.* Got True inst"),
+    (ElasticNetCV, {"l1_ratio": [[0.5]]}, r"Got \[\[0\.5\]\] .* shape \(1, 1\)\."),
 ]
 
 

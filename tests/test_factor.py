@@ -47,3 +47,16 @@ def test_solve_from_factor_does_not_square_the_condition_number(rng):
     expected = np.linalg.lstsq(Xc, y - y.mean(), rcond=None)[0]
     np.testing.assert_allclose(solution.coef[:, 0], expected, rtol=1e-5)
     assert solution.rank == 6 and solution.condition > 1e6
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_block_factor_of_a_row_subset_equals_that_of_the_copied_rows(weighted, rng):
+    Z = rng.standard_normal((500, 5)) + [0, 1e6, 3, 0, -2]
+    w = rng.uniform(0.5, 2.0, 500) if weighted else None
+    rows = rng.permutation(500)[:170]
+    subset = block_factor([Z[:, :2], Z[:, 2:]], w, rows=rows, piece_rows=33)
+    copied = block_factor([Z[rows]], None if w is None else w[rows], piece_rows=33)
+    assert subset.count == copied.count == 170
+    np.testing.assert_array_equal(subset.mean, copied.mean)
+    np.testing.assert_array_equal(subset.factor, copied.factor)
+    assert subset.weight_sum == copied.weight_sum

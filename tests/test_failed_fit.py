@@ -39,7 +39,7 @@ def same_state(before, after):
             assert isinstance(other, np.ndarray) and np.array_equal(
                 value, other, equal_nan=value.dtype.kind == "f"
             ), key
-        elif key != "_fit_summary_cache":
+        elif key != "_inference_cache":
             assert type(value) is type(other), key
 
 

@@ -299,7 +299,10 @@ def test_positive_matches_sklearn_on_weighted_multioutput_dask_input(
     )
     with pytest.raises(ValueError, match="not available for positive=True"):
         ours.inference()
-    with pytest.raises(ValueError, match="positive must be a bool"):
+    with pytest.raises(
+        ValueError,
+        match="The 'positive' parameter of LinearRegression must be a bool. Got",
+    ):
         LinearRegression(positive="yes").fit(X, Y)
 
 

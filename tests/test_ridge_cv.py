@@ -166,11 +166,21 @@ def test_fold_assignment_depends_on_the_rows_not_their_order():
 
 def test_ridge_cv_errors_name_the_problem():
     X, y = noisy_data(n=100, seed=8)
-    with pytest.raises(ValueError, match="alphas must be positive"):
+    with pytest.raises(
+        ValueError,
+        match=r"The 'alphas' parameter of RidgeCV must be a float in the range "
+        r"\(0\.0, inf\) or .* Got \[0\.0, 1\.0\] instead\.",
+    ):
         RidgeCV(alphas=[0.0, 1.0]).fit(X, y)
-    with pytest.raises(ValueError, match="cv must be at least 2 folds"):
+    with pytest.raises(
+        ValueError, match=r"The 'cv' parameter .* Got 1 instead\. Use cv=None"
+    ):
         RidgeCV(cv=1).fit(X, y)
-    with pytest.raises(ValueError, match="scoring must be one of"):
+    with pytest.raises(
+        ValueError,
+        match="The 'scoring' parameter of RidgeCV must be None or a str among "
+        "{'neg_mean_squared_error', 'r2'}. Got 'accuracy' instead.",
+    ):
         RidgeCV(scoring="accuracy").fit(X, y)
     with pytest.raises(ValueError, match="scoring='r2' needs folds"):
         RidgeCV(scoring="r2").fit(X, y)
@@ -221,7 +231,7 @@ def test_fitted_r2_from_the_statistics_equals_score(rng):
     w = rng.uniform(0.5, 2.0, 500)
     for model in (Ridge(alpha=3.0), Ridge(alpha=3.0, solver="exact")):
         model.fit(X, y, w)
-        moments = model._statistic.to_kind(Moments)
+        moments = model._fit_state.statistic.to_kind(Moments)
         r2 = fitted_r2(moments, 3, model.coef_, float(model.intercept_))
         np.testing.assert_allclose(r2, model.score(X, y, w), rtol=1e-12)
 
@@ -380,7 +390,7 @@ def test_fitted_r2_of_a_near_deterministic_fit_from_the_factor():
 
     X, y, (X0, y0), _ = near_deterministic_data()
     model = Ridge(alpha=1e-6, solver="qr").fit(X, y)
-    factor = model._statistic
+    factor = model._fit_state.statistic
     r2 = fitted_r2(factor, 3, model.coef_, float(model.intercept_))
     # 1 - R² is about 2e-15, resolved by float64 to eps (2.2e-16) only;
     # the reference is the fit on the exactly shifted data.
@@ -447,7 +457,7 @@ def test_a_failed_refit_leaves_a_fitted_ridge_cv_as_it_was(cv):
     model.set_params(alphas=[-1.0])
 
     def bad_parameter():
-        with pytest.raises(ValueError, match="alphas must be positive"):
+        with pytest.raises(ValueError, match=r"'alphas' .* Got \[-1\.0\] instead"):
             model.fit(X[:, :4], y)
 
     assert_failed_refit_leaves_the_model(model, bad_parameter, frame)
@@ -480,9 +490,10 @@ def test_nan_scores_are_never_chosen_and_all_nan_raises(monkeypatch):
 )
 def test_alphas_that_are_bools_or_strings_are_rejected(alphas):
     X, y = noisy_data(n=60, seed=11)
-    with pytest.raises(ValueError, match="alphas must be an array of positive floats"):
+    message = r"The 'alphas' parameter of RidgeCV must be .* Got .* instead\."
+    with pytest.raises(ValueError, match=message):
         RidgeCV(alphas=alphas).fit(X, y)
-    with pytest.raises(ValueError, match="alphas must be an array of positive floats"):
+    with pytest.raises(ValueError, match=message):
         RidgeCV(alphas=alphas).fit(da.from_array(X), da.from_array(y))
 
 

@@ -190,19 +190,29 @@ def test_predict_checks_feature_count_and_names(data):
         named.predict(dd.from_pandas(frame[["b", "a", "c"]], npartitions=2))
 
 
+#: How every message about Ridge's alpha starts, in scikit-learn's words.
+RIDGE_ALPHA = (
+    r"The 'alpha' parameter of Ridge must be a float in the range \[0\.0, inf\) or a "
+    r"non-empty array-like of shape \(n_targets,\) of floats in the range \[0\.0, inf\)"
+)
+
+
 @pytest.mark.parametrize(
     "alpha, message",
     [
-        (-1.0, "alpha must be non-negative and finite"),
-        (np.nan, "alpha must be non-negative and finite"),
+        (-1.0, rf"{RIDGE_ALPHA}.* Got -1\.0 instead\.$"),
+        (np.nan, rf"{RIDGE_ALPHA}.* Got nan instead\.$"),
         (
             [1.0, 2.0],
             "Number of targets and number of penalties do not correspond: 1 != 2",
         ),
-        ([[1.0]], "alpha must be a float or a 1D array"),
-        (True, "alpha must be a non-negative float or an array of them; got True"),
-        ("1", "alpha must be a non-negative float or an array of them; got '1'"),
-        ([True, 1.0], r"an array of them; got \[True, 1.0\]"),
+        ([[1.0]], r"Got \[\[1\.0\]\] instead\. It has shape \(1, 1\)\."),
+        (True, rf"{RIDGE_ALPHA}.* Got True instead\.$"),
+        ("1", rf"{RIDGE_ALPHA}.* Got '1' instead\.$"),
+        (
+            [True, 1.0],
+            r"Got \[True, 1\.0\] instead\. Bools and strings are not numbers here\.",
+        ),
     ],
 )
 def test_bad_alpha_is_rejected(data, alpha, message):
@@ -215,7 +225,9 @@ def test_bad_alpha_is_rejected(data, alpha, message):
 def test_bad_split_every_is_rejected(data, split_every):
     X, y = data
     with pytest.raises(
-        ValueError, match="split_every must be an integer of at least 2"
+        ValueError,
+        match=r"The 'split_every' parameter of LinearRegression must be None or an "
+        r"int in the range \[2, inf\)\. Got .* instead\.",
     ):
         LinearRegression(split_every=split_every).fit(X, y)
 

@@ -16,7 +16,6 @@ candidates with a rule that rounding cannot flip.
 import numpy as np
 from scipy import linalg
 
-from dask_linreg._numerics.moments import _piece_rows
 from dask_linreg._numerics.tsqr import (
     TriangularMoments,
     block_factor,
@@ -33,6 +32,7 @@ __all__ = [
     "training_factors",
     "ridge_path",
     "squared_errors",
+    "held_out_errors",
     "ridge_fold_scores",
     "ridge_gcv_scores",
     "fitted_r2",
@@ -95,21 +95,6 @@ def assign_folds(x_parts, y_parts, n_folds):
     return (h % np.uint64(n_folds)).astype(np.int64)
 
 
-def _rows_factor(columns, sample_weight, rows):
-    """:func:`~dask_linreg._numerics.tsqr.block_factor` of the rows ``rows`` of
-    ``columns``, gathered a piece at a time (the subset is never copied
-    whole) and merged piece by piece."""
-    q = sum(c.shape[1] for c in columns)
-    step = _piece_rows(q)
-    result = None
-    for start in range(0, len(rows), step):
-        piece = rows[start : start + step]
-        weights = None if sample_weight is None else sample_weight[piece]
-        part = block_factor([c[piece] for c in columns], weights)
-        result = part if result is None else merge_factors(result, part)
-    return result
-
-
 def block_fold_factors(x_parts, y_parts, sample_weight, labels):
     """Statistics of ``[X | Y]`` per fold of a block of rows.
 
@@ -141,19 +126,21 @@ def block_fold_factors(x_parts, y_parts, sample_weight, labels):
     if labels.size == 0:
         return {}
     # Row indices grouped by fold (one stable sort); each fold's rows are
-    # gathered piece by piece, never copied as a whole.
+    # gathered piece by piece (``block_factor``'s ``rows``), never copied
+    # as a whole.
     order = np.argsort(labels, kind="stable")
     ordered = labels[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     bounds = np.r_[starts, len(labels)]
     columns = [np.asarray(c) for c in (*x_parts, *y_parts)]
     if sample_weight is not None:
+        # Converted once, not once per fold.
         sample_weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
     folds = {}
     for k, label in enumerate(ordered[starts]):
         rows = order[bounds[k] : bounds[k + 1]]
         key = label.item() if hasattr(label, "item") else label
-        folds[key] = _rows_factor(columns, sample_weight, rows)
+        folds[key] = block_factor(columns, sample_weight, rows=rows)
     return folds
 
 
@@ -283,6 +270,32 @@ def squared_errors(validation, training, n_features, coef, *, fit_intercept):
     return spread + validation.weight_sum * bias**2
 
 
+def held_out_errors(folds, n_features, fit, *, fit_intercept):
+    """Yield ``(validation, errors)`` per fold: the fold's statistic and the
+    :func:`squared_errors` on it of the models ``fit`` trains on the other
+    folds.
+
+    Parameters
+    ----------
+    folds : list of TriangularMoments
+        Per fold, of ``[X | Y]``.
+    n_features : int
+    fit : callable
+        ``fit(training)`` -> coefficients of shape (n_alphas, n_features,
+        n_targets), from the statistic of the training rows, with the
+        intercept that makes their residuals sum to zero.
+    fit_intercept : bool
+    """
+    for validation, training in zip(folds, training_factors(folds), strict=True):
+        coef = fit(training)
+        yield (
+            validation,
+            squared_errors(
+                validation, training, n_features, coef, fit_intercept=fit_intercept
+            ),
+        )
+
+
 def fitted_r2(statistic, n_features, coef, intercept):
     """R² of a fitted single-target model on the rows of ``statistic`` (its
     training data): no pass over the data.
@@ -362,14 +375,14 @@ def ridge_fold_scores(folds, n_features, alphas, *, fit_intercept, scoring):
         is 1.0 if predicted perfectly and 0.0 otherwise (scikit-learn's
         ``r2_score``).
     """
+
+    def fit(training):
+        return ridge_path(training, n_features, alphas, fit_intercept=fit_intercept)[0]
+
     scores = []
-    for validation, training in zip(folds, training_factors(folds), strict=True):
-        coef, _, _ = ridge_path(
-            training, n_features, alphas, fit_intercept=fit_intercept
-        )
-        errors = squared_errors(
-            validation, training, n_features, coef, fit_intercept=fit_intercept
-        )
+    for validation, errors in held_out_errors(
+        folds, n_features, fit, fit_intercept=fit_intercept
+    ):
         if scoring == "r2":
             scores.append(_r2_scores(errors, validation, n_features))
         else:

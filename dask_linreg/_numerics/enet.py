@@ -18,7 +18,7 @@ p-by-p problem whatever the number of rows.
 import numpy as np
 from sklearn.linear_model import enet_path
 
-from dask_linreg._numerics.cv import squared_errors, training_factors
+from dask_linreg._numerics.cv import held_out_errors
 
 __all__ = ["elastic_net_path", "alpha_grid", "elastic_net_fold_errors"]
 
@@ -120,14 +120,13 @@ def elastic_net_fold_errors(
     ndarray of shape (n_alphas, n_folds)
         For target 0 (the cross-validated estimators take one target); the
         held-out errors are norms of each fold's factor applied to the
-        residual direction (:func:`~dask_linreg._numerics.cv.squared_errors`).
+        residual direction (:func:`~dask_linreg._numerics.cv.held_out_errors`).
     """
-    p = n_features
-    errors = []
-    for validation, training in zip(folds, training_factors(folds), strict=True):
+
+    def fit(training):
         coef, _, _ = elastic_net_path(
             training,
-            p,
+            n_features,
             alphas,
             l1_ratio,
             fit_intercept=fit_intercept,
@@ -135,8 +134,12 @@ def elastic_net_fold_errors(
             tol=tol,
             positive=positive,
         )
-        sse = squared_errors(
-            validation, training, p, coef[:, :, :1], fit_intercept=fit_intercept
+        return coef[:, :, :1]
+
+    errors = [
+        sse[:, 0] / validation.weight_sum
+        for validation, sse in held_out_errors(
+            folds, n_features, fit, fit_intercept=fit_intercept
         )
-        errors.append(sse[:, 0] / validation.weight_sum)
+    ]
     return np.array(errors).T

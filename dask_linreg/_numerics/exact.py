@@ -43,6 +43,7 @@ from dask_linreg._numerics.moments import (
     merge_tallies,
     weight_tally,
 )
+from dask_linreg._numerics.pieces import RowBlock
 from dask_linreg._numerics.tsqr import TriangularMoments, _triangle
 
 __all__ = ["ExactCrossProducts", "block_exact_cross_products", "merge_exact"]
@@ -287,30 +288,23 @@ def _combine(products, left, right, n_columns):
     return ExactCrossProducts(0, integers, base)
 
 
-def _pieces(columns, n_rows, weights=None):
-    """Yield ``(rows, A_piece, parts)`` for cache-sized pieces of rows of
+def _pieces(block):
+    """Yield ``(A_piece, parts)`` for cache-sized pieces of rows of
     ``A = [1 | Z]``; ``parts`` is ``(A_piece,)``, or ``(hi, lo)`` with
     ``hi + lo == w * A_piece`` exactly."""
-    q = sum(c.shape[1] for c in columns) + 1
-    offsets = np.cumsum([1, *(c.shape[1] for c in columns)])
-    buffer = np.empty((min(_PIECE_ROWS, n_rows), q))
-    for start in range(0, n_rows, _PIECE_ROWS):
-        stop = min(start + _PIECE_ROWS, n_rows)
-        piece = buffer[: stop - start]
-        piece[:, 0] = 1.0
-        for group, lo, hi in zip(columns, offsets[:-1], offsets[1:], strict=True):
-            piece[:, lo:hi] = group[start:stop]
-        if weights is None:
-            yield stop - start, piece, (piece,)
+    buffer = np.empty((min(_PIECE_ROWS, block.n_rows), block.n_columns + 1))
+    for span, piece in block.pieces(buffer, ones="first"):
+        if block.weights is None:
+            yield piece, (piece,)
         else:
-            yield stop - start, piece, _split_product(weights[start:stop, None], piece)
+            yield piece, _split_product(block.weights[span, None], piece)
 
 
-def _slice_plans(columns, n_rows, weights):
+def _slice_plans(block):
     """Slice plans of ``A`` and of each part; None if a value is not finite."""
     bounds = None
-    for _, piece, parts in _pieces(columns, n_rows, weights):
-        arrays = (piece, *parts) if weights is not None else (piece,)
+    for piece, parts in _pieces(block):
+        arrays = (piece, *parts) if block.weights is not None else (piece,)
         if not all(np.isfinite(a).all() for a in arrays):
             return None
         piece_bounds = [_lowest_bit_exponents(a) for a in arrays]
@@ -347,20 +341,17 @@ def block_exact_cross_products(columns, sample_weight=None):
     The block is swept twice in cache-sized pieces (once for the exponent
     range of each column, once for the products); it is never copied whole.
     """
-    columns = [np.asarray(c) for c in columns]
-    n_rows = columns[0].shape[0]
-    q = sum(c.shape[1] for c in columns) + 1
+    block = RowBlock(columns, sample_weight)
+    n_rows, weights = block.n_rows, block.weights
+    q = block.n_columns + 1
     total = ExactCrossProducts(0, np.zeros((q, q), dtype=object), 0)
     if n_rows == 0:
         return total
-    weights = None
-    if sample_weight is not None:
-        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-        if not np.isfinite(weights).all():
-            return ExactCrossProducts(n_rows, total.integers, 0, finite=False)
+    if weights is not None and not np.isfinite(weights).all():
+        return ExactCrossProducts(n_rows, total.integers, 0, finite=False)
     tally = weight_tally(weights, n_rows)
     with np.errstate(invalid="ignore", over="ignore"):
-        plans = _slice_plans(columns, n_rows, weights)
+        plans = _slice_plans(block)
     if plans is None:
         return ExactCrossProducts(n_rows, total.integers, 0, finite=False, **tally)
     # The product is (slices of w * A).T @ (slices of A); unweighted, both
@@ -372,7 +363,8 @@ def block_exact_cross_products(columns, sample_weight=None):
         for plan in lefts
     ]
     sums = [np.zeros((plan.width, right.width)) for plan in lefts]
-    for rows, piece, parts in _pieces(columns, n_rows, weights):
+    for piece, parts in _pieces(block):
+        rows = len(piece)
         right.slices(piece, right_buffer[:rows])
         for plan, part, buffer, running in zip(
             lefts, parts, left_buffers, sums, strict=True

@@ -17,6 +17,7 @@ import numpy as np
 from scipy import linalg
 
 from dask_linreg._numerics.accurate import solve_normal
+from dask_linreg._numerics.pieces import RowBlock, rows_per_piece
 from dask_linreg._numerics.solve import normal_equations
 
 __all__ = [
@@ -30,15 +31,6 @@ __all__ = [
     "empty_moments",
     "merge_moments",
 ]
-
-# A piece of rows is shifted into a scratch buffer and multiplied while it is
-# in cache.  At least _MIN_PIECE_ROWS and 16 rows per column, so that the
-# (q+1)-square product added per piece is small next to the piece and the
-# rank-k update has a long inner dimension (measured best on 50 and 500
-# columns); at most _MAX_PIECE_BYTES of scratch.
-_MIN_PIECE_ROWS = 4096
-_ROWS_PER_COLUMN = 16
-_MAX_PIECE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -258,11 +250,6 @@ def empty_moments(n_columns):
     return Moments(0, 0.0, zeros, zeros, np.zeros((n_columns, n_columns)))
 
 
-def _piece_rows(n_columns):
-    rows = max(_MIN_PIECE_ROWS, _ROWS_PER_COLUMN * n_columns)
-    return max(1, min(rows, _MAX_PIECE_BYTES // (8 * (n_columns + 1))))
-
-
 def block_moments(columns, sample_weight=None, *, piece_rows=None, rows=None):
     """Moments of a block of rows given as column groups side by side.
 
@@ -302,32 +289,17 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None, rows=None):
     data" algorithm; Chan, Golub & LeVeque 1983).  The data are read from
     memory once; all other sweeps touch only the buffer.
     """
-    columns = [np.asarray(c) for c in columns]
-    n_rows = columns[0].shape[0] if columns else 0
-    if rows is not None:
-        rows = np.asarray(rows, dtype=np.intp)
-        n_rows = len(rows)
-    widths = [c.shape[1] for c in columns]
-    q = sum(widths)
+    block = RowBlock(columns, sample_weight, rows=rows)
+    n_rows, q = block.n_rows, block.n_columns
     if n_rows == 0:
         return empty_moments(q)
     if piece_rows is None:
-        # Pieces of equal size: a small last piece multiplies inefficiently.
-        n_pieces = -(-n_rows // _piece_rows(q))
-        piece_rows = -(-n_rows // n_pieces)
-    piece_rows = min(piece_rows, n_rows)
-    offsets = np.cumsum([0, *widths])
-    weights = None
-    if sample_weight is not None:
-        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-        if rows is not None:
-            weights = weights[rows]
-
+        piece_rows = rows_per_piece(q, n_rows, even=True)
     # NaN/inf propagate into the statistics on purpose: the caller detects
     # them there and counts them, instead of a separate sweep.
     with np.errstate(invalid="ignore", over="ignore"):
-        moments = _shifted_block_moments(columns, offsets, weights, piece_rows, rows)
-    return replace(moments, **weight_tally(weights, n_rows))
+        moments = _shifted_moments(block, min(piece_rows, n_rows))
+    return replace(moments, **weight_tally(block.weights, n_rows))
 
 
 def block_residual_moments(x_parts, y_parts, sample_weight, coef, intercept):
@@ -355,47 +327,15 @@ def block_residual_moments(x_parts, y_parts, sample_weight, coef, intercept):
     return block_moments([residual, *y_parts], sample_weight)
 
 
-def _copy_rows(group, rows, start, stop, out):
-    """``out[:] = group[start:stop]``, or the rows ``rows[start:stop]``."""
-    out[...] = group[start:stop] if rows is None else group[rows[start:stop]]
-
-
-def _shifted_block_moments(columns, offsets, weights, piece_rows, rows=None):
-    n_rows = columns[0].shape[0] if rows is None else len(rows)
-    q = offsets[-1]
+def _shifted_moments(block, piece_rows):
+    """Moments of a :class:`~dask_linreg._numerics.pieces.RowBlock` by the
+    shifted-data algorithm of :func:`block_moments`."""
+    n_rows, q = block.n_rows, block.n_columns
     buffer = np.empty((piece_rows, q + 1), dtype=np.float64)
-    shift = _first_piece_mean(columns, offsets, weights, buffer[:, :q], rows)
-    # Gathered rows land in contiguous scratch first: np.take into a
-    # strided slice of the buffer is about twice slower.
-    gathered = (
-        None
-        if rows is None
-        else [np.empty((piece_rows, g.shape[1]), dtype=g.dtype) for g in columns]
-    )
-    buffer[:, q] = 1.0
+    shift = block.first_piece_mean(buffer[:, :q])
     gram = np.zeros((q + 1, q + 1), dtype=np.float64)
     piece_gram = np.empty_like(gram)
-    for start in range(0, n_rows, piece_rows):
-        stop = min(start + piece_rows, n_rows)
-        piece = buffer[: stop - start]
-        for i, (group, lo, hi) in enumerate(
-            zip(columns, offsets[:-1], offsets[1:], strict=True)
-        ):
-            if rows is None:
-                source = group[start:stop]
-            else:
-                source = np.take(
-                    group,
-                    rows[start:stop],
-                    axis=0,
-                    out=gathered[i][: stop - start],
-                    mode="clip",
-                )
-            np.subtract(source, shift[lo:hi], out=piece[:, lo:hi])
-        if weights is not None:
-            root_weights = np.sqrt(weights[start:stop])
-            piece[:, :q] *= root_weights[:, None]
-            piece[:, q] = root_weights
+    for _, piece in block.pieces(buffer, shift, ones="last", root_weighted=True):
         # NumPy's matmul turns ``a.T @ a`` into a symmetric rank-k update
         # (syrk) and releases the GIL; SciPy's dsyrk wrapper holds it.
         np.matmul(piece.T, piece, out=piece_gram)
@@ -410,16 +350,6 @@ def _shifted_block_moments(columns, offsets, weights, piece_rows, rows=None):
     # Exactly symmetric, whatever kernel matmul picked for small pieces.
     comoment = np.triu(comoment) + np.triu(comoment, 1).T
     return Moments(n_rows, weight_sum, shift, shifted_sum / weight_sum, comoment)
-
-
-def _first_piece_mean(columns, offsets, weights, scratch, rows=None):
-    """(Weighted) mean of the first piece of rows: the shift of a block."""
-    count = scratch.shape[0]
-    for group, lo, hi in zip(columns, offsets[:-1], offsets[1:], strict=True):
-        _copy_rows(group, rows, 0, count, scratch[:, lo:hi])
-    if weights is not None and weights[:count].sum() > 0.0:
-        return (weights[:count] @ scratch) / weights[:count].sum()
-    return scratch.mean(axis=0)
 
 
 def merge_weighted(a, b, merge_spread):

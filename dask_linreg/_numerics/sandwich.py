@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import linalg, sparse
 
-from dask_linreg._numerics.moments import _piece_rows
+from dask_linreg._numerics.pieces import RowBlock, rows_per_piece
 
 __all__ = [
     "DesignRoot",
@@ -338,15 +338,11 @@ def block_scores(x_parts, y_parts, sample_weight, groups, model, *, piece_rows=N
     ``z.T diag(u) z`` are formed while it is in cache.  The block is never
     copied whole.
     """
-    n_rows = len(x_parts[0])
+    x_block = RowBlock(x_parts, sample_weight)
+    n_rows, weights = x_block.n_rows, x_block.weights
     p, n_targets = model.coef.shape
     lead = int(model.fit_intercept)
     k = p + lead
-    weights = (
-        None
-        if sample_weight is None
-        else np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-    )
     positive = n_rows if weights is None else int(np.count_nonzero(weights > 0))
     ssr = np.zeros(n_targets)
     cluster = model.cov_type == "cluster"
@@ -360,38 +356,28 @@ def block_scores(x_parts, y_parts, sample_weight, groups, model, *, piece_rows=N
     else:
         meat = np.zeros((n_targets, k, k))
         piece_meat = np.empty((k, k))
-    piece_rows = min(piece_rows or _piece_rows(k), max(n_rows, 1))
-    buffer = np.empty((piece_rows, k))
+    piece_rows = min(piece_rows or rows_per_piece(k, n_rows), max(n_rows, 1))
     # Scratch reused by every piece: fresh allocations of this size would
     # be mapped and page-faulted anew each time.
+    buffer = np.empty((piece_rows, k))
+    residuals = np.empty((piece_rows, n_targets))
     scratch = np.empty((piece_rows, k))
-    if lead:
-        buffer[:, 0] = 1.0
-    offsets = np.cumsum([lead, *(part.shape[1] for part in x_parts)])
-    y_offsets = np.cumsum([0, *(part.shape[1] for part in y_parts)])
-    for start in range(0, n_rows, piece_rows):
-        stop = min(start + piece_rows, n_rows)
-        z = buffer[: stop - start]
-        for part, lo, hi in zip(x_parts, offsets[:-1], offsets[1:], strict=True):
-            np.subtract(
-                part[start:stop], model.x_mean[lo - lead : hi - lead], out=z[:, lo:hi]
-            )
-        residual = np.empty((stop - start, n_targets))
-        for part, lo, hi in zip(y_parts, y_offsets[:-1], y_offsets[1:], strict=True):
-            np.subtract(part[start:stop], model.y_mean[lo:hi], out=residual[:, lo:hi])
+    z_pieces = x_block.pieces(buffer, model.x_mean, ones="first" if lead else None)
+    y_pieces = RowBlock(y_parts).pieces(residuals, model.y_mean)
+    for (span, z), (_, residual) in zip(z_pieces, y_pieces, strict=True):
         residual -= z[:, lead:] @ model.coef
-        w = None if weights is None else weights[start:stop]
+        w = None if weights is None else weights[span]
         weighted = residual if w is None else w[:, None] * residual
         ssr += np.einsum("ij,ij->j", weighted, residual)
         if cluster:
-            piece_labels = row_labels[start:stop]
+            piece_labels = row_labels[span]
             kept = piece_labels >= 0
             per_row = z[kept, :, None] * weighted[kept, None, :]
             scores += _sum_by_label(piece_labels[kept], labels.size, per_row)
             continue
         squared = weighted**2
         if model.cov_type in ("HC2", "HC3"):
-            product = np.matmul(z, model.centered_cov, out=scratch[: stop - start])
+            product = np.matmul(z, model.centered_cov, out=scratch[: len(z)])
             leverage = np.einsum("ij,ij->i", product, z)
             if w is not None:
                 leverage *= w
@@ -404,7 +390,7 @@ def block_scores(x_parts, y_parts, sample_weight, groups, model, *, piece_rows=N
                 )
         root = np.sqrt(squared)
         for t in range(n_targets):
-            scaled = np.multiply(z, root[:, t, None], out=scratch[: stop - start])
+            scaled = np.multiply(z, root[:, t, None], out=scratch[: len(z)])
             np.matmul(scaled.T, scaled, out=piece_meat)
             meat[t] += piece_meat
     if cluster:

@@ -28,11 +28,10 @@ from dask_linreg._numerics.moments import (
     MEAN_FIELDS,
     Moments,
     WeightedMean,
-    _first_piece_mean,
-    _piece_rows,
     merge_weighted,
     weight_tally,
 )
+from dask_linreg._numerics.pieces import RowBlock, rows_per_piece
 
 __all__ = ["TriangularMoments", "block_factor", "merge_factors"]
 
@@ -126,7 +125,7 @@ def empty_factor(n_columns):
     return TriangularMoments(0, 0.0, zeros, zeros, np.zeros((n_columns, n_columns)))
 
 
-def block_factor(columns, sample_weight=None, *, piece_rows=None):
+def block_factor(columns, sample_weight=None, *, piece_rows=None, rows=None):
     """Means and triangular factor of a block of rows.
 
     Parameters
@@ -137,6 +136,8 @@ def block_factor(columns, sample_weight=None, *, piece_rows=None):
         Non-negative row weights; None means all ones.
     piece_rows : int, default=None
         Rows per piece.
+    rows : ndarray of int, default=None
+        Only these rows (a cross-validation fold), gathered piece by piece.
 
     Returns
     -------
@@ -151,38 +152,25 @@ def block_factor(columns, sample_weight=None, *, piece_rows=None):
     sum of ``Z - s``) and the trailing block is exactly the factor of the
     centered cross-products: Householder QR does the centering stably.
     """
-    columns = [np.asarray(c) for c in columns]
-    n_rows = columns[0].shape[0]
-    widths = [c.shape[1] for c in columns]
-    q = sum(widths)
+    block = RowBlock(columns, sample_weight, rows=rows)
+    n_rows, q = block.n_rows, block.n_columns
     if n_rows == 0:
         return empty_factor(q)
-    piece_rows = min(piece_rows or _piece_rows(q), n_rows)
-    offsets = np.cumsum([1, *widths])
-    weights = None
-    if sample_weight is not None:
-        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    piece_rows = min(piece_rows or rows_per_piece(q, n_rows), n_rows)
     with np.errstate(invalid="ignore", over="ignore"):
-        shift = _first_piece_mean(
-            columns, offsets - 1, weights, np.empty((piece_rows, q))
-        )
+        shift = block.first_piece_mean(np.empty((piece_rows, q)))
+        # Each piece is written below the running factor and the two are
+        # triangularized together.
         buffer = np.empty((q + 1 + piece_rows, q + 1))
         factor = np.zeros((q + 1, q + 1))
-        for start in range(0, n_rows, piece_rows):
-            stop = min(start + piece_rows, n_rows)
-            stacked = buffer[: q + 1 + stop - start]
+        for _, piece in block.pieces(
+            buffer[q + 1 :], shift, ones="first", root_weighted=True
+        ):
+            stacked = buffer[: q + 1 + len(piece)]
             stacked[: q + 1] = factor
-            piece = stacked[q + 1 :]
-            piece[:, 0] = 1.0
-            for group, lo, hi in zip(columns, offsets[:-1], offsets[1:], strict=True):
-                np.subtract(
-                    group[start:stop], shift[lo - 1 : hi - 1], out=piece[:, lo:hi]
-                )
-            if weights is not None:
-                piece *= np.sqrt(weights[start:stop])[:, None]
             factor = _triangle(stacked, q + 1)
     weight_sum = float(factor[0, 0] ** 2)
-    tally = weight_tally(weights, n_rows)
+    tally = weight_tally(block.weights, n_rows)
     if weight_sum == 0.0:
         # Keeps NaN from non-finite values times zero weights, for the check.
         return TriangularMoments(

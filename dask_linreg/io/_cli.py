@@ -305,7 +305,7 @@ def _fit(args):
             # The triangular factor where the fit kept one (its residual
             # norm keeps its digits); otherwise the cross-products, whose
             # rounding leaves R² accurate to about eps absolute.
-            statistic = model._statistic
+            statistic = model._fit_state.statistic
             if not isinstance(statistic, Moments):
                 statistic = statistic.to_kind(TriangularMoments)
             score = fitted_r2(

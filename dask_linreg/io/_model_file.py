@@ -125,13 +125,13 @@ class UnstoredCV:
 
 
 def _registry():
-    from dask_linreg.linear_model._base import LinearRegression, Ridge
     from dask_linreg.linear_model._elastic_net import (
         ElasticNet,
         ElasticNetCV,
         Lasso,
         LassoCV,
     )
+    from dask_linreg.linear_model._least_squares import LinearRegression, Ridge
     from dask_linreg.linear_model._ridge_cv import RidgeCV
 
     classes = [
@@ -508,7 +508,7 @@ def _decode(value, where):
 def _check_cv(cv):
     """What ``fold_labels`` accepts as ``cv``, checked without the data: the
     estimators' own check, after the forms only a model file has."""
-    from dask_linreg.linear_model._ridge_cv import check_cv
+    from dask_linreg.linear_model._cv import check_cv
 
     if isinstance(cv, UnstoredCV) or (
         cv is not None and type(cv) is _splitter_class(type(cv).__name__)
@@ -721,6 +721,7 @@ def save(estimator, path, *, metadata=None):
                     f"{attribute}={error} cannot be written to a model file."
                 ) from None
     names = getattr(estimator, "feature_names_in_", None)
+    state = estimator._fit_state
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -734,11 +735,11 @@ def save(estimator, path, *, metadata=None):
         "feature_names_in": None if names is None else [str(n) for n in names],
         "coef": _encode_field(estimator.coef_, _COEF),
         "intercept": _encode_field(estimator.intercept_, _Field("float")),
-        "y_is_1d": bool(getattr(estimator, "_y_is_1d", np.ndim(estimator.coef_) == 1)),
-        "target_names": list(getattr(estimator, "_target_names", []) or []) or None,
-        "weighted_fit": bool(getattr(estimator, "_weighted_fit", False)),
+        "y_is_1d": bool(state.y_is_1d),
+        "target_names": list(state.target_names) or None,
+        "weighted_fit": bool(state.weighted_fit),
         "fitted": fitted,
-        "statistics": _statistics_json(getattr(estimator, "_statistic", None)),
+        "statistics": _statistics_json(state.statistic),
         "metadata": metadata,
     }
     if isinstance(document["intercept"], float):  # one array form for both
@@ -1020,28 +1021,26 @@ def _build(document, path):
     estimator.intercept_ = float(intercept) if intercept.ndim == 0 else intercept
     for attribute, value in values.items():
         setattr(estimator, attribute, value)
-    estimator._y_is_1d = bool(y_is_1d)
-    estimator._target_names = targets or (
-        ["y"] if n_targets == 1 else [f"y{i}" for i in range(n_targets)]
+    from dask_linreg.linear_model._state import FitState
+
+    estimator._fit_state = FitState(
+        statistic=statistic,
+        solve_factor=None,
+        y_is_1d=bool(y_is_1d),
+        target_names=tuple(
+            targets
+            or (["y"] if n_targets == 1 else [f"y{i}" for i in range(n_targets)])
+        ),
+        weighted_fit=document["weighted_fit"],
     )
-    estimator._weighted_fit = document["weighted_fit"]
-    if statistic is not None:
-        estimator._statistic = statistic
-        estimator._solve_factor = None
-        estimator._fit_summary_cache = None
     return estimator
 
 
 def _check_params(estimator, n_targets):
     """The checks fit makes of the parameters before it reads data."""
-    from dask_linreg.linear_model._params import check_alpha
-
-    estimator._check_params()
+    estimator._check_params(n_targets=n_targets)
     if "cv" in estimator.get_params(deep=False):
         _check_cv(estimator.cv)
-    penalty = getattr(estimator, "_penalty", None)
-    if penalty is not None and (alpha := penalty()) is not None:
-        check_alpha(alpha, n_targets)
 
 
 def _estimator(cls, stored, n_targets):

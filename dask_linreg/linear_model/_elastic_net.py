@@ -17,78 +17,61 @@ from dask_linreg._numerics.enet import (
 from dask_linreg._numerics.faults import extreme_column
 from dask_linreg._numerics.moments import Moments
 from dask_linreg.linear_model._base import (
-    _magnitude_error,
-    _no_samples_error,
+    FIT_INTERCEPT,
+    SPLIT_EVERY,
     _OnePassLinearModel,
+    fit_state,
 )
-from dask_linreg.linear_model._params import check_bool, check_split_every
-from dask_linreg.linear_model._ridge_cv import (
-    check_cv,
+from dask_linreg.linear_model._cv import (
+    CrossValidation,
     cross_validation_folds,
     fold_labels,
-    has_bool_or_text,
     is_label_array,
 )
+from dask_linreg.linear_model._errors import magnitude_error, no_samples_error
+from dask_linreg.linear_model._params import ArrayOf, Boolean, Interval
 
 __all__ = ["ElasticNet", "Lasso", "ElasticNetCV", "LassoCV"]
 
 
-def _check_number(name, value, *, low, high=None, low_open=False, integer=False):
-    kind = numbers.Integral if integer else numbers.Real
-    ok = isinstance(value, kind) and not isinstance(value, bool)
-    if ok:
-        ok = value > low if low_open else value >= low
-        ok = ok and (high is None or value <= high)
-    bounds = f"{'>' if low_open else '>='} {low}" + (
-        f" and <= {high}" if high is not None else ""
-    )
-    if not ok:
-        raise ValueError(
-            f"{name} must be {'an integer' if integer else 'a number'} {bounds}; "
-            f"got {value!r}."
-        )
-    if not np.isfinite(value):
-        # As scikit-learn's: inf would make a model of zeros (alpha), stop
-        # at once (tol) or give an empty grid (eps).
-        raise ValueError(f"{name} must be finite (a number {bounds}); got {value!r}.")
-    return value
+#: Constraints of the elastic-net estimators' parameters.
+_NON_NEGATIVE = Interval(numbers.Real, 0, None, closed="left")
+_RATIO = Interval(numbers.Real, 0, 1, closed="both")
+_COMMON = {
+    "fit_intercept": FIT_INTERCEPT,
+    "positive": [Boolean()],
+    "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+    "tol": [_NON_NEGATIVE],
+    "split_every": SPLIT_EVERY,
+}
 
 
 class _CoordinateDescentModel(_OnePassLinearModel):
-    """Shared checks of the elastic-net estimators."""
+    """Shared pass and storage of the elastic-net estimators."""
 
     _single_target_coef_is_1d = True
-
-    def _check_common(self):
-        check_bool("fit_intercept", self.fit_intercept)
-        check_bool("positive", self.positive)
-        _check_number("max_iter", self.max_iter, low=1, integer=True)
-        _check_number("tol", self.tol, low=0)
-        check_split_every(self.split_every)
 
     def _moments(self, inputs):
         """One pass: the moments of ``[X | y]``; extreme columns raise."""
         moments = self._reduce(inputs, Moments)
         extreme = extreme_column(moments)
         if extreme is not None:
-            raise _magnitude_error(extreme, inputs.features, None)
+            raise magnitude_error(extreme, inputs.features, None)
         return moments
 
-    def _store_path_point(self, moments, coef, y_is_1d):
-        """Store ``coef`` (p, k) of one penalty as ``coef_``/``intercept_``
-        (the last step of a fit: nothing here can fail)."""
+    def _store_path_point(self, state, coef):
+        """Store ``coef`` (p, k) of one penalty as ``coef_``/``intercept_``,
+        and the fit's state (the last step of a fit: nothing here can fail)."""
         p = coef.shape[0]
         if self.fit_intercept:
-            mean = moments.mean
+            mean = state.statistic.mean
             x_offset, y_offset = mean[:p], mean[p:]
         else:
             x_offset = np.zeros(p)
             y_offset = np.zeros(coef.shape[1])
-        self._store_solution(coef, x_offset, y_offset, y_is_1d)
-        self._y_is_1d = y_is_1d
+        self._store_solution(coef, x_offset, y_offset, state.y_is_1d)
         # Kept like the other estimators' (model files, row counts).
-        self._statistic = moments
-        self._solve_factor = None
+        self._store_state(state)
         self.n_passes_ = 1
 
 
@@ -161,6 +144,12 @@ class ElasticNet(_CoordinateDescentModel):
     array([0.9206, 0.    ])
     """
 
+    _parameter_constraints: dict = {
+        "alpha": [_NON_NEGATIVE],
+        "l1_ratio": [_RATIO],
+        **_COMMON,
+    }
+
     def __init__(
         self,
         alpha=1.0,
@@ -180,11 +169,6 @@ class ElasticNet(_CoordinateDescentModel):
         self.tol = tol
         self.split_every = split_every
 
-    def _check_params(self):
-        self._check_common()
-        _check_number("alpha", self.alpha, low=0)
-        _check_number("l1_ratio", self.l1_ratio, low=0, high=1)
-
     def fit(self, X, y, sample_weight=None):
         """Fit in one pass over the data.
 
@@ -202,7 +186,7 @@ class ElasticNet(_CoordinateDescentModel):
         self._check_params()
         inputs = check_fit_inputs(self, X, y, sample_weight, allow_numpy=True)
         if inputs.x.shape[0] == 0:
-            raise _no_samples_error(inputs.x.shape[1])
+            raise no_samples_error(inputs.x.shape[1])
         moments = self._moments(inputs)
         coef, _, n_iter = elastic_net_path(
             moments,
@@ -216,7 +200,7 @@ class ElasticNet(_CoordinateDescentModel):
         )
         # Everything is computed: only now is the estimator changed.
         self.n_iter_ = int(n_iter[0]) if inputs.y_is_1d else n_iter
-        self._store_path_point(moments, coef[0], inputs.y_is_1d)
+        self._store_path_point(fit_state(moments, y, inputs, sample_weight), coef[0])
         inputs.store_features(self)
         return self
 
@@ -248,6 +232,12 @@ class Lasso(ElasticNet):
     --------
     LassoCV, ElasticNet, sklearn.linear_model.Lasso
     """
+
+    _parameter_constraints: dict = {
+        name: constraints
+        for name, constraints in ElasticNet._parameter_constraints.items()
+        if name != "l1_ratio"
+    }
 
     def __init__(
         self,
@@ -368,6 +358,17 @@ class ElasticNetCV(_CoordinateDescentModel):
     fit raises.
     """
 
+    _parameter_constraints: dict = {
+        "l1_ratio": [_RATIO, ArrayOf(_RATIO, "(n_l1_ratio,)")],
+        "eps": [Interval(numbers.Real, 0, None, closed="neither")],
+        "alphas": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            ArrayOf(_NON_NEGATIVE, "(n_alphas,)"),
+        ],
+        "cv": [CrossValidation(none_means="5 folds")],
+        **_COMMON,
+    }
+
     def __init__(
         self,
         *,
@@ -396,56 +397,19 @@ class ElasticNetCV(_CoordinateDescentModel):
         tags.target_tags.multi_output = False
         return tags
 
-    def _check_params(self):
-        self._check_common()
-        _check_number("eps", self.eps, low=0, low_open=True)
-        cv = check_cv(self.cv)
-        ratio_error = ValueError(
-            "l1_ratio must be a number or a 1-D array of numbers in [0, 1]; got "
-            f"{self.l1_ratio!r}."
-        )
-        if has_bool_or_text(self.l1_ratio):
-            raise ratio_error
-        try:
-            ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
-        except (TypeError, ValueError):
-            raise ratio_error from None
-        if (
-            ratios.ndim != 1
-            or ratios.size == 0
-            or not np.all((ratios >= 0) & (ratios <= 1))  # NaN too
-        ):
-            raise ratio_error
-        if isinstance(self.alphas, numbers.Integral) and not isinstance(
-            self.alphas, bool
-        ):
-            _check_number("alphas", self.alphas, low=1, integer=True)
-            if np.any(ratios == 0):
-                raise ValueError(
-                    "l1_ratio=0 needs an explicit alphas grid: the automatic one "
-                    "starts at the smallest alpha with all coefficients zero, "
-                    "which a pure L2 penalty never reaches."
-                )
-            grid = None
-        else:
-            alphas_error = ValueError(
-                "alphas must be a positive integer or a 1-D array of "
-                f"non-negative finite floats; got {self.alphas!r}."
+    def _check_params(self, n_targets=None):
+        checked = super()._check_params(n_targets)
+        ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
+        if isinstance(checked["alphas"], np.ndarray):
+            checked["alphas"] = np.sort(checked["alphas"])[::-1]
+        elif np.any(ratios == 0):
+            raise ValueError(
+                "l1_ratio=0 needs an explicit alphas grid: the automatic one "
+                "starts at the smallest alpha with all coefficients zero, "
+                "which a pure L2 penalty never reaches."
             )
-            if has_bool_or_text(self.alphas):
-                raise alphas_error
-            try:
-                grid = np.asarray(self.alphas, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise alphas_error from None
-            if (
-                grid.ndim != 1
-                or grid.size == 0
-                or not np.all((grid >= 0) & np.isfinite(grid))  # NaN too
-            ):
-                raise alphas_error
-            grid = np.sort(grid)[::-1]
-        return ratios, grid, (5 if cv is None else cv)
+        checked["l1_ratio"] = ratios
+        return checked
 
     def fit(self, X, y, sample_weight=None, *, groups=None):
         """Choose ``alpha`` (and ``l1_ratio``) and fit, in one pass.
@@ -466,7 +430,11 @@ class ElasticNetCV(_CoordinateDescentModel):
         -------
         self : object
         """
-        ratios, grid, cv = self._check_params()
+        checked = self._check_params()
+        ratios, cv = checked["l1_ratio"], checked["cv"]
+        grid = checked["alphas"] if isinstance(checked["alphas"], np.ndarray) else None
+        if cv is None:
+            cv = 5
         inputs = check_fit_inputs(
             self,
             X,
@@ -490,7 +458,7 @@ class ElasticNetCV(_CoordinateDescentModel):
             )
             inputs = replace(inputs, y=inputs.y[:, 0], y_is_1d=True)
         if inputs.x.shape[0] == 0:
-            raise _no_samples_error(inputs.x.shape[1])
+            raise no_samples_error(inputs.x.shape[1])
         p = inputs.x.shape[1]
         labels, n_folds = fold_labels(
             cv, inputs.x, y=y, groups=groups, labels=inputs.labels
@@ -500,7 +468,7 @@ class ElasticNetCV(_CoordinateDescentModel):
         )
         extreme = extreme_column(total)
         if extreme is not None:
-            raise _magnitude_error(extreme, inputs.features, None)
+            raise magnitude_error(extreme, inputs.features, None)
         settings = {
             "fit_intercept": self.fit_intercept,
             "max_iter": self.max_iter,
@@ -538,7 +506,7 @@ class ElasticNetCV(_CoordinateDescentModel):
         self.mse_path_ = mse[0] if single else mse
         self.folds_ = np.array(order)
         self.n_iter_ = int(n_iter[0])
-        self._store_path_point(total, coef[0], y_is_1d=True)
+        self._store_path_point(fit_state(total, y, inputs, sample_weight), coef[0])
         inputs.store_features(self)
         return self
 
@@ -582,6 +550,12 @@ class LassoCV(ElasticNetCV):
     factor, and ties (mean errors within a relative ``1e-10``) go to the
     largest ``alpha``.
     """
+
+    _parameter_constraints: dict = {
+        name: constraints
+        for name, constraints in ElasticNetCV._parameter_constraints.items()
+        if name != "l1_ratio"
+    }
 
     def __init__(
         self,
