@@ -1,3 +1,5 @@
+import threading
+
 import numpy as np
 import pytest
 
@@ -15,3 +17,21 @@ def make_regression(n_samples, n_features, n_targets=None, *, seed=0, offset=0.0
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+class CountingSource:
+    """An array-like that counts the elements read from it."""
+
+    def __init__(self, array):
+        self.array = array
+        self.shape = array.shape
+        self.dtype = array.dtype
+        self.ndim = array.ndim
+        self.elements_read = 0
+        self._lock = threading.Lock()
+
+    def __getitem__(self, index):
+        block = self.array[index]
+        with self._lock:
+            self.elements_read += block.size
+        return block

@@ -13,7 +13,7 @@ from scipy import linalg
 
 from dask_linreg import LinearRegression, Ridge
 
-from .conftest import make_regression
+from ..conftest import make_regression
 
 ESTIMATORS = [
     (LinearRegression, sk.LinearRegression, {}),

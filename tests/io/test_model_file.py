@@ -25,7 +25,7 @@ from dask_linreg import (
 from dask_linreg.io._cli import main
 from dask_linreg.io._model_file import _FITTED, UnstoredCV
 
-from .conftest import make_regression
+from ..conftest import make_regression
 
 N = 300
 LABELS = np.arange(N) % 3

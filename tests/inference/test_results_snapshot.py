@@ -6,7 +6,7 @@ import pytest
 
 from dask_linreg import LinearRegression
 
-from .conftest import make_regression
+from ..conftest import make_regression
 
 COLUMNS = ["a", "b", "c"]
 

@@ -6,7 +6,7 @@ import pytest
 
 from dask_linreg import LinearRegression, Ridge
 
-from .conftest import make_regression
+from ..conftest import make_regression
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_non_finite_values_are_counted_across_blocks(data):
 
 
 def test_overflowing_cross_products_are_reported(data):
-    # solver="auto" would go exact instead (tests/test_edge_cases.py).
+    # solver="auto" would go exact instead (tests/linear_model/test_edge_cases.py).
     X, y = data
     with pytest.raises(
         ValueError, match="overflow float64.*Rescale X, y or sample_weight"

@@ -6,7 +6,7 @@ import pytest
 from dask_linreg._numerics.accurate import exact_equations, solve_exact
 from dask_linreg._numerics.exact import block_exact_cross_products, merge_exact
 
-from .hard_problems import exact_least_squares
+from ..hard_problems import exact_least_squares
 
 
 def fraction_gram(Z, w=None):

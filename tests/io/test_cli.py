@@ -12,7 +12,7 @@ import pytest
 
 from dask_linreg import LinearRegression, Ridge, load
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args, cwd):

@@ -15,7 +15,7 @@ from dask_linreg import (
 from dask_linreg.linear_model._params import InvalidParameterError
 from dask_linreg.linear_model._state import FitState
 
-from .conftest import make_regression
+from ..conftest import make_regression
 
 ESTIMATORS = [
     LinearRegression,

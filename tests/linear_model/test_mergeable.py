@@ -11,7 +11,7 @@ from sklearn.base import clone
 
 from dask_linreg import AccuracyWarning, LinearRegression, Ridge
 
-from .conftest import make_regression
+from ..conftest import make_regression
 
 
 def assert_same_model(ours, reference, rtol=1e-10):

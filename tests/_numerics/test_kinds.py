@@ -13,7 +13,7 @@ from dask_linreg._numerics.kinds import (
     merge_statistics,
 )
 
-from .conftest import make_regression
+from ..conftest import make_regression
 
 
 @pytest.fixture(scope="module")

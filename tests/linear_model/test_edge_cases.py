@@ -13,7 +13,7 @@ import sklearn.linear_model as sk
 
 from dask_linreg import AccuracyWarning, LinearRegression, Ridge
 
-from .conftest import make_regression
+from ..conftest import make_regression
 
 
 @pytest.mark.parametrize("solver", ["cholesky", "qr", "exact", "auto"])

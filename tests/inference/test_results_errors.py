@@ -11,7 +11,7 @@ import statsmodels.api as sm
 
 from dask_linreg import LinearRegression
 
-from .conftest import make_regression
+from ..conftest import make_regression
 
 
 @pytest.fixture(scope="module")

@@ -10,25 +10,7 @@ from dask_linreg import LinearRegression, Ridge
 from dask_linreg._dask.graph import reduce_statistic
 from dask_linreg._numerics.moments import block_moments
 
-from .conftest import make_regression
-
-
-class CountingSource:
-    """An array-like that counts the elements read from it."""
-
-    def __init__(self, array):
-        self.array = array
-        self.shape = array.shape
-        self.dtype = array.dtype
-        self.ndim = array.ndim
-        self.elements_read = 0
-        self._lock = threading.Lock()
-
-    def __getitem__(self, index):
-        block = self.array[index]
-        with self._lock:
-            self.elements_read += block.size
-        return block
+from ..conftest import CountingSource, make_regression
 
 
 @pytest.mark.parametrize("estimator", [LinearRegression(split_every=2), Ridge()])
@@ -130,7 +112,6 @@ def test_small_in_memory_fit_builds_no_task_graph():
 
 
 def test_one_blas_thread_is_set_for_the_task_thread_only():
-    import threading
 
     import threadpoolctl
 

@@ -10,7 +10,7 @@ import sklearn.linear_model as sk
 
 from dask_linreg import LinearRegression, Ridge
 
-from .conftest import make_regression
+from ..conftest import make_regression
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from distributed import Client, LocalCluster, get_task_stream
 
 from dask_linreg import LinearRegression, Ridge
 
-from .conftest import make_regression
+from ..conftest import make_regression
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from distributed import Client, LocalCluster, wait
 
 from dask_linreg import LinearRegression
 
-from .conftest import make_regression
+from ..conftest import make_regression
 
 
 @pytest.fixture(scope="module")

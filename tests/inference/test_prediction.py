@@ -12,8 +12,7 @@ import statsmodels.api as sm
 
 from dask_linreg import LinearRegression, PredictionResults
 
-from .conftest import make_regression
-from .test_graph import CountingSource
+from ..conftest import CountingSource, make_regression
 
 RTOL = 1e-8
 COLUMNS = ["a", "b", "c", "d", "e"]

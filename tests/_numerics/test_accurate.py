@@ -11,7 +11,7 @@ from scipy import linalg
 
 from dask_linreg import AccuracyWarning, LinearRegression, Ridge
 
-from .hard_problems import correct_digits, exact_least_squares, hard_problems
+from ..hard_problems import correct_digits, exact_least_squares, hard_problems
 
 PROBLEMS = hard_problems()
 

@@ -13,8 +13,7 @@ from sklearn.datasets import load_diabetes
 
 from dask_linreg import LinearRegression
 
-from .conftest import make_regression
-from .test_graph import CountingSource
+from ..conftest import CountingSource, make_regression
 
 RTOL = 1e-8
 SCALARS = [

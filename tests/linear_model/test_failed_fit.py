@@ -17,7 +17,7 @@ from dask_linreg import (
     RidgeCV,
 )
 
-from .conftest import make_regression
+from ..conftest import make_regression
 
 ESTIMATORS = [
     LinearRegression(),

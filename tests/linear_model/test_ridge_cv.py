@@ -15,7 +15,7 @@ from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from dask_linreg import Ridge, RidgeCV
 from dask_linreg._numerics.cv import assign_folds
 
-from .conftest import make_regression
+from ..conftest import make_regression
 
 ALPHAS = np.logspace(-2, 4, 50)
 
