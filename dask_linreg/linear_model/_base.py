@@ -26,7 +26,7 @@ from dask_linreg._dask.inputs import (
     check_statistic_memory,
 )
 from dask_linreg._numerics.faults import extreme_column
-from dask_linreg._numerics.kinds import kind_for_solver
+from dask_linreg._numerics.kinds import KINDS, kind_for_solver
 from dask_linreg._numerics.solve import r2_scores
 from dask_linreg.linear_model._errors import magnitude_error, no_samples_error
 from dask_linreg.linear_model._params import (
@@ -39,7 +39,7 @@ from dask_linreg.linear_model._prediction import predict_frame
 from dask_linreg.linear_model._state import FitState, target_names
 from dask_linreg.linear_model._warnings import warn_if_inaccurate
 
-__all__ = ["SOLVERS", "AUTO_MIN_DIGITS", "EXACT_MAX_COLUMNS"]
+__all__ = ["SOLVERS", "AUTO_MIN_DIGITS", "EXACT_MAX_COLUMNS", "SOLVED_ATTRIBUTES"]
 
 #: Accepted values of the ``solver`` parameter.
 SOLVERS = ("auto", "cholesky", "qr", "exact")
@@ -54,6 +54,14 @@ EXACT_MAX_COLUMNS = 64
 FIT_INTERCEPT = [Boolean()]
 SPLIT_EVERY = [None, Interval(numbers.Integral, 2, None, closed="left")]
 SOLVER = [Options(*SOLVERS)]
+
+#: Fitted attributes of the estimators that solve a statistic once (see
+#: ``_OnePassLinearModel._fitted_attributes``).
+SOLVED_ATTRIBUTES = {
+    "solver_": ("str", (), {"choices": tuple(kind.solver for kind in KINDS)}),
+    "digits_": ("float", ()),
+    "n_passes_": ("int", (), 1),
+}
 
 
 class _OnePassLinearModel(RegressorMixin, BaseEstimator):
@@ -71,6 +79,18 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
     #: Parameter name -> the constraints of which its value must satisfy
     #: one (None for the value None); see :mod:`._params`.
     _parameter_constraints: dict = {}
+
+    #: Fitted attribute name -> ``(type, shape[, minimum][, {options}])``,
+    #: in the order a model file writes and checks them (as a kind's
+    #: ``stored_fields``; see :class:`dask_linreg.io._schema.Field`), besides
+    #: ``coef_``, ``intercept_``, ``n_features_in_`` and
+    #: ``feature_names_in_``.  Shapes name dimensions: ``n_features``,
+    #: ``n_targets``, ``y_targets`` (none for a 1-D y), ``alpha_targets``
+    #: and ``score_targets`` (RidgeCV's ``alpha_per_target``),
+    #: ``n_l1_ratio``; any other name is bound by its first use.  Options:
+    #: ``choices``, ``optional`` (absent in some fits), ``nullable``.  Each
+    #: estimator class declares its own.
+    _fitted_attributes: dict
 
     # scikit-learn's Ridge gives a 1-D coef_ for a single target passed as
     # a column; its LinearRegression keeps it 2-D.  Each estimator follows

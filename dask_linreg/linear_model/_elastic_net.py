@@ -149,6 +149,11 @@ class ElasticNet(_CoordinateDescentModel):
         "l1_ratio": [_RATIO],
         **_COMMON,
     }
+    _fitted_attributes: dict = {
+        "n_iter_": ("int", ("y_targets",)),
+        "dual_gap_": ("float", ("y_targets",), {"optional": True}),
+        "n_passes_": ("int", (), 1),
+    }
 
     def __init__(
         self,
@@ -367,6 +372,16 @@ class ElasticNetCV(_CoordinateDescentModel):
         ],
         "cv": [CrossValidation(none_means="5 folds")],
         **_COMMON,
+    }
+    _fitted_attributes: dict = {
+        "alpha_": ("float", ()),
+        "l1_ratio_": ("float", ()),
+        "alphas_": ("float", ("n_l1_ratio", "n_alphas")),
+        "folds_": ("labels", ("n_folds",)),
+        "mse_path_": ("score", ("n_l1_ratio", "n_alphas", "n_folds")),
+        "n_iter_": ("int", ()),
+        "dual_gap_": ("float", (), {"optional": True}),
+        "n_passes_": ("int", (), 1),
     }
 
     def __init__(

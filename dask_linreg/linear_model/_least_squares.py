@@ -9,7 +9,6 @@ from sklearn.utils.validation import check_is_fitted
 from dask_linreg._dask.graph import reduce_scores
 from dask_linreg._dask.inputs import check_fit_inputs
 from dask_linreg._numerics.sandwich import (
-    COV_TYPES,
     ScoreModel,
     design_root,
     fit_summary,
@@ -18,8 +17,14 @@ from dask_linreg._numerics.sandwich import (
 from dask_linreg._numerics.solve import solve_nonnegative
 from dask_linreg.inference._results import RegressionResults
 from dask_linreg.inference._summary import Summary
-from dask_linreg.linear_model._base import FIT_INTERCEPT, SOLVER, SPLIT_EVERY
+from dask_linreg.linear_model._base import (
+    FIT_INTERCEPT,
+    SOLVED_ATTRIBUTES,
+    SOLVER,
+    SPLIT_EVERY,
+)
 from dask_linreg.linear_model._errors import require_statistics
+from dask_linreg.linear_model._inference_args import check_inference_arguments
 from dask_linreg.linear_model._mergeable import _MergeableLinearModel
 from dask_linreg.linear_model._params import (
     ArrayOf,
@@ -32,36 +37,6 @@ __all__ = ["LinearRegression", "Ridge"]
 
 #: A penalty: finite and non-negative.
 _NON_NEGATIVE = Interval(numbers.Real, 0, None, closed="left")
-
-
-def _check_inference_arguments(cov_type, X, y, groups, use_t):
-    if cov_type not in COV_TYPES:
-        raise ValueError(
-            f"cov_type must be one of {', '.join(map(repr, COV_TYPES))}; got "
-            f"{cov_type!r}."
-        )
-    if use_t is not None and not isinstance(use_t, bool | np.bool_):
-        raise ValueError(f"use_t must be a bool or None; got {use_t!r}.")
-    if cov_type == "nonrobust":
-        if X is not None or y is not None or groups is not None:
-            raise ValueError(
-                "cov_type='nonrobust' needs no pass over the data: do not pass X, "
-                "y or groups (they are read only for robust covariances)."
-            )
-        return
-    if X is None or y is None:
-        raise ValueError(
-            f"cov_type={cov_type!r} needs one pass over the training data: pass "
-            "X and y (and the sample_weight of the fit)."
-        )
-    if cov_type == "cluster" and groups is None:
-        raise ValueError(
-            "cov_type='cluster' needs groups: the cluster label of each row."
-        )
-    if cov_type != "cluster" and groups is not None:
-        raise ValueError(
-            f"groups is only used with cov_type='cluster'; got cov_type={cov_type!r}."
-        )
 
 
 class LinearRegression(_MergeableLinearModel):
@@ -183,6 +158,11 @@ class LinearRegression(_MergeableLinearModel):
         "positive": [Boolean()],
         "solver": SOLVER,
         "split_every": SPLIT_EVERY,
+    }
+    _fitted_attributes: dict = {
+        **SOLVED_ATTRIBUTES,
+        "rank_": ("int", ()),
+        "singular_": ("float", ("n_singular",)),
     }
 
     def __init__(
@@ -342,7 +322,7 @@ class LinearRegression(_MergeableLinearModel):
                 "inference is not available for positive=True: the standard "
                 "errors of constrained estimates are not the classical ones."
             )
-        _check_inference_arguments(cov_type, X, y, groups, use_t)
+        check_inference_arguments(cov_type, X, y, groups, use_t)
         summary = self._inference_summary()
         names = list(
             getattr(self, "feature_names_in_", None)
@@ -560,6 +540,7 @@ class Ridge(_MergeableLinearModel):
         "solver": SOLVER,
         "split_every": SPLIT_EVERY,
     }
+    _fitted_attributes: dict = SOLVED_ATTRIBUTES
 
     def __init__(
         self, alpha=1.0, *, fit_intercept=True, solver="auto", split_every=None

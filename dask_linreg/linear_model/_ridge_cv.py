@@ -14,6 +14,7 @@ from dask_linreg._numerics.cv import (
 from dask_linreg._numerics.tsqr import TriangularMoments
 from dask_linreg.linear_model._base import (
     FIT_INTERCEPT,
+    SOLVED_ATTRIBUTES,
     SPLIT_EVERY,
     _OnePassLinearModel,
     fit_state,
@@ -208,6 +209,18 @@ class RidgeCV(_OnePassLinearModel):
         "scoring": [None, Options(*SCORINGS[1:])],
         "alpha_per_target": [Boolean()],
         "split_every": SPLIT_EVERY,
+    }
+    _fitted_attributes: dict = {
+        **SOLVED_ATTRIBUTES,
+        "alpha_": ("float", ("alpha_targets",)),
+        "best_score_": ("score", ("alpha_targets",)),
+        "folds_": ("labels", ("n_folds",), {"nullable": True}),
+        "scores_": ("score", ("n_alphas", "score_targets")),
+        "fold_scores_": (
+            "score",
+            ("n_folds", "n_alphas", "n_targets"),
+            {"nullable": True},
+        ),
     }
 
     def __init__(

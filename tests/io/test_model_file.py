@@ -8,9 +8,10 @@ import dask.array as da
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.model_selection import KFold, PredefinedSplit, ShuffleSplit
 
-import dask_linreg.io._model_file as _persistence
+import dask_linreg.io._json as _json
 from dask_linreg import (
     ElasticNet,
     ElasticNetCV,
@@ -23,7 +24,9 @@ from dask_linreg import (
     load,
 )
 from dask_linreg.io._cli import main
-from dask_linreg.io._model_file import _FITTED, UnstoredCV
+from dask_linreg.io._codec import encode_param
+from dask_linreg.io._model_file import UnstoredCV
+from dask_linreg.io._schema import fitted_fields
 
 from ..conftest import make_regression
 
@@ -101,7 +104,7 @@ def test_round_trip_is_bit_for_bit(estimator, n_targets, tmp_path):
     assert_same(loaded.intercept_, fitted.intercept_, "intercept_")
     assert list(loaded.feature_names_in_) == ["a", "b", "c", "d"]
     np.testing.assert_array_equal(loaded.predict(frame), fitted.predict(frame))
-    for attribute, field in _FITTED[type(fitted).__name__].items():
+    for attribute, field in fitted_fields(type(fitted)).items():
         assert hasattr(loaded, attribute) == hasattr(fitted, attribute), attribute
         if not hasattr(fitted, attribute):
             assert field.optional, attribute
@@ -131,6 +134,29 @@ def test_round_trip_is_bit_for_bit(estimator, n_targets, tmp_path):
     if first["target_names"] is None:  # filled in on loading
         first.pop("target_names"), again.pop("target_names")
     assert again == first
+
+
+@pytest.mark.parametrize("estimator, n_targets", ESTIMATORS, ids=lambda e: repr(e))
+def test_each_class_declares_every_fitted_attribute_it_sets(estimator, n_targets):
+    X, Y = make_regression(N, 4, 2, seed=1)
+    fitted = clone(estimator).fit(X, Y if n_targets == TWO else Y[:, 0])
+    fields = fitted_fields(type(fitted))
+    own_keys = {"coef_", "intercept_", "n_features_in_", "feature_names_in_"}
+    public = {name for name in vars(fitted) if name.endswith("_")} - own_keys
+    assert public <= set(fields)
+    assert {name for name, field in fields.items() if not field.optional} <= public
+
+
+def test_the_classes_a_model_file_may_hold_are_the_exported_estimators():
+    import dask_linreg.linear_model
+    from dask_linreg.io._schema import estimator_classes
+
+    exported = {
+        name
+        for name in dask_linreg.linear_model.__all__
+        if hasattr(getattr(dask_linreg.linear_model, name), "fit")
+    }
+    assert set(estimator_classes()) == exported
 
 
 def fit_small(estimator, cv_data=False):
@@ -182,7 +208,7 @@ def test_a_splitter_from_outside_scikit_learn_is_marked(tmp_path):
     assert load(tmp_path / "m.json").cv == UnstoredCV("OwnSplitter()")
     # A scikit-learn splitter whose parameters JSON cannot hold, too.
     random = ShuffleSplit(3, random_state=np.random.RandomState(0))
-    assert _persistence._encode_param("cv", random)["type"] == "unstored"
+    assert encode_param("cv", random)["type"] == "unstored"
 
 
 def test_metadata_and_parameters_that_cannot_be_written_raise(tmp_path):
@@ -202,7 +228,7 @@ def test_metadata_and_parameters_that_cannot_be_written_raise(tmp_path):
     with pytest.raises(TypeError, match="metadata must be a dict or None; got list"):
         model.save(tmp_path / "m.json", metadata=[1])
     with pytest.raises(TypeError, match=r"Parameter split_every=.* cannot be written"):
-        _persistence._encode_param("split_every", object())
+        encode_param("split_every", object())
     assert not (tmp_path / "m.json").exists()
 
 
@@ -660,9 +686,9 @@ def test_brackets_inside_strings_do_not_count_as_nesting(documents, tmp_path):
 def test_a_file_over_the_size_cap_is_refused(documents, tmp_path, monkeypatch):
     path = write(tmp_path, documents["LinearRegression"])
     size = path.stat().st_size
-    monkeypatch.setattr(_persistence, "MAX_FILE_BYTES", size)
+    monkeypatch.setattr(_json, "MAX_FILE_BYTES", size)
     assert load(path).n_features_in_ == 2  # at the cap
-    monkeypatch.setattr(_persistence, "MAX_FILE_BYTES", size - 1)
+    monkeypatch.setattr(_json, "MAX_FILE_BYTES", size - 1)
     expect_error(path, f"it has {size:,} bytes, more than the {size - 1:,} a model")
 
 
