@@ -108,7 +108,12 @@ def test_small_in_memory_fit_builds_no_task_graph():
     reference = LinearRegression().fit(
         da.from_array(X, chunks=100), da.from_array(y, chunks=100)
     )
-    np.testing.assert_allclose(small.coef_, reference.coef_, rtol=1e-12)
+    # Rounding differs with the blocking: bound it by the coefficients' scale
+    # (a coefficient near zero has no relative digits to keep).
+    scale = np.abs(reference.coef_).max()
+    np.testing.assert_allclose(
+        small.coef_, reference.coef_, rtol=1e-12, atol=1e-12 * scale
+    )
 
 
 def test_one_blas_thread_is_set_for_the_task_thread_only():
