@@ -1,19 +1,22 @@
 #!/usr/bin/env python
-"""Time ``dask_linreg.LinearRegression.fit`` against a NumPy floor and peers.
+"""Time ``dask_linreg.LinearRegression.fit`` against NumPy floors and peers.
 
 For each problem size, on the same in-memory data in one run, this times
 
-- the NumPy floor: ``X.T @ X``, ``X.T @ y`` and a Cholesky solve on a
-  C-contiguous array, the least work any normal-equations method does.  It is
-  the faster of NumPy's own BLAS threads over the whole array and two halves
-  in two threads with one BLAS thread each;
+- two floors on the in-memory data.  The *syrk floor* is one symmetric
+  BLAS product ``Z.T @ Z`` of ``Z = [X | y]`` (one C-contiguous array, built
+  once, untimed) and the Cholesky solve of the normal equations read from it:
+  the least work any one-pass normal-equations method does.  It is the faster
+  of NumPy's own BLAS threads over the whole array and two halves of the rows
+  in two threads with one BLAS thread each.  The *memory floor* is one read
+  of ``X``: ``X[half].sum(axis=0)`` on each half in two threads;
 - ``dask_linreg.LinearRegression().fit`` on a persisted Dask array, on the
   threaded scheduler and on a two-worker ``distributed.LocalCluster``;
 - ``sklearn.linear_model.LinearRegression`` on the NumPy array;
 - ``dask_ml.linear_model.LinearRegression``, its default solver and
   ``solver="lbfgs"``, on the persisted Dask array (threaded scheduler);
 
-and prints each time as a ratio to the floor, with the coefficients' error
+and prints each time as a ratio to both floors, with the coefficients' error
 against an accurate least-squares solution, and the peak memory that our
 threaded fit allocates beyond the data.
 
@@ -71,7 +74,10 @@ TARGET_BLOCK_BYTES = 64 << 20
 #: problems exercise the tree merge and keep both cores busy.
 MIN_BLOCKS = 8
 
-FLOOR_METHODS = ("floor-blas", "floor-halves")
+#: The syrk floor is the faster of its two variants.
+SYRK_FLOOR_METHODS = ("floor-syrk-blas", "floor-syrk-halves")
+MEMORY_FLOOR_METHOD = "floor-memory"
+FLOOR_METHODS = (*SYRK_FLOOR_METHODS, MEMORY_FLOOR_METHOD)
 METHODS = (
     *FLOOR_METHODS,
     "ours-threads",
@@ -255,29 +261,58 @@ def cluster_blocks(client, arrays, chunk_rows):
 # --------------------------------------------------------------------------
 
 
-def floor_blas(X, y):
-    """Normal equations with one BLAS call each, on NumPy's own threads."""
-    gram = X.T @ X
-    xty = X.T @ y
-    return scipy.linalg.cho_solve(scipy.linalg.cho_factor(gram), xty)
+def stacked(X, y):
+    """``Z = [X | y]`` as one C-contiguous array (built once, untimed)."""
+    return np.ascontiguousarray(np.hstack([X, y[:, None]]))
 
 
-def floor_halves(X, y, pool):
-    """Normal equations from two halves of the rows on two threads.
+def solve_from_gram(G):
+    """Coefficients from ``G = Z.T @ Z``: ``gram = G[:p, :p]``, ``xty = G[:p, p]``.
+
+    A Cholesky factorization and solve of a ``p x p`` system: microseconds to
+    milliseconds, kept in the syrk floor as part of the floor's work.
+    """
+    p = G.shape[0] - 1
+    return scipy.linalg.cho_solve(scipy.linalg.cho_factor(G[:p, :p]), G[:p, p])
+
+
+def floor_syrk_blas(Z):
+    """Syrk floor, variant (a): one ``Z.T @ Z`` on NumPy's own BLAS threads,
+    then the Cholesky solve (included in the time).
+
+    NumPy recognizes ``Z.T @ Z`` and calls BLAS ``syrk``, which reads ``Z``
+    once and computes one triangle.
+    """
+    return solve_from_gram(Z.T @ Z)
+
+
+def floor_syrk_halves(Z, pool):
+    """Syrk floor, variant (b): ``Z.T @ Z`` of two halves of the rows on two
+    threads, partial products added, then the Cholesky solve (included).
 
     Call with BLAS limited to one thread: NumPy releases the GIL in BLAS,
     so the two threads run on two cores without oversubscribing them.
     """
-    half = X.shape[0] // 2
+    half = Z.shape[0] // 2
 
     def part(rows):
-        xh, yh = X[rows], y[rows]
-        return xh.T @ xh, xh.T @ yh
+        zh = Z[rows]
+        return zh.T @ zh
 
-    parts = list(pool.map(part, (slice(0, half), slice(half, None))))
-    gram = parts[0][0] + parts[1][0]
-    xty = parts[0][1] + parts[1][1]
-    return scipy.linalg.cho_solve(scipy.linalg.cho_factor(gram), xty)
+    first, second = pool.map(part, (slice(0, half), slice(half, None)))
+    return solve_from_gram(first + second)
+
+
+def floor_memory(X, pool):
+    """Memory floor: one read of ``X``, ``X[half].sum(axis=0)`` on each half
+    in two threads (call with BLAS limited to one thread).  No solve: it is
+    the time to stream the data from memory once, nothing more.
+    """
+    half = X.shape[0] // 2
+    parts = pool.map(
+        lambda rows: X[rows].sum(axis=0), (slice(0, half), slice(half, None))
+    )
+    return sum(parts)
 
 
 def fit_ours(X, y, solver="auto"):
@@ -413,51 +448,82 @@ class Table:
             return
         if row["seconds"] is None or seconds < row["seconds"]:
             row["seconds"], row["coef_rel_error"] = seconds, error
-        say(f"  .. {method}: {seconds:.3f} s, coef err {error:.1e}")
+        err = "-" if error is None else f"{error:.1e}"
+        say(f"  .. {method}: {seconds:.3f} s, coef err {err}")
 
     @property
     def floor(self):
-        """The faster floor variant's best time."""
-        return min(self.rows[m]["seconds"] for m in FLOOR_METHODS)
+        """The syrk floor: the faster syrk variant's best time."""
+        return min(self.rows[m]["seconds"] for m in SYRK_FLOOR_METHODS)
+
+    @property
+    def memory_floor(self):
+        """The memory floor's best time: one read of X in two threads."""
+        return self.rows[MEMORY_FLOOR_METHOD]["seconds"]
 
     def show(self):
-        """Print the table and return its rows, with ratios to the floor."""
-        floor = self.floor
-        say(f"  {'method':<16} {'seconds':>9} {'x floor':>8} {'coef err':>9}  note")
-        say(f"  {'-' * 16} {'-' * 9} {'-' * 8} {'-' * 9}  {'-' * 4}")
+        """Print the table and return its rows, with ratios to both floors."""
+        floor, memory = self.floor, self.memory_floor
+        say(
+            f"  {'method':<18} {'seconds':>9} {'x syrk':>8} {'x mem':>8} "
+            f"{'coef err':>9}  note"
+        )
+        say(f"  {'-' * 18} {'-' * 9} {'-' * 8} {'-' * 8} {'-' * 9}  {'-' * 4}")
         rows = []
         for row in self.rows.values():
             seconds = row["seconds"]
-            row["ratio_to_floor"] = None if seconds is None else seconds / floor
+            ratio = None if seconds is None else seconds / floor
+            row["ratio_to_syrk_floor"] = ratio
+            # The name plot_results.py (and older results) read.
+            row["ratio_to_floor"] = ratio
+            row["ratio_to_memory_floor"] = None if seconds is None else seconds / memory
             rows.append(row)
             method = row["method"]
             if "failure" in row:
-                say(f"  {method:<16} {'failed':>9} {'':>8} {'':>9}  {row['failure']}")
+                say(
+                    f"  {method:<18} {'failed':>9} {'':>8} {'':>8} {'':>9}  "
+                    f"{row['failure']}"
+                )
                 continue
+            error = row["coef_rel_error"]
+            err = "-" if error is None else f"{error:.1e}"
             say(
-                f"  {method:<16} {seconds:9.3f} {row['ratio_to_floor']:8.2f} "
-                f"{row['coef_rel_error']:9.1e}  {row['note']}"
+                f"  {method:<18} {seconds:9.3f} {ratio:8.2f} "
+                f"{row['ratio_to_memory_floor']:8.2f} {err:>9}  {row['note']}"
             )
         return rows
 
 
-def time_floors(X, y, repeat, table, reference):
-    """Time both floor variants into ``table``."""
+def time_floors(X, Z, repeat, table, reference):
+    """Time the two syrk floor variants and the memory floor into ``table``."""
     notes = {
-        "floor-blas": "NumPy BLAS threads; no intercept, uncentered",
-        "floor-halves": "2 threads x 1 BLAS thread; no intercept, uncentered",
+        "floor-syrk-blas": "Z.T @ Z + solve, NumPy BLAS threads; no intercept",
+        "floor-syrk-halves": "Z.T @ Z + solve, 2 threads x 1 BLAS thread; no intercept",
+        "floor-memory": "one read of X: X[half].sum(axis=0), 2 threads",
     }
-    seconds, coef = best_time(lambda: floor_blas(X, y), repeat, warmup=True)
-    table.add("floor-blas", seconds, coef_error(coef, reference), notes["floor-blas"])
+    seconds, coef = best_time(lambda: floor_syrk_blas(Z), repeat, warmup=True)
+    table.add(
+        "floor-syrk-blas",
+        seconds,
+        coef_error(coef, reference),
+        notes["floor-syrk-blas"],
+    )
     with (
         concurrent.futures.ThreadPoolExecutor(2) as pool,
         # The limit is process-wide, so it is set once around both threads.
         threadpool_limits(limits=1, user_api="blas"),
     ):
-        seconds, coef = best_time(lambda: floor_halves(X, y, pool), repeat, warmup=True)
-    table.add(
-        "floor-halves", seconds, coef_error(coef, reference), notes["floor-halves"]
-    )
+        seconds, coef = best_time(
+            lambda: floor_syrk_halves(Z, pool), repeat, warmup=True
+        )
+        table.add(
+            "floor-syrk-halves",
+            seconds,
+            coef_error(coef, reference),
+            notes["floor-syrk-halves"],
+        )
+        seconds, _ = best_time(lambda: floor_memory(X, pool), repeat, warmup=True)
+        table.add("floor-memory", seconds, None, notes["floor-memory"])
 
 
 def run_size(n, p, args, skip):
@@ -474,10 +540,12 @@ def run_size(n, p, args, skip):
     )
     ref = reference_coef(X, y, fit_intercept=True)
     ref_no_intercept = reference_coef(X, y, fit_intercept=False)
+    # Untimed: the syrk floors read [X | y] as one array, in one pass.
+    Z = stacked(X, y)
     table = Table()
     # The floor is timed first and again last, and the best of both counts:
     # the denominator of every ratio should not carry a passing disturbance.
-    time_floors(X, y, args.repeat, table, ref_no_intercept)
+    time_floors(X, Z, args.repeat, table, ref_no_intercept)
 
     peak = None
     if "ours-threads" not in skip:
@@ -560,11 +628,15 @@ def run_size(n, p, args, skip):
         else:
             table.add("spark-normal", seconds, coef_error(coef, ref), note)
 
-    time_floors(X, y, args.repeat, table, ref_no_intercept)
+    time_floors(X, Z, args.repeat, table, ref_no_intercept)
     rows = table.show()
     say(
         "  coef err: max |coef - ref| / max |ref|, ref = pivoted QR least squares "
         "(with intercept; the floors' ref has none)"
+    )
+    say(
+        f"  floors: syrk {table.floor:.3f} s (x syrk), memory "
+        f"{table.memory_floor:.3f} s (x mem)"
     )
     if peak is not None:
         say(
@@ -580,7 +652,10 @@ def run_size(n, p, args, skip):
         "x_bytes": X.nbytes,
         "block_bytes": block_bytes,
         "load_average_at_start": list(load),
+        # floor_seconds: the syrk floor (the name older results use).
         "floor_seconds": table.floor,
+        "syrk_floor_seconds": table.floor,
+        "memory_floor_seconds": table.memory_floor,
         "methods": rows,
         "ours_threads_peak_bytes": peak,
     }
