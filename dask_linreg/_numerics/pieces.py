@@ -24,15 +24,16 @@ _ROWS_PER_COLUMN = 16
 _MAX_PIECE_BYTES = 64 << 20
 
 
-def rows_per_piece(n_columns, n_rows, *, even=False, base=_MIN_PIECE_ROWS):
+def rows_per_piece(n_columns, n_rows, *, even=False, base=None):
     """Rows per piece for a block of ``n_rows`` rows and ``n_columns`` columns.
 
-    ``max(base, 16 * n_columns)`` (at most 64 MiB of scratch), at most
+    ``max(base, 16 * n_columns)`` (``base`` None: 4096; at most 64 MiB of
+    scratch), at most
     ``n_rows`` and at least 1; with ``even=True`` the block is cut into
     pieces of equal size instead (a small last piece multiplies
     inefficiently).
     """
-    rows = max(base, _ROWS_PER_COLUMN * n_columns)
+    rows = max(base or _MIN_PIECE_ROWS, _ROWS_PER_COLUMN * n_columns)
     rows = max(1, min(rows, _MAX_PIECE_BYTES // (8 * (n_columns + 1))))
     if even and n_rows > 0:
         n_pieces = -(-n_rows // rows)
