@@ -13,6 +13,7 @@ from scipy import linalg
 
 from dask_linreg._numerics.solve import (
     RANK_RCOND,
+    cholesky_least_squares,
     least_squares_and_spectrum,
     singular_values,
     solve_ridge,
@@ -48,8 +49,12 @@ class Solution:
     coef : ndarray of shape (n_features, n_targets)
     rank : int
         Numerical rank of the design.
-    singular : ndarray
-        Singular values of the (centered, weighted) design, largest first.
+    singular : ndarray or None
+        Singular values of the (centered, weighted) design, largest first;
+        None when the solve did not need them (least squares from the
+        normal equations by Cholesky), which
+        :meth:`~dask_linreg._numerics.moments.Moments.singular_values` then
+        computes on demand.
     digits : float
         Estimated correct significant digits of ``coef`` relative to the
         exact least-squares solution of the float64 data.
@@ -121,14 +126,37 @@ def solve_normal(equations, alpha=None):
     Returns
     -------
     Solution
+
+    Notes
+    -----
+    A Cholesky factorization with LAPACK's condition estimate answers when
+    the estimate shows the rank is certain
+    (:func:`~dask_linreg._numerics.solve.cholesky_least_squares`); the
+    accuracy is then judged by the estimate, which is at least the 2-norm
+    condition up to its error, so no more digits are promised than the
+    eigenvalues would have; the singular values are then left out
+    (``singular`` None).  Otherwise the scaled eigendecomposition decides
+    the rank and gives the condition exactly.
     """
     xx, xy = equations.xx, equations.xy
-    coef, rank, spectrum = least_squares_and_spectrum(xx, xy)
-    digits, condition, truncated = _normal_equations_accuracy(spectrum, RANK_RCOND)
+    # Cholesky first; the eigendecomposition only where the condition
+    # estimate leaves the rank in doubt.
+    by_cholesky = cholesky_least_squares(xx, xy)
+    if by_cholesky is not None:
+        coef, rank, condition_squared = by_cholesky
+        digits = _digits(EPS * condition_squared * rank)
+        condition, truncated = float(np.sqrt(condition_squared)), False
+    else:
+        coef, rank, spectrum = least_squares_and_spectrum(xx, xy)
+        digits, condition, truncated = _normal_equations_accuracy(spectrum, RANK_RCOND)
     # What the data determine is not resolved by xx beyond its rank
     # threshold; eps * condition is an optimistic bound.
     data_digits = _digits(EPS * condition)
-    singular = singular_values(xx, equations.n_samples)
+    # The spectrum of xx is not needed to solve least squares: left to
+    # whoever asks (Moments.singular_values), where Cholesky answered.
+    singular = None
+    if alpha is not None or by_cholesky is None:
+        singular = singular_values(xx, equations.n_samples)
     if alpha is not None:
         coef = solve_ridge(xx, xy, alpha)
         # Ridge conditioning: (s_max**2 + alpha) / (s_min**2 + alpha).

@@ -18,7 +18,7 @@ from scipy import linalg
 
 from dask_linreg._numerics.accurate import solve_normal
 from dask_linreg._numerics.pieces import RowBlock, rows_per_piece
-from dask_linreg._numerics.solve import normal_equations
+from dask_linreg._numerics.solve import normal_equations, singular_values
 
 __all__ = [
     "WeightedMean",
@@ -187,6 +187,13 @@ class Moments(WeightedMean):
         solution = solve_normal(equations, alpha)
         return solution, equations.x_offset, equations.y_offset
 
+    def singular_values(self, n_features, *, fit_intercept):
+        """Singular values of the (centered) weighted design X, largest
+        first, as many as ``min(count, n_features)``: an eigendecomposition
+        of X's cross-products, which :meth:`solve` may have left out."""
+        equations = normal_equations(self, n_features, fit_intercept=fit_intercept)
+        return singular_values(equations.xx, equations.n_samples)
+
     def root(self, n_features, *, fit_intercept, factor=None):
         """``(F, x_mean, y_mean)`` with ``F.T @ F`` the (centered) cross-products
         of ``[X | Y]``, by a scaled eigendecomposition."""
@@ -327,12 +334,24 @@ def block_residual_moments(x_parts, y_parts, sample_weight, coef, intercept):
 
 
 # Up to this many columns the widest group is shifted flat and its products
-# taken apart (_split_gram), in pieces of about 1024 rows (measured on 50 to
-# 200 columns: 1.03-1.09x one syrk over [X | y] on one thread, against
-# 1.1-1.5x with one buffer); wider blocks are dominated by the syrk, which
-# prefers the one buffer and longer pieces (1.15x at 500 columns).
+# taken apart (_split_gram), in pieces of about 1.5 MiB of that group (a
+# little less than a core's L2 cache), 256 to 8192 rows.  Measured on one
+# thread, 10 to 200 columns, row-major and column-major groups: 1.16-1.3x
+# one syrk over [X | y], against 1.2-2.5x with fixed pieces of 512-1024
+# rows (narrow blocks pay the per-piece calls, column-major ones short
+# runs); wider blocks are dominated by the syrk, which prefers the one
+# buffer and longer pieces (1.15x at 500 columns).
 _SPLIT_MAX_COLUMNS = 256
-_SPLIT_PIECE_ROWS = 1024
+_SPLIT_PIECE_BYTES = 3 << 19
+_SPLIT_PIECE_ROWS = (256, 8192)
+
+
+def _split_piece_rows(n_columns, n_rows):
+    """Rows per piece of :func:`_split_gram`: the L2-sized budget, evened
+    over the block."""
+    low, high = _SPLIT_PIECE_ROWS
+    rows = min(high, max(low, _SPLIT_PIECE_BYTES // (8 * n_columns)))
+    return rows_per_piece(n_columns, n_rows, even=True, rows=rows)
 
 
 def _shifted_moments(block, piece_rows=None):
@@ -342,8 +361,11 @@ def _shifted_moments(block, piece_rows=None):
     n_rows, q = block.n_rows, block.n_columns
     split = block.rows is None and q <= _SPLIT_MAX_COLUMNS
     if piece_rows is None:
-        base = _SPLIT_PIECE_ROWS if split else None
-        piece_rows = rows_per_piece(q, n_rows, even=True, base=base)
+        piece_rows = (
+            _split_piece_rows(q, n_rows)
+            if split
+            else rows_per_piece(q, n_rows, even=True)
+        )
     piece_rows = min(piece_rows, n_rows)
     shift = block.first_piece_mean(np.empty((piece_rows, q), dtype=np.float64))
     if split:
@@ -358,8 +380,21 @@ def _shifted_moments(block, piece_rows=None):
     shifted_sum = gram[:q, q]
     comoment = gram[:q, :q] - np.outer(shifted_sum, shifted_sum / weight_sum)
     # Exactly symmetric, whatever kernel matmul picked for small pieces.
-    comoment = np.triu(comoment) + np.triu(comoment, 1).T
+    _mirror_upper(comoment)
     return Moments(n_rows, weight_sum, shift, shifted_sum / weight_sum, comoment)
+
+
+def _mirror_upper(matrix, tile=256):
+    """Copy the upper triangle of a square ``matrix`` onto its lower one, in
+    place, a strip of ``tile`` columns at a time (a whole transposed copy
+    of a matrix of 2,000 columns misses the cache on every element)."""
+    n = matrix.shape[0]
+    for lo in range(0, n, tile):
+        hi = min(lo + tile, n)
+        square = matrix[lo:hi, lo:hi]
+        lower = np.tril_indices(hi - lo, -1)
+        square[lower] = square.T[lower]
+        matrix[hi:, lo:hi] = matrix[lo:hi, hi:].T
 
 
 def _gathered_gram(block, piece_rows, shift):
@@ -390,7 +425,9 @@ def _split_gram(block, piece_rows, shift):
     """
     main_columns, rest_columns = block.split_columns()
     width, rest_width = len(main_columns), len(rest_columns) + 1
-    main_scratch = np.empty((piece_rows, width), dtype=np.float64)
+    main_scratch = np.empty(
+        (piece_rows, width), dtype=np.float64, order=block.main_group_order()
+    )
     rest_scratch = np.empty((piece_rows, rest_width), dtype=np.float64)
     main_gram = np.zeros((width, width))
     cross = np.zeros((width, rest_width))

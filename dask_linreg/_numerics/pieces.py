@@ -24,16 +24,16 @@ _ROWS_PER_COLUMN = 16
 _MAX_PIECE_BYTES = 64 << 20
 
 
-def rows_per_piece(n_columns, n_rows, *, even=False, base=None):
+def rows_per_piece(n_columns, n_rows, *, even=False, rows=None):
     """Rows per piece for a block of ``n_rows`` rows and ``n_columns`` columns.
 
-    ``max(base, 16 * n_columns)`` (``base`` None: 4096; at most 64 MiB of
-    scratch), at most
-    ``n_rows`` and at least 1; with ``even=True`` the block is cut into
-    pieces of equal size instead (a small last piece multiplies
-    inefficiently).
+    ``rows`` if given, else ``max(4096, 16 * n_columns)``; at most 64 MiB of
+    scratch, at most ``n_rows`` and at least 1.  With ``even=True`` the
+    block is cut into pieces of equal size instead (a small last piece
+    multiplies inefficiently).
     """
-    rows = max(base or _MIN_PIECE_ROWS, _ROWS_PER_COLUMN * n_columns)
+    if rows is None:
+        rows = max(_MIN_PIECE_ROWS, _ROWS_PER_COLUMN * n_columns)
     rows = max(1, min(rows, _MAX_PIECE_BYTES // (8 * (n_columns + 1))))
     if even and n_rows > 0:
         n_pieces = -(-n_rows // rows)
@@ -153,6 +153,20 @@ class RowBlock:
         widths = np.diff(self._offsets)
         return int(np.argmax(widths)) if len(widths) else 0
 
+    def main_group_order(self):
+        """``"F"`` when the main group is column-major (a pandas frame's
+        values), else ``"C"``: the memory order of its scratch in
+        :meth:`split_pieces`, so that the shifted copy reads and writes
+        contiguous runs."""
+        group = self.columns[self.main_group()] if self.columns else None
+        if (
+            group is not None
+            and group.flags.f_contiguous
+            and not group.flags.c_contiguous
+        ):
+            return "F"
+        return "C"
+
     def split_columns(self):
         """``(main, rest)``: the columns of ``Z`` in the main group, and the
         others in order, as index arrays (see :meth:`split_pieces`)."""
@@ -166,8 +180,9 @@ class RowBlock:
         ``len(main_scratch)`` rows of all the block's rows (``rows`` must
         be None), shifted by ``shift``.
 
-        ``main`` holds the piece of the widest column group (C-contiguous
-        scratch of shape (rows, width)), ``rest`` the other columns in
+        ``main`` holds the piece of the widest column group (scratch of
+        shape (rows, width), in :meth:`main_group_order`), ``rest`` the
+        other columns in
         order followed by a column of ones (shape (rows, q - width + 1)).
         A C-contiguous group is shifted in one flat sweep against a tiled
         shift, about three times faster than a 2-D broadcast into a strided

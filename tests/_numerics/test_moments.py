@@ -14,6 +14,25 @@ def dense_moments(Z, w=None):
     return w.sum(), mean, centered.T @ (centered * w[:, None])
 
 
+@pytest.mark.parametrize(
+    "order, n_columns",
+    [("C", 3), ("F", 40), ("C", 255), ("F", 300), ("C", 600)],
+)
+def test_block_moments_are_exactly_symmetric_on_every_path(order, n_columns, rng):
+    # Narrow and wide blocks, row- and column-major (a pandas frame's
+    # values): the split and one-buffer paths, and more columns than one
+    # tile of the symmetrization.
+    Z = np.asarray(rng.standard_normal((700, n_columns)) + 5.0, order=order)
+    w = rng.random(700)
+    moments = block_moments([Z[:, :-2], Z[:, -2:]], w)
+    np.testing.assert_array_equal(moments.comoment, moments.comoment.T)
+    _, mean, comoment = dense_moments(Z, w)
+    np.testing.assert_allclose(moments.mean, mean, rtol=1e-13)
+    np.testing.assert_allclose(
+        moments.comoment, comoment, rtol=1e-11, atol=1e-11 * np.abs(comoment).max()
+    )
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("piece_rows", [1, 7, 64, None])
 def test_block_moments_match_dense_oracle_for_column_groups(weighted, piece_rows, rng):

@@ -4,6 +4,8 @@ from scipy import linalg
 
 from dask_linreg._numerics.moments import block_moments
 from dask_linreg._numerics.solve import (
+    cholesky_least_squares,
+    least_squares_and_spectrum,
     normal_equations,
     r2_scores,
     singular_values,
@@ -125,3 +127,65 @@ def test_r2_scores_follow_sklearn_conventions(rng):
     )
     moments = block_moments([np.ones((5, 1)), np.full((5, 1), 2.0)])
     assert r2_scores(moments, 1)[0] == 0.0
+
+
+@pytest.mark.parametrize("n_rows", [40, 5000])
+def test_cholesky_path_agrees_with_the_eigendecomposition_where_it_answers(n_rows, rng):
+    # Columns of very different units and one constant column: the
+    # scaling and the zero coefficient must match the general path.
+    X = rng.standard_normal((n_rows, 8)) * np.logspace(-6, 6, 8)
+    X[:, 3] = 2.5
+    X[:, 5] += 0.5 * X[:, 4] / 10  # correlated, still well conditioned
+    Xc, Yc, xx, xy = centered_problem(X, rng.standard_normal((n_rows, 3)))
+    coef, rank, condition = cholesky_least_squares(xx, xy)
+    expected, expected_rank, eigenvalues = least_squares_and_spectrum(xx, xy)
+    assert rank == expected_rank == 7 and coef[3].tolist() == [0.0] * 3
+    np.testing.assert_allclose(coef, expected, rtol=1e-10, atol=0)
+    # The 1-norm estimate bounds the 2-norm condition from above, up to
+    # the estimator's error, and from below by a factor of the dimension.
+    two_norm = eigenvalues[-1] / eigenvalues[0]
+    assert two_norm / 10 <= condition <= 7 * two_norm
+
+
+@pytest.mark.parametrize(
+    "make_design",
+    [
+        pytest.param(lambda X: np.column_stack([X, X[:, 0]]), id="duplicate-column"),
+        pytest.param(lambda X: X[:3], id="fewer-rows-than-columns"),
+        pytest.param(
+            lambda X: np.column_stack([X, X[:, 0] + 1e-6 * X[:, 1]]),
+            id="condition-1e13",
+        ),
+        pytest.param(lambda X: np.zeros_like(X), id="all-constant"),
+    ],
+)
+def test_cholesky_path_declines_where_the_rank_is_in_doubt(make_design, rng):
+    X = make_design(rng.standard_normal((50, 5)))
+    Xc, Yc, xx, xy = centered_problem(X, rng.standard_normal((X.shape[0], 1)))
+    assert cholesky_least_squares(xx, xy) is None
+
+
+def test_cholesky_path_answers_only_below_its_condition_threshold(rng):
+    Xc, Yc, xx, xy = centered_problem(
+        rng.standard_normal((60, 4)), rng.standard_normal((60, 1))
+    )
+    condition = cholesky_least_squares(xx, xy)[2]
+    assert cholesky_least_squares(xx, xy, max_condition=condition * 1.01) is not None
+    assert cholesky_least_squares(xx, xy, max_condition=condition * 0.99) is None
+
+
+def test_normal_equations_promise_no_more_digits_by_the_estimate(rng):
+    from dask_linreg._numerics.accurate import _normal_equations_accuracy, solve_normal
+
+    X = rng.standard_normal((300, 6))
+    X[:, 1] = X[:, 0] + 1e-3 * X[:, 1]  # scaled condition about 1e3
+    Y = rng.standard_normal((300, 1))
+    equations = normal_equations(block_moments([X, Y]), 6, fit_intercept=True)
+    solution = solve_normal(equations)
+    _, _, eigenvalues = least_squares_and_spectrum(equations.xx, equations.xy)
+    digits, condition, truncated = _normal_equations_accuracy(eigenvalues, 1e-12)
+    assert solution.rank == 6 and not solution.rank_uncertain and not truncated
+    # At most the estimator's factor of 10 more optimistic, at most the
+    # dimension's factor more pessimistic.
+    assert digits - np.log10(6) <= solution.digits <= digits + 1
+    assert condition / np.sqrt(10) <= solution.condition <= condition * np.sqrt(6)

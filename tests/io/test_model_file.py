@@ -144,7 +144,9 @@ def test_each_class_declares_every_fitted_attribute_it_sets(estimator, n_targets
     own_keys = {"coef_", "intercept_", "n_features_in_", "feature_names_in_"}
     public = {name for name in vars(fitted) if name.endswith("_")} - own_keys
     assert public <= set(fields)
-    assert {name for name, field in fields.items() if not field.optional} <= public
+    # Some are computed on first access (LinearRegression's singular_).
+    available = {name for name in fields if hasattr(fitted, name)}
+    assert {name for name, field in fields.items() if not field.optional} <= available
 
 
 def test_the_classes_a_model_file_may_hold_are_the_exported_estimators():

@@ -155,6 +155,41 @@ def test_rank_deficient_input_gets_minimum_norm_solution_like_sklearn(
     assert ours.singular_.shape == reference.singular_.shape
 
 
+def test_singular_values_left_out_by_cholesky_are_those_of_the_latest_fit(
+    tmp_path, rng
+):
+    # The normal equations solved by Cholesky leave the spectrum to the
+    # first access: it must be of the data fitted last, and survive pickling
+    # and model files.
+    from dask_linreg import load
+
+    model = LinearRegression()
+    assert not hasattr(model, "singular_")
+    for scale in (1.0, 3.0):
+        X = scale * rng.standard_normal((60, 4))
+        y = rng.standard_normal(60)
+        model.fit(da.from_array(X, chunks=20), y)
+        assert model.solver_ == "cholesky" and "singular_" not in vars(model)
+        expected = sk.LinearRegression().fit(X, y).singular_
+        np.testing.assert_allclose(model.singular_, expected, rtol=1e-10)
+    model.partial_fit(X, y)
+    np.testing.assert_allclose(
+        model.singular_, linalg.svdvals(np.vstack([X, X]) - X.mean(axis=0)), rtol=1e-10
+    )
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(model)).singular_, model.singular_
+    )
+    fresh = LinearRegression().fit(X, y)
+    model.save(tmp_path / "with.json")
+    fresh.save(tmp_path / "fresh.json")  # never accessed before
+    np.testing.assert_array_equal(
+        load(tmp_path / "with.json").singular_, model.singular_
+    )
+    np.testing.assert_array_equal(
+        load(tmp_path / "fresh.json").singular_, fresh.singular_
+    )
+
+
 def test_ridge_accepts_one_alpha_per_target(rng):
     X, y = make_regression(200, 4, 3, seed=4)
     alpha = np.array([0.1, 10.0, 1000.0])
