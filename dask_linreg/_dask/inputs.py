@@ -82,11 +82,14 @@ def _feature_frame(X):
 
 
 def _positional_partition(x, *companions, names, numeric, partition_info=None):
-    """One partition of X and its companions side by side, row by row.
+    """The values of one partition of X and of its companions, row by row.
 
     Rows are matched by position (scikit-learn's rule), never by index:
-    pandas would join the partitions on their indexes.  The numeric inputs
-    become one float64 block; labels keep their dtype.
+    pandas would join the partitions on their indexes.  Returns a one-row
+    object Series holding ``(x_values, {name: values})``: the numeric
+    inputs as float64 arrays, views of the partition's own block where
+    they are float64 already (a frame read from Parquet holds its float64
+    columns in one block); labels keep their dtype.
     """
     rows = len(x)
     for name, part in zip(names, companions, strict=True):
@@ -98,36 +101,31 @@ def _positional_partition(x, *companions, names, numeric, partition_info=None):
                 "partition by partition: give them the same partitions (e.g. take "
                 "both from one dataframe)."
             )
-    # Column by column into one frame: pandas makes it one float64 block,
-    # the only copy, which to_dask_array then takes as it is.
-    columns = [x.iloc[:, j] for j in range(x.shape[1])]
-    frame = {}
+    values = {}
     for name, part in zip(names, companions, strict=True):
         if part is None:
             continue
-        if name not in numeric:
-            frame[name] = part.to_numpy()
-        elif part.ndim == 2:
-            columns += [part.iloc[:, j] for j in range(part.shape[1])]
+        if name in numeric:
+            values[name] = _float_values(part)
         else:
-            columns.append(part)
-    combined = pd.DataFrame(
-        {j: _float_values(column) for j, column in enumerate(columns)},
-        index=x.index,
-    )
-    for name, labels in frame.items():
-        if not pd.api.types.is_numeric_dtype(labels.dtype):
-            # Object, not pandas' inferred string dtype: sortable labels.
-            labels = pd.Series(labels, index=combined.index, dtype=object)
-        combined[name] = labels
-    return combined
+            values[name] = part.to_numpy(dtype=_label_dtype(part.dtype))
+    return pd.Series([(_float_values(x), values)], dtype=object)
 
 
-def _float_values(column):
-    """A pandas column as float64 values, NA (nullable dtypes) as NaN."""
-    if column.dtype == np.float64:
-        return column.to_numpy()
-    return column.to_numpy(dtype=np.float64, na_value=np.nan)
+def _label_dtype(dtype):
+    """NumPy numbers stay as they are; other labels are compared as objects."""
+    if isinstance(dtype, np.dtype) and pd.api.types.is_numeric_dtype(dtype):
+        return dtype
+    return np.dtype(object)
+
+
+def _float_values(part):
+    """A pandas frame or series as float64 values, NA (nullable dtypes) as
+    NaN: a view of its block when it is float64 already."""
+    dtypes = part.dtypes if part.ndim == 2 else [part.dtype]
+    if all(dtype == np.float64 for dtype in dtypes):
+        return part.to_numpy()
+    return part.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _same_partitions_frames(X, companions):
@@ -140,13 +138,22 @@ def _same_partitions_frames(X, companions):
     }
 
 
+def _part_of(holders, name):
+    """One input's values from a block of :func:`_positional_partition`'s
+    holders (``name`` None: X's)."""
+    x_values, values = holders[0]
+    return x_values if name is None else values[name]
+
+
 def _combine_by_position(X, companions, label_names):
     """Dask arrays of X and of the companions of the same partitions as X.
 
     Converted together, one partition at a time and by position: columns of
     one Dask DataFrame converted one by one may come out in different row
     blocks (Dask plans each projection of a Parquet dataset separately), and
-    frames with other indexes must not be joined on them.
+    frames with other indexes must not be joined on them.  One task per
+    partition holds every input's values; each input's array takes its
+    part, so nothing is copied side by side.
 
     Returns
     -------
@@ -157,46 +164,38 @@ def _combine_by_position(X, companions, label_names):
     """
     names = list(companions)
     numeric = [n for n in names if n not in label_names]
-    widths = {
-        n: (len(companions[n].columns) if _is_dask_frame(companions[n]) else None)
-        for n in numeric
-    }
-    p = len(X.columns)
-    n_numeric = p + sum(1 if w is None else w for w in widths.values())
-    meta = pd.DataFrame(
-        np.empty((0, n_numeric)), index=X._meta.index, columns=range(n_numeric)
-    )
-    for name in names:
-        if name in label_names:
-            labels = companions[name]._meta
-            dtype = (
-                labels.dtype if pd.api.types.is_numeric_dtype(labels.dtype) else object
-            )
-            meta[name] = pd.Series([], index=meta.index, dtype=dtype)
-    combined = dd.map_partitions(
+    holders = dd.map_partitions(
         _positional_partition,
         X,
         *companions.values(),
         names=names,
         numeric=numeric,
-        meta=meta,
+        meta=pd.Series([], dtype=object),
         align_dataframes=False,
         enforce_metadata=False,
-    )
-    values = combined[list(range(n_numeric))].to_dask_array()
-    x = values[:, :p]
-    arrays, start = {}, p
-    for name in numeric:
-        width = widths[name]
-        if width is None:
-            arrays[name] = values[:, start]
-            start += 1
+    ).to_dask_array()
+    rows = ((np.nan,) * holders.numblocks[0],)
+
+    def part(name, width, dtype):
+        columns = () if width is None else ((width,),)
+        return holders.map_blocks(
+            _part_of,
+            name,
+            chunks=rows + columns,
+            new_axis=None if width is None else 1,
+            dtype=dtype,
+            meta=np.empty((0,) * (1 if width is None else 2), dtype=dtype),
+        )
+
+    x = part(None, len(X.columns), np.float64)
+    arrays = {}
+    for name in names:
+        companion = companions[name]
+        if name in label_names:
+            arrays[name] = part(name, None, _label_dtype(companion._meta.dtype))
         else:
-            arrays[name] = values[:, start : start + width]
-            start += width
-    for name in label_names:
-        if name in companions:
-            arrays[name] = combined[name].to_dask_array()
+            width = len(companion.columns) if _is_dask_frame(companion) else None
+            arrays[name] = part(name, width, np.float64)
     return x, arrays
 
 
