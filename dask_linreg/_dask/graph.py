@@ -4,8 +4,8 @@ results in a tree inside the graph, and compute once.
 No algebra happens here beyond calling the block and merge functions of
 :mod:`dask_linreg._numerics.moments`, :mod:`dask_linreg._numerics.tsqr` and
 :mod:`dask_linreg._numerics.exact`.  The graph is built with public Dask APIs
-(``blockwise`` and ``reduction``), so it runs on whatever scheduler is
-active: the threaded default, ``processes``, ``sync`` or a
+(``blockwise``, ``rechunk`` and ``map_blocks``), so it runs on whatever
+scheduler is active: the threaded default, ``processes``, ``sync`` or a
 ``distributed.Client`` the user created.  Only the small statistics travel
 between tasks.
 """
@@ -57,7 +57,7 @@ def checked_block(compute, names, x_parts, y_parts, sample_weight=None, *compani
     fault is raised after the pass; otherwise non-finite values are counted
     when the result is not finite (its ``is_finite()``).  Returns a
     one-element object array so that Dask can treat the result as a block
-    of an array and reduce it with :func:`dask.array.reduction`.
+    of an array, which the merge tree regroups.
     """
     if not isinstance(y_parts, list):
         y_parts = [y_parts.reshape(-1, 1)]
@@ -95,17 +95,6 @@ def _wrap(summary, shape):
     return wrapped
 
 
-def _flatten(nested):
-    """Summaries from the (possibly nested) lists Dask's reduction passes."""
-    if isinstance(nested, list):
-        for item in nested:
-            yield from _flatten(item)
-    elif isinstance(nested, np.ndarray):
-        yield from nested.ravel()
-    else:
-        yield nested
-
-
 def _merge_summaries(merge, summaries):
     """Merge ``(statistic, InputFaults)`` pairs, in order."""
     summaries = list(summaries)
@@ -116,16 +105,10 @@ def _merge_summaries(merge, summaries):
     return result, faults
 
 
-def _reduce_chunk(merge, block, axis=None, keepdims=None):
-    return _merge_summaries(merge, _flatten(block))
-
-
-def _reduce_combine(merge, parts, axis=None, keepdims=None):
-    return _merge_summaries(merge, _flatten(parts))
-
-
-def _reduce_aggregate(merge, parts, axis=None, keepdims=None):
-    return _wrap(_merge_summaries(merge, _flatten(parts)), shape=())
+def _merge_block(merge, summaries):
+    """One block of the next level of the merge tree: the block's
+    summaries merged, in order."""
+    return _wrap(_merge_summaries(merge, summaries), shape=(1,))
 
 
 @functools.cache
@@ -270,20 +253,24 @@ def _tree_reduce(block_function, merge, arguments, *, n_blocks, split_every, sch
         adjust_chunks={"i": 1},
         dtype=object,
         meta=np.empty((0,), dtype=object),
+        token="block-summary",
     )
-    root = da.reduction(
-        summaries,
-        chunk=partial(_reduce_chunk, merge),
-        combine=partial(_reduce_combine, merge),
-        aggregate=partial(_reduce_aggregate, merge),
-        axis=0,
-        concatenate=False,
-        split_every=split_every,
-        dtype=object,
-        meta=np.empty((), dtype=object),
-    )
-    (result,) = dask.compute(root, scheduler=scheduler)
-    return result[()] if isinstance(result, np.ndarray) else result
+    # Each level merges runs of split_every summaries, one task per run:
+    # a rechunk of the one-element blocks and a map over them, which Dask
+    # fuses.  (dask.array.reduction would add a task per block, its
+    # "chunk" step, which on 2,000 small blocks costs as much as the
+    # blocks' own arithmetic.)
+    while summaries.numblocks[0] > 1:
+        n_runs = -(-summaries.numblocks[0] // split_every)
+        summaries = summaries.rechunk({0: split_every}).map_blocks(
+            partial(_merge_block, merge),
+            chunks=((1,) * n_runs,),
+            dtype=object,
+            meta=np.empty((0,), dtype=object),
+            token="merge-summaries",
+        )
+    (result,) = dask.compute(summaries, scheduler=scheduler)
+    return result[0]
 
 
 class _ScoresFinite:

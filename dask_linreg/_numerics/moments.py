@@ -10,6 +10,7 @@ The statistic is taken over the *augmented* matrix ``Z = [X | Y]`` (features
 and targets side by side), so one object carries ``xx``, ``xy`` and ``yy``.
 """
 
+import functools
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
@@ -284,7 +285,7 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None, rows=None):
     The column groups are never concatenated and the block is never copied
     as a whole.  Each piece of rows is copied into a cache-sized scratch
     buffer ``B = sqrt(w) * [Z - s | 1]``, shifted by a fixed point ``s``
-    (the mean of the block's first piece), and accumulated with one
+    (the mean of up to 256 first rows of the block), and accumulated with one
     symmetric rank-k update (``syrk``) into ``B.T @ B``.  Its last row
     holds ``sum(w * (Z - s))`` and ``W = sum(w)``, so the block's mean and
     centered cross-products follow with one rank-1 correction::
@@ -367,8 +368,10 @@ def _shifted_moments(block, piece_rows=None):
             else rows_per_piece(q, n_rows, even=True)
         )
     piece_rows = min(piece_rows, n_rows)
-    shift = block.first_piece_mean(np.empty((piece_rows, q), dtype=np.float64))
-    if split:
+    shift = block.shift_point()
+    # A block of one piece is copied once either way: one buffer has the
+    # fewest calls (small blocks are dominated by them).
+    if split and piece_rows < n_rows:
         gram = _split_gram(block, piece_rows, shift)
     else:
         gram = _gathered_gram(block, piece_rows, shift)
@@ -392,9 +395,16 @@ def _mirror_upper(matrix, tile=256):
     for lo in range(0, n, tile):
         hi = min(lo + tile, n)
         square = matrix[lo:hi, lo:hi]
-        lower = np.tril_indices(hi - lo, -1)
+        lower = _strictly_lower(hi - lo)
         square[lower] = square.T[lower]
         matrix[hi:, lo:hi] = matrix[lo:hi, hi:].T
+
+
+@functools.lru_cache(maxsize=16)
+def _strictly_lower(n):
+    """Indices of the strictly lower triangle of an n-by-n matrix (cached:
+    building them costs more than using them on small blocks)."""
+    return np.tril_indices(n, -1)
 
 
 def _gathered_gram(block, piece_rows, shift):
@@ -402,9 +412,14 @@ def _gathered_gram(block, piece_rows, shift):
     one scratch buffer per piece."""
     q = block.n_columns
     buffer = np.empty((piece_rows, q + 1), dtype=np.float64)
+    pieces = block.pieces(buffer, shift, ones="last", root_weighted=True)
+    if piece_rows >= block.n_rows:
+        # One piece (a small block): its product is the gram.
+        ((_, piece),) = pieces
+        return piece.T @ piece
     gram = np.zeros((q + 1, q + 1), dtype=np.float64)
     piece_gram = np.empty_like(gram)
-    for _, piece in block.pieces(buffer, shift, ones="last", root_weighted=True):
+    for _, piece in pieces:
         # NumPy's matmul turns ``a.T @ a`` into a symmetric rank-k update
         # (syrk) and releases the GIL; SciPy's dsyrk wrapper holds it.
         np.matmul(piece.T, piece, out=piece_gram)

@@ -12,7 +12,7 @@ cache.  The block is never copied whole.  Plain NumPy; no Dask.
 
 import numpy as np
 
-__all__ = ["RowBlock", "rows_per_piece"]
+__all__ = ["SHIFT_ROWS", "RowBlock", "rows_per_piece"]
 
 # A piece of rows is shifted into a scratch buffer and multiplied while it is
 # in cache.  At least _MIN_PIECE_ROWS and 16 rows per column, so that the
@@ -22,6 +22,10 @@ __all__ = ["RowBlock", "rows_per_piece"]
 _MIN_PIECE_ROWS = 4096
 _ROWS_PER_COLUMN = 16
 _MAX_PIECE_BYTES = 64 << 20
+
+#: The shift of a block (:meth:`RowBlock.shift_point`) is the mean of at
+#: most this many of its first rows.
+SHIFT_ROWS = 256
 
 
 def rows_per_piece(n_columns, n_rows, *, even=False, rows=None):
@@ -81,19 +85,23 @@ class RowBlock:
             if self.rows is not None:
                 self.weights = self.weights[self.rows]
 
-    def first_piece_mean(self, scratch):
-        """(Weighted) column means of the block's first ``len(scratch)`` rows,
-        a point inside the data to shift it by; ``scratch`` is overwritten.
+    def shift_point(self):
+        """(Weighted) column means of the block's first ``SHIFT_ROWS`` rows,
+        a point inside the data to shift it by.
 
-        The plain mean where those rows weigh nothing.
+        The plain mean where those rows weigh nothing.  Any point inside the
+        data keeps the digits of the shifted products; more rows would only
+        cost time.  The rows are copied side by side first, so that the
+        result does not depend on how the columns are grouped.
         """
-        count = scratch.shape[0]
+        count = min(SHIFT_ROWS, self.n_rows)
+        rows = np.empty((count, self.n_columns))
         for source, lo, hi in self._groups(0, count):
-            scratch[:, lo:hi] = source
+            rows[:, lo:hi] = source
         weights = None if self.weights is None else self.weights[:count]
         if weights is not None and weights.sum() > 0.0:
-            return (weights @ scratch) / weights.sum()
-        return scratch.mean(axis=0)
+            return (weights @ rows) / weights.sum()
+        return rows.mean(axis=0)
 
     def pieces(self, scratch, shift=None, *, ones=None, root_weighted=False):
         """Yield ``(span, piece)`` for consecutive pieces of ``len(scratch)``

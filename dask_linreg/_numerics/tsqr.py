@@ -146,7 +146,7 @@ def block_factor(columns, sample_weight=None, *, piece_rows=None, rows=None):
     Notes
     -----
     Each piece is written as ``B = sqrt(w) * [1 | Z - s]`` (``s`` the mean of
-    the block's first piece) and folded into a running ``(q+1)``-square
+    up to 256 first rows of the block) and folded into a running ``(q+1)``-square
     factor by QR of ``[R; B]``.  With the column of ones first, the leading
     row of ``R`` holds ``sqrt(W)`` and ``g / sqrt(W)`` (``g`` the weighted
     sum of ``Z - s``) and the trailing block is exactly the factor of the
@@ -158,7 +158,7 @@ def block_factor(columns, sample_weight=None, *, piece_rows=None, rows=None):
         return empty_factor(q)
     piece_rows = min(piece_rows or rows_per_piece(q, n_rows), n_rows)
     with np.errstate(invalid="ignore", over="ignore"):
-        shift = block.first_piece_mean(np.empty((piece_rows, q)))
+        shift = block.shift_point()
         # Each piece is written below the running factor and the two are
         # triangularized together.
         buffer = np.empty((q + 1 + piece_rows, q + 1))

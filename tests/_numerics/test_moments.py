@@ -147,5 +147,8 @@ def test_block_moments_of_a_row_subset_equal_those_of_the_copied_rows(weighted, 
     subset = block_moments([Z[:, :2], Z[:, 2:]], w, rows=rows, piece_rows=33)
     copied = block_moments([Z[rows]], None if w is None else w[rows], piece_rows=33)
     assert subset.count == copied.count == 170
-    np.testing.assert_allclose(subset.mean, copied.mean, rtol=1e-15)
+    # The two take different kernels (gathered pieces, split groups): the
+    # means agree to rounding relative to each column's magnitude.
+    magnitude = np.abs(Z[rows]).max(axis=0)
+    assert np.all(np.abs(subset.mean - copied.mean) <= 4e-16 * magnitude)
     np.testing.assert_allclose(subset.comoment, copied.comoment, rtol=1e-12)

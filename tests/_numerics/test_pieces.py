@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from dask_linreg._numerics.pieces import RowBlock, rows_per_piece
+from dask_linreg._numerics.pieces import SHIFT_ROWS, RowBlock, rows_per_piece
 
 
 def _dense_pieces(Z, w, rows, shift, ones, root_weighted, step):
@@ -52,16 +52,19 @@ def test_pieces_are_the_shifted_weighted_rows_of_the_column_groups(
     assert all(a.stop == b.start for a, b in zip(spans, spans[1:], strict=False))
 
 
-def test_first_piece_mean_is_the_weighted_mean_of_the_first_rows(rng):
-    Z = rng.standard_normal((50, 3)) + [0, 1e6, -5]
-    w = rng.uniform(0, 2, 50)
-    rows = rng.permutation(50)
+def test_shift_point_is_the_weighted_mean_of_the_first_rows(rng):
+    Z = rng.standard_normal((400, 3)) + [0, 1e6, -5]
+    w = rng.uniform(0, 2, 400)
+    rows = rng.permutation(400)
     block = RowBlock([Z[:, :1], Z[:, 1:]], w, rows=rows)
-    mean = block.first_piece_mean(np.empty((8, 3)))
-    first = rows[:8]
-    np.testing.assert_allclose(mean, w[first] @ Z[first] / w[first].sum(), rtol=1e-15)
-    weightless = RowBlock([Z], np.zeros(50)).first_piece_mean(np.empty((8, 3)))
-    np.testing.assert_allclose(weightless, Z[:8].mean(axis=0), rtol=1e-15)
+    first = rows[:SHIFT_ROWS]
+    np.testing.assert_allclose(
+        block.shift_point(), w[first] @ Z[first] / w[first].sum(), rtol=1e-14
+    )
+    weightless = RowBlock([Z], np.zeros(400)).shift_point()
+    np.testing.assert_allclose(weightless, Z[:SHIFT_ROWS].mean(axis=0), rtol=1e-14)
+    short = RowBlock([Z[:5]]).shift_point()
+    np.testing.assert_allclose(short, Z[:5].mean(axis=0), rtol=1e-14)
 
 
 def test_a_block_without_rows_yields_no_piece():
