@@ -4,7 +4,7 @@ results in a tree inside the graph, and compute once.
 No algebra happens here beyond calling the block and merge functions of
 :mod:`dask_linreg._numerics.moments`, :mod:`dask_linreg._numerics.tsqr` and
 :mod:`dask_linreg._numerics.exact`.  The graph is built with public Dask APIs
-(``blockwise``, ``rechunk`` and ``map_blocks``), so it runs on whatever
+(``blockwise``, ``to_delayed`` and ``delayed``), so it runs on whatever
 scheduler is active: the threaded default, ``processes``, ``sync`` or a
 ``distributed.Client`` the user created.  Only the small statistics travel
 between tasks.
@@ -105,10 +105,12 @@ def _merge_summaries(merge, summaries):
     return result, faults
 
 
-def _merge_block(merge, summaries):
-    """One block of the next level of the merge tree: the block's
-    summaries merged, in order."""
-    return _wrap(_merge_summaries(merge, summaries), shape=(1,))
+def _merge_run(merge, *summaries, blocks=False):
+    """A run of summaries merged in order: one task of the merge tree.
+    ``blocks``: they are the block step's one-element arrays."""
+    if blocks:
+        summaries = [block[0] for block in summaries]
+    return _merge_summaries(merge, summaries)
 
 
 @functools.cache
@@ -255,22 +257,26 @@ def _tree_reduce(block_function, merge, arguments, *, n_blocks, split_every, sch
         meta=np.empty((0,), dtype=object),
         token="block-summary",
     )
-    # Each level merges runs of split_every summaries, one task per run:
-    # a rechunk of the one-element blocks and a map over them, which Dask
-    # fuses.  (dask.array.reduction would add a task per block, its
-    # "chunk" step, which on 2,000 small blocks costs as much as the
-    # blocks' own arithmetic.)
-    while summaries.numblocks[0] > 1:
-        n_runs = -(-summaries.numblocks[0] // split_every)
-        summaries = summaries.rechunk({0: split_every}).map_blocks(
-            partial(_merge_block, merge),
-            chunks=((1,) * n_runs,),
-            dtype=object,
-            meta=np.empty((0,), dtype=object),
-            token="merge-summaries",
-        )
-    (result,) = dask.compute(summaries, scheduler=scheduler)
-    return result[0]
+    # The tree is delayed merges of runs of split_every summaries, each
+    # task naming its inputs' keys.  (dask.array.reduction adds a task per
+    # block, its "chunk" step, and a rechunk of the summaries one getitem
+    # per block: on 2,000 small blocks either costs as much as the blocks'
+    # own arithmetic.)
+    level = list(summaries.to_delayed(optimize_graph=True).ravel())
+    token = dask.base.tokenize(summaries.name, split_every)
+    depth = 0
+    while len(level) > 1 or depth == 0:
+        merge_run = dask.delayed(partial(_merge_run, merge, blocks=depth == 0))
+        level = [
+            merge_run(
+                *level[start : start + split_every],
+                dask_key_name=f"merge-summaries-{token}-{depth}-{start}",
+            )
+            for start in range(0, len(level), split_every)
+        ]
+        depth += 1
+    (result,) = dask.compute(level[0], scheduler=scheduler)
+    return result
 
 
 class _ScoresFinite:
