@@ -341,7 +341,9 @@ def test_positive_matches_sklearn_on_weighted_multioutput_dask_input(
         LinearRegression(positive="yes").fit(X, Y)
 
 
-def test_columns_of_one_parquet_dataset_are_aligned_whatever_dask_fuses(tmp_path):
+def test_columns_of_one_parquet_dataset_are_aligned_whatever_dask_fuses(
+    tmp_path, monkeypatch
+):
     # Dask plans each column projection of a Parquet dataset on its own: the
     # target alone may fuse several files into one partition, so X's and y's
     # arrays would have different row blocks if converted separately.
@@ -356,8 +358,21 @@ def test_columns_of_one_parquet_dataset_are_aligned_whatever_dask_fuses(tmp_path
         frame["w"] = rng.uniform(0.5, 2.0, 100_000)
         frame.to_parquet(tmp_path / f"part-{i}.parquet")
         frames.append(frame)
+    import pyarrow.parquet as pq
+
+    reads = []
+    for method in ("read", "read_row_group", "read_row_groups"):
+        original = getattr(pq.ParquetFile, method)
+
+        def counted(self, *args, _original=original, **kwargs):
+            reads.append(1)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(pq.ParquetFile, method, counted)
     table = dd.read_parquet(tmp_path)
     model = LinearRegression().fit(table[columns], table["y"], table["w"])
+    # X, y and the weights are read together: each file once.
+    assert 1 <= len(reads) <= 6
     whole = pd.concat(frames)
     reference = LinearRegression().fit(whole[columns], whole["y"], whole["w"])
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-10)
