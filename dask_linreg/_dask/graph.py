@@ -239,7 +239,7 @@ def effective_split_every(split_every):
 def _tree_reduce(block_function, merge, arguments, *, n_blocks, split_every, scheduler):
     """Map ``block_function`` over row blocks, merge in a tree, compute once."""
     # A fan-in beyond the number of blocks merges them all in one task
-    # anyway; Dask's reduction would still plan for the larger fan-in.
+    # anyway: capped, equal trees get equal keys.
     split_every = min(effective_split_every(split_every), max(n_blocks, 2))
     # Several threads each running a multi-threaded BLAS oversubscribe the
     # cores; one BLAS thread per task is faster (distributed workers already
