@@ -160,3 +160,32 @@ def test_one_blas_thread_is_set_for_the_task_thread_only():
     worker.join()
     assert set(seen["inside"]) == {1}
     assert seen["after"] == before and main_while_task_runs() == before
+
+
+def test_small_blocks_are_joined_into_fewer_tasks_on_threads_only():
+    # 400 blocks of 10 rows: on the threaded scheduler runs of split_every
+    # blocks make one task each (a task costs more than such a block); the
+    # sync scheduler keeps a task per block.  Same statistics either way.
+    X, y = make_regression(4000, 5, seed=4)
+    Xd, yd = da.from_array(X, chunks=(10, 5)), da.from_array(y, chunks=10)
+    summaries = {}
+
+    def record(key, result, dsk, state, worker_id):
+        name = key[0] if isinstance(key, tuple) else key
+        if "block-summary" in name:
+            summaries[scheduler] = summaries.get(scheduler, 0) + 1
+
+    results = {}
+    for scheduler in ("threads", "sync"):
+        with Callback(posttask=record):
+            results[scheduler], faults = reduce_statistic(
+                Xd, yd, split_every=8, scheduler=scheduler
+            )
+        assert faults.counts == {} and faults.n_blocks == summaries[scheduler]
+    assert summaries == {"threads": 50, "sync": 400}
+    joined, separate = results["threads"], results["sync"]
+    assert joined.count == separate.count == 4000
+    np.testing.assert_allclose(joined.mean, separate.mean, rtol=1e-13)
+    np.testing.assert_allclose(
+        joined.comoment, separate.comoment, rtol=1e-12, atol=1e-12 * 4000
+    )
