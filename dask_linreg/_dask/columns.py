@@ -46,9 +46,14 @@ def _check_column_dtype(name, column, dtype):
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
         return
     raise TypeError(
-        f"{where} has dtype {dtype}, expected numbers (int, float or bool). "
+        f"{where} has dtype {dtype}, expected numbers (int, float or bool)"
+        f"{_CATEGORICAL_HINT if name == 'X' and column is not None else ''}. "
         "Encode or drop it, or convert it with pandas.to_numeric."
     )
+
+
+#: X's columns may also be categorical (see dask_linreg._dask.factors).
+_CATEGORICAL_HINT = " or categories (category, string or bool dtype)"
 
 
 _NUMERIC_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal", "boolean"}
@@ -60,9 +65,11 @@ def _check_pandas_column(name, column, values):
         # other before NumPy's conversion fails without saying where.
         inferred = pd.api.types.infer_dtype(values, skipna=True)
         if inferred not in _NUMERIC_INFERRED and len(values):
+            hint = _CATEGORICAL_HINT if name == "X" else ""
             raise TypeError(
                 f"{name} column {column!r} holds {inferred} values, expected "
-                "numbers. Encode or drop it, or convert it with pandas.to_numeric."
+                f"numbers{hint}. Encode or drop it, or convert it with "
+                "pandas.to_numeric."
             )
         if any(value is pd.NA for value in values):
             # NumPy cannot make pandas' NA a float (NaN would be reported).

@@ -25,6 +25,7 @@ from dask_linreg._numerics.cv import (
     merge_fold_factors,
 )
 from dask_linreg._numerics.faults import find_block_faults
+from dask_linreg._numerics.levels import block_level_moments
 from dask_linreg._numerics.moments import (
     Moments,
     block_residual_moments,
@@ -35,6 +36,7 @@ from dask_linreg._numerics.sandwich import block_scores, merge_scores
 __all__ = [
     "DEFAULT_SPLIT_EVERY",
     "reduce_statistic",
+    "reduce_level_statistic",
     "reduce_in_memory",
     "reduce_scores",
     "reduce_fold_factors",
@@ -193,6 +195,63 @@ def reduce_statistic(
         partial(checked_block, partial(_block_statistic, kind), ()),
         _merge,
         _row_block_arguments(x, y, sample_weight),
+        n_blocks=x.numblocks[0],
+        split_every=split_every,
+        scheduler=scheduler,
+    )
+
+
+def _block_level_statistic(
+    factor_names, max_levels, x_parts, y_parts, sample_weight, *factors
+):
+    return block_level_moments(
+        x_parts,
+        y_parts,
+        factors,
+        sample_weight,
+        factor_names=factor_names,
+        max_levels=max_levels,
+    )
+
+
+def reduce_level_statistic(
+    x,
+    y,
+    sample_weight,
+    factors,
+    *,
+    factor_names,
+    message_names,
+    max_levels=None,
+    split_every=None,
+    scheduler=None,
+):
+    """:class:`~dask_linreg._numerics.levels.LevelMoments` of ``[x | y]``
+    and the indicators of the ``factors``' levels, found in the same pass.
+
+    Parameters
+    ----------
+    x, y, sample_weight
+        As in :func:`reduce_statistic`.
+    factors : sequence of dask.array.Array of shape (n_samples,)
+        Each categorical column's labels, with x's row blocks.
+    factor_names : sequence of str
+        Their column names.
+    message_names : sequence of str
+        How messages name them (missing labels).
+    max_levels : int, default=None
+        Checked on the workers in every block and merge.
+
+    Returns
+    -------
+    result : LevelMoments
+    faults : InputFaults
+    """
+    compute = partial(_block_level_statistic, tuple(factor_names), max_levels)
+    return _tree_reduce(
+        partial(checked_block, compute, tuple(message_names)),
+        _merge,
+        _row_block_arguments(x, y, sample_weight, *factors),
         n_blocks=x.numblocks[0],
         split_every=split_every,
         scheduler=scheduler,

@@ -7,7 +7,7 @@ NumPy and pandas inputs go through scikit-learn's public
 :func:`~sklearn.utils.validation.validate_data`.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import dask.array as da
@@ -28,6 +28,7 @@ from dask_linreg._dask.columns import (
     _scalar_weight,
     is_dask,
 )
+from dask_linreg._dask.factors import FactorDesign, factor_columns
 
 __all__ = [
     "check_groups",
@@ -81,7 +82,9 @@ def _feature_frame(X):
     return X
 
 
-def _positional_partition(x, *companions, names, numeric, partition_info=None):
+def _positional_partition(
+    x, *companions, names, numeric, factors=(), partition_info=None
+):
     """The values of one partition of X and of its companions, row by row.
 
     Rows are matched by position (scikit-learn's rule), never by index:
@@ -107,6 +110,9 @@ def _positional_partition(x, *companions, names, numeric, partition_info=None):
             continue
         if name in numeric:
             values[name] = _float_values(part)
+        elif name in factors:
+            # Levels are compared as strings, whatever the column's dtype.
+            values[name] = part.to_numpy(dtype=object)
         else:
             values[name] = part.to_numpy(dtype=_label_dtype(part.dtype))
     return pd.Series([(_float_values(x), values)], dtype=object)
@@ -123,6 +129,8 @@ def _float_values(part):
     """A pandas frame or series as float64 values, NA (nullable dtypes) as
     NaN: a view of its block when it is float64 already."""
     dtypes = part.dtypes if part.ndim == 2 else [part.dtype]
+    if part.ndim == 2 and part.shape[1] == 0:
+        return np.empty((len(part), 0))
     if all(dtype == np.float64 for dtype in dtypes):
         return part.to_numpy()
     return part.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -145,7 +153,7 @@ def _part_of(holders, name):
     return x_values if name is None else values[name]
 
 
-def _combine_by_position(X, companions, label_names):
+def _combine_by_position(X, companions, label_names, factor_names=()):
     """Dask arrays of X and of the companions of the same partitions as X.
 
     Converted together, one partition at a time and by position: columns of
@@ -163,13 +171,14 @@ def _combine_by_position(X, companions, label_names):
         DataFrame ``y``, 1-D otherwise).
     """
     names = list(companions)
-    numeric = [n for n in names if n not in label_names]
+    numeric = [n for n in names if n not in label_names and n not in factor_names]
     holders = dd.map_partitions(
         _positional_partition,
         X,
         *companions.values(),
         names=names,
         numeric=numeric,
+        factors=tuple(factor_names),
         meta=pd.Series([], dtype=object),
         align_dataframes=False,
         enforce_metadata=False,
@@ -191,7 +200,9 @@ def _combine_by_position(X, companions, label_names):
     arrays = {}
     for name in names:
         companion = companions[name]
-        if name in label_names:
+        if name in factor_names:
+            arrays[name] = part(name, None, np.dtype(object))
+        elif name in label_names:
             arrays[name] = part(name, None, _label_dtype(companion._meta.dtype))
         else:
             width = len(companion.columns) if _is_dask_frame(companion) else None
@@ -345,6 +356,11 @@ class FitInputs:
         succeeds (:meth:`store_features`).
     labels : dask.array.Array or ndarray of shape (n_samples,) or None
         Cluster or fold labels, row-aligned like y (any sortable dtype).
+    design : FactorDesign or None
+        X's categorical columns and their encoding, when it has some: then
+        ``x`` holds only its numeric columns, and ``factors`` the labels.
+    factors : tuple of dask.array.Array
+        Each categorical column's labels (object), row-aligned like y.
     local : bool
         Whether the data came in memory (NumPy/pandas): it is then reduced
         on local threads rather than shipped to a cluster.  Small in-memory
@@ -358,6 +374,8 @@ class FitInputs:
     features: Features
     local: bool = field(default=False)
     labels: da.Array | np.ndarray | None = None
+    design: FactorDesign | None = None
+    factors: tuple = ()
 
     def store_features(self, estimator):
         """Record the features on ``estimator``: the last step of a fit."""
@@ -411,6 +429,7 @@ def check_fit_inputs(
     allow_numpy=False,
     labels=None,
     labels_name="groups",
+    categorical=False,
 ):
     """Check and align the inputs of ``fit``; nothing is computed.
 
@@ -425,7 +444,9 @@ def check_fit_inputs(
     ``allow_numpy``, in-memory data small enough for one block stay NumPy
     arrays (no task graph is built for them; see ``reduce_in_memory``).
     ``labels`` (cluster or fold labels, called ``labels_name`` in
-    messages) are aligned with the rows like ``y``.
+    messages) are aligned with the rows like ``y``.  With
+    ``categorical``, a DataFrame X may have categorical columns
+    (:mod:`dask_linreg._dask.factors`); otherwise they are refused.
 
     Returns
     -------
@@ -436,17 +457,42 @@ def check_fit_inputs(
             f"{type(estimator).__name__} requires y to be passed, but the target y "
             "is None."
         )
+    factors = factor_columns(X)
+    if factors and not categorical:
+        raise TypeError(
+            f"X column {factors[0]!r} is categorical (dtype {X[factors[0]].dtype}), "
+            f"and {type(estimator).__name__} does not take categorical columns: "
+            "LinearRegression and Ridge do, or encode it first (e.g. "
+            "pandas.get_dummies)."
+        )
+    if factors and not is_dask(X):
+        X, y, sample_weight, labels = _frames_of_partitions(
+            X, y, sample_weight, labels, labels_name
+        )
+        inputs = check_fit_inputs(
+            estimator,
+            X,
+            y,
+            sample_weight,
+            reset=reset,
+            labels=labels,
+            labels_name=labels_name,
+            categorical=True,
+        )
+        return replace(inputs, local=True)
     if not is_dask(X):
         return _check_fit_inputs_in_memory(
             estimator, X, y, sample_weight, reset, allow_numpy, labels, labels_name
         )
-    x = _dask_to_array("X", X)
+    design = FactorDesign.of(X, factors) if factors else None
+    X_numeric = X[list(design.numeric)] if design else X
+    x = _dask_to_array("X", X_numeric)
     if x.ndim != 2:
         raise ValueError(
             f"Expected a 2D array for X, got a {x.ndim}D array instead. Reshape "
             "it with X.reshape(-1, 1) for a single feature."
         )
-    if x.shape[1] == 0:
+    if x.shape[1] == 0 and not design:
         raise ValueError(
             f"Found array with 0 feature(s) (shape={x.shape}) while a minimum of 1 "
             "is required."
@@ -457,14 +503,19 @@ def check_fit_inputs(
     companions = {"y": y, "sample_weight": sample_weight}
     if labels is not None:
         companions[labels_name] = labels
+    factor_keys = design.message_names() if design else ()
+    for key, column in zip(factor_keys, factors, strict=True):
+        companions[key] = X[column]
     together = {}
     if _is_dask_frame(X):
         frames = _same_partitions_frames(X, companions)
         for name, obj in frames.items():
-            if name != labels_name:
+            if name != labels_name and name not in factor_keys:
                 _check_dask_dtypes(name, obj)
         if frames:
-            x, together = _combine_by_position(X, frames, {labels_name})
+            x, together = _combine_by_position(
+                X_numeric, frames, {labels_name}, factor_keys
+            )
     if "y" in together:
         y_array = together["y"]
     elif is_dask(y):
@@ -503,7 +554,63 @@ def check_fit_inputs(
         label_array = together.get(labels_name)
         if label_array is None:
             label_array = check_groups(labels, x, name=labels_name)
-    return FitInputs(x, y_array, weights, y_is_1d, features, labels=label_array)
+    return FitInputs(
+        x,
+        y_array,
+        weights,
+        y_is_1d,
+        features,
+        labels=label_array,
+        design=design,
+        factors=tuple(together[key] for key in factor_keys),
+    )
+
+
+def _frames_of_partitions(X, y, sample_weight, labels, labels_name):
+    """In-memory inputs with a categorical X as Dask collections of the
+    same partitions (row blocks of about ``_NUMPY_BLOCK_BYTES``), matched
+    by position as in-memory rows are."""
+    _refuse_dask_companions(y, sample_weight, labels, labels_name)
+    _check_in_memory("y", y, ndims=(1, 2))
+    _check_same_length("y", X, y)
+    n_rows = len(X)
+    rows = _numpy_row_chunks(n_rows, X.shape[1] + 1)[0]
+    npartitions = max(1, -(-n_rows // rows))
+    index = pd.RangeIndex(n_rows)
+
+    def frame(obj, name):
+        if obj is None:
+            return None
+        if isinstance(obj, pd.DataFrame | pd.Series):
+            obj = obj.set_axis(index)
+        else:
+            values = np.asarray(obj)
+            obj = (
+                pd.DataFrame(values, index=index)
+                if values.ndim == 2
+                else pd.Series(values, index=index, name=name)
+            )
+        return dd.from_pandas(obj, npartitions=npartitions, sort=False)
+
+    if sample_weight is not None and np.isscalar(sample_weight):
+        weights = sample_weight
+    else:
+        if sample_weight is not None:
+            _check_in_memory("sample_weight", sample_weight, ndims=(1,))
+            if len(sample_weight) != n_rows:
+                raise ValueError(
+                    f"X has {n_rows} rows but sample_weight has {len(sample_weight)}."
+                )
+            _check_weight_values(np.asarray(sample_weight, dtype=np.float64))
+        weights = frame(sample_weight, "sample_weight")
+    if labels is not None:
+        labels = frame(_in_memory_labels(labels_name, labels, n_rows), labels_name)
+    return (
+        frame(X.set_axis(index), None),
+        frame(y, None),
+        weights,
+        labels,
+    )
 
 
 class _Views:
@@ -537,9 +644,8 @@ def _numpy_row_chunks(n_samples, n_columns):
     return (rows,)
 
 
-def _check_fit_inputs_in_memory(
-    estimator, X, y, sample_weight, reset, allow_numpy, labels, labels_name
-):
+def _refuse_dask_companions(y, sample_weight, labels, labels_name):
+    """In-memory X takes in-memory companions only."""
     for name, obj in [
         ("y", y),
         ("sample_weight", sample_weight),
@@ -551,6 +657,12 @@ def _check_fit_inputs_in_memory(
                 "memory, or both as Dask collections (e.g. X as "
                 "dask.array.from_array(X) or dask.dataframe.from_pandas(X))."
             )
+
+
+def _check_fit_inputs_in_memory(
+    estimator, X, y, sample_weight, reset, allow_numpy, labels, labels_name
+):
+    _refuse_dask_companions(y, sample_weight, labels, labels_name)
     _check_in_memory("X", X, ndims=(2,))
     _check_in_memory("y", y, ndims=(1, 2))
     _check_same_length("y", X, y)

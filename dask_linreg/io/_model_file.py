@@ -103,7 +103,8 @@ def save(estimator, path, *, metadata=None):
     Raises
     ------
     TypeError
-        If the estimator is not one of this library's, or a parameter or
+        If the estimator is not one of this library's, was fitted on
+        categorical columns (not in the format yet), or a parameter or
         ``metadata`` cannot be written as JSON.  A ``cv`` that cannot be
         written (a Dask collection of labels, another splitter) is stored
         as an :class:`UnstoredCV` saying what it was.
@@ -117,6 +118,14 @@ def save(estimator, path, *, metadata=None):
     name = cls.__name__
     if estimator_classes().get(name) is not cls:
         raise TypeError(f"{name} cannot be saved as a dask-linreg model file.")
+    design = estimator._fit_state.design
+    if design is not None:
+        raise TypeError(
+            f"{name} fitted on categorical columns "
+            f"({', '.join(map(repr, design.factors))}) cannot be saved as a "
+            "model file yet (their levels have no place in the format); pickle "
+            "it, or save a model fitted on encoded columns."
+        )
     metadata = _metadata_json(metadata)
     fitted = {}
     for attribute, field in fitted_fields(cls).items():

@@ -6,10 +6,13 @@ reduced by :mod:`dask_linreg._dask.graph` and solved by the kinds of
 """
 
 import numbers
+from dataclasses import replace
+from functools import partial
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from dask_linreg._dask.columns import _is_dask_frame, is_dask
 from dask_linreg._dask.graph import (
@@ -17,16 +20,19 @@ from dask_linreg._dask.graph import (
     lazy_predict,
     reduce_in_memory,
     reduce_in_memory_residuals,
+    reduce_level_statistic,
     reduce_residual_moments,
     reduce_statistic,
 )
 from dask_linreg._dask.inputs import (
+    Features,
     check_fit_inputs,
     check_predict_input,
     check_statistic_memory,
 )
 from dask_linreg._numerics.faults import extreme_column
 from dask_linreg._numerics.kinds import KINDS, kind_for_solver
+from dask_linreg._numerics.levels import design_columns
 from dask_linreg._numerics.solve import r2_scores
 from dask_linreg.linear_model._errors import magnitude_error, no_samples_error
 from dask_linreg.linear_model._params import (
@@ -35,7 +41,10 @@ from dask_linreg.linear_model._params import (
     Options,
     validate_params,
 )
-from dask_linreg.linear_model._prediction import predict_frame
+from dask_linreg.linear_model._prediction import (
+    predict_factor_frame,
+    predict_frame,
+)
 from dask_linreg.linear_model._state import FitState, target_names
 from dask_linreg.linear_model._warnings import warn_if_inaccurate
 
@@ -52,6 +61,10 @@ EXACT_MAX_COLUMNS = 64
 
 #: Constraints that several estimators share.
 FIT_INTERCEPT = [Boolean()]
+MAX_LEVELS = [None, Interval(numbers.Integral, 1, None, closed="left")]
+HANDLE_UNKNOWN = [Options("error", "ignore")]
+#: The most levels of one categorical column, by default.
+DEFAULT_MAX_LEVELS = 1000
 SPLIT_EVERY = [None, Interval(numbers.Integral, 2, None, closed="left")]
 SOLVER = [Options(*SOLVERS)]
 
@@ -96,6 +109,18 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
     # a column; its LinearRegression keeps it 2-D.  Each estimator follows
     # its counterpart.
     _single_target_coef_is_1d = False
+
+    #: Whether a categorical column keeps an indicator for every level
+    #: (penalized models, whose penalty identifies them) rather than
+    #: dropping its first level (treatment coding).
+    _full_one_hot = False
+
+    @property
+    def _n_coefficients(self):
+        """Columns of the model: ``n_features_in_``, or more when
+        categorical columns expand into their levels' indicators."""
+        names = self.__dict__.get("coef_names_")
+        return self.n_features_in_ if names is None else len(names)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -164,10 +189,14 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         """Validate, run one pass (two on hard data with ``"auto"``), store:
         the fit of the estimators with a ``solver`` (least squares, Ridge)."""
         checked = self._check_params()
-        inputs = check_fit_inputs(self, X, y, sample_weight, allow_numpy=True)
+        inputs = check_fit_inputs(
+            self, X, y, sample_weight, allow_numpy=True, categorical=True
+        )
         # Everything that can be checked without the data fails here,
         # before the pass.
         alpha = self._penalties(checked, inputs.n_targets)
+        if inputs.design is not None:
+            return self._fit_factors(inputs, y, sample_weight, alpha)
         if inputs.x.shape[0] == 0:
             raise no_samples_error(inputs.x.shape[1])
         n_features = inputs.x.shape[1]
@@ -197,8 +226,88 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             solved = self._solve(result, n_features, alpha)
             n_passes = 2
         inputs.store_features(self)
+        self._store_design(None, None)
         state = fit_state(result, y, inputs, sample_weight)
         return self._store_fit(state, solved, n_passes)
+
+    def _fit_factors(self, inputs, y, sample_weight, alpha):
+        """The fit of X with categorical columns: one pass finds the levels
+        and reduces the moments of every level's indicator; the model's
+        encoding picks its columns of them."""
+        levels = self._reduce_factors(inputs)
+        base = fit_state(None, y, inputs, sample_weight)
+        return self._solve_factors(levels, inputs.design, inputs.features, base, alpha)
+
+    def _reduce_factors(self, inputs):
+        """One pass to the :class:`LevelMoments` of ``inputs`` (levels
+        sorted); value faults raise here."""
+        design = inputs.design
+        if self.solver not in ("auto", "cholesky"):
+            raise ValueError(
+                f"solver={self.solver!r} does not take categorical columns (X has "
+                f"{', '.join(map(repr, design.factors))}): they are fitted from "
+                "the normal equations. Use solver='auto' or 'cholesky'."
+            )
+        result, faults = reduce_level_statistic(
+            inputs.x,
+            inputs.y,
+            inputs.sample_weight,
+            inputs.factors,
+            factor_names=design.factors,
+            message_names=design.message_names(),
+            max_levels=self.max_levels,
+            split_every=self.split_every,
+            scheduler="threads" if inputs.local else None,
+        )
+        faults.raise_if_any(np.asarray(design.numeric, dtype=object))
+        if result.count == 0:
+            raise no_samples_error(len(design.columns))
+        if result.weight_sum == 0.0:
+            raise ValueError(
+                "sample_weight sums to zero: at least one weight must be positive."
+            )
+        return result
+
+    def _solve_factors(
+        self, levels, design, features, base, alpha, *, n_passes=1, warn=True
+    ):
+        """Solve and store a fit from the moments of every level's indicator
+        (``levels``, sorted; of a fit, of batches or of merged models).
+
+        ``base`` is the :class:`FitState` to complete (targets, weights);
+        nothing is changed until the solve has succeeded.
+        """
+        ordered = levels.reordered(design.orders)
+        drop_first = design.encoding(
+            fit_intercept=self.fit_intercept, full_one_hot=self._full_one_hot
+        )
+        design = replace(design, levels=ordered.levels, drop_first=drop_first)
+        columns, names = design_columns(
+            ordered, design.feature_order(), drop_first=drop_first
+        )
+        moments = ordered.select(columns)
+        extreme = extreme_column(moments)
+        if extreme is not None:
+            named = Features(len(names), np.asarray(names, dtype=object))
+            raise magnitude_error(extreme, named, None)
+        solved = self._solve(moments, len(columns), alpha)
+        features.store(self)
+        self._store_design(design, names)
+        state = replace(base, statistic=moments, design=design, levels=levels)
+        return self._store_fit(state, solved, n_passes, warn)
+
+    def _store_design(self, design, names):
+        """Set (or, without categorical columns, remove) ``coef_names_``
+        and ``categories_``."""
+        if design is None:
+            self.__dict__.pop("coef_names_", None)
+            self.__dict__.pop("categories_", None)
+            return
+        self.coef_names_ = np.asarray(names, dtype=object)
+        self.categories_ = {
+            name: np.asarray(levels, dtype=object).copy()
+            for name, levels in zip(design.factors, design.levels, strict=True)
+        }
 
     def _solve(self, result, n_features, alpha):
         """``(solution, x_offset, y_offset)`` from a merged statistic."""
@@ -276,12 +385,40 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             need a pass): NaN rows give NaN predictions.
         """
         check_is_fitted(self)
+        design = self._fit_design()
+        if design is not None:
+            return self._predict_factors(design, X)
         x = check_predict_input(self, X)
         if not is_dask(X):
             return x @ self.coef_.T + self.intercept_
         if _is_dask_frame(X):
             return predict_frame(X, self.coef_, self.intercept_)
         return lazy_predict(x, self.coef_, self.intercept_)
+
+    def _fit_design(self):
+        state = self.__dict__.get("_fit_state")
+        return None if state is None else state.design
+
+    def _predict_factors(self, design, X):
+        """Predictions for X with the fitted categorical columns: a pandas
+        or Dask DataFrame with X's columns."""
+        check_factor_frame(self, X)
+        coef = np.atleast_2d(self.coef_)
+        intercept = np.reshape(self.intercept_, -1) * np.ones(coef.shape[0])
+        one_target = np.ndim(self.coef_) == 1
+        predict = partial(
+            predict_factor_frame,
+            design=design,
+            coef=coef,
+            intercept=intercept,
+            one_target=one_target,
+            handle_unknown=self.handle_unknown,
+        )
+        if is_dask(X):
+            meta = predict(X._meta)
+            return X.map_partitions(predict, meta=meta)
+        values = predict(X)
+        return values.to_numpy()
 
     def score(self, X, y, sample_weight=None):
         """Coefficient of determination R² of the prediction.
@@ -306,6 +443,8 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             R² of ``self.predict(X)`` with respect to y.
         """
         check_is_fitted(self)
+        if self._fit_design() is not None:
+            return self._score_factors(X, y, sample_weight)
         # X is checked against the fitted features; y and sample_weight are
         # checked and matched to X's rows as in fit.
         inputs = check_fit_inputs(
@@ -313,6 +452,26 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         )
         coef = np.reshape(self.coef_, (-1, self.n_features_in_))
         intercept = np.reshape(self.intercept_, -1) * np.ones(coef.shape[0])
+        return self._score_inputs(inputs, coef, intercept)
+
+    def _score_factors(self, X, y, sample_weight):
+        """R² of a model with categorical columns: its predictions, taken
+        partition by partition, scored against y as a model of identity
+        coefficients would be (the same one pass)."""
+        prediction = self.predict(X)
+        if is_dask(prediction):
+            frame = prediction.to_frame() if prediction.ndim == 1 else prediction
+        else:
+            frame = pd.DataFrame(np.reshape(prediction, (len(prediction), -1)))
+        frame = frame.rename(columns=lambda c: f"prediction{c}")
+        inputs = check_fit_inputs(
+            clone(self), frame, y, sample_weight, allow_numpy=True
+        )
+        k = len(frame.columns)
+        return self._score_inputs(inputs, np.eye(k), np.zeros(k))
+
+    def _score_inputs(self, inputs, coef, intercept):
+        """R² of predictions ``x @ coef.T + intercept`` against y."""
         if inputs.n_targets != coef.shape[0]:
             raise ValueError(
                 f"y has {inputs.n_targets} target(s) but the model predicts "
@@ -338,6 +497,19 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
                 "sample_weight sums to zero: at least one weight must be positive."
             )
         return float(np.mean(r2_scores(moments, inputs.n_targets)))
+
+
+def check_factor_frame(model, X):
+    """X for a model with categorical columns: a DataFrame with its columns."""
+    if not hasattr(X, "columns") or getattr(X, "ndim", 2) != 2:
+        raise TypeError(
+            f"X must be a pandas or Dask DataFrame with the columns the model was "
+            f"fitted on ({', '.join(map(repr, model.feature_names_in_))}), as it "
+            f"has categorical columns; got {type(X).__name__}."
+        )
+    validate_data(
+        model, pd.DataFrame(columns=X.columns), skip_check_array=True, reset=False
+    )
 
 
 def fit_state(statistic, y, inputs, sample_weight):

@@ -19,7 +19,10 @@ from dask_linreg._numerics.solve import solve_nonnegative
 from dask_linreg.inference._results import RegressionResults
 from dask_linreg.inference._summary import Summary
 from dask_linreg.linear_model._base import (
+    DEFAULT_MAX_LEVELS,
     FIT_INTERCEPT,
+    HANDLE_UNKNOWN,
+    MAX_LEVELS,
     SOLVED_ATTRIBUTES,
     SOLVER,
     SPLIT_EVERY,
@@ -79,6 +82,14 @@ class LinearRegression(_MergeableLinearModel):
     split_every : int, default=None
         Fan-in of the tree that merges the per-block statistics, as in
         :func:`dask.array.reduction`.  None means 8.
+    max_levels : int or None, default=1000
+        The most levels a categorical column of X may have; checked on the
+        workers as levels accumulate, so that an identifier passed by
+        mistake fails at once, naming the column.  None: no limit.
+    handle_unknown : {"error", "ignore"}, default="error"
+        What ``predict`` does with a level of a categorical column that the
+        model was not fitted on: raise, naming the column and the level, or
+        predict it as the reference level (all its indicators zero).
 
     Attributes
     ----------
@@ -99,6 +110,13 @@ class LinearRegression(_MergeableLinearModel):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit; only when X has string
         column names (pandas or Dask DataFrame).
+    coef_names_ : ndarray of shape (n_coefficients,)
+        Names of the columns of ``coef_`` when X has categorical columns
+        (each expands into indicators named as statsmodels prints them,
+        ``region[T.north]``); absent otherwise.  See :doc:`/real_tables`.
+    categories_ : dict of str to ndarray
+        Each categorical column's levels, in the model's order; absent
+        without categorical columns.
     solver_ : str
         The method that produced ``coef_``: ``"cholesky"``, ``"qr"`` or
         ``"exact"``.
@@ -162,6 +180,8 @@ class LinearRegression(_MergeableLinearModel):
         "positive": [Boolean()],
         "solver": SOLVER,
         "split_every": SPLIT_EVERY,
+        "max_levels": MAX_LEVELS,
+        "handle_unknown": HANDLE_UNKNOWN,
     }
     _fitted_attributes: dict = {
         **SOLVED_ATTRIBUTES,
@@ -170,12 +190,21 @@ class LinearRegression(_MergeableLinearModel):
     }
 
     def __init__(
-        self, *, fit_intercept=True, positive=False, solver="auto", split_every=None
+        self,
+        *,
+        fit_intercept=True,
+        positive=False,
+        solver="auto",
+        split_every=None,
+        max_levels=DEFAULT_MAX_LEVELS,
+        handle_unknown="error",
     ):
         self.fit_intercept = fit_intercept
         self.positive = positive
         self.solver = solver
         self.split_every = split_every
+        self.max_levels = max_levels
+        self.handle_unknown = handle_unknown
 
     def _solve(self, result, n_features, alpha):
         solution, x_offset, y_offset = super()._solve(result, n_features, alpha)
@@ -218,8 +247,9 @@ class LinearRegression(_MergeableLinearModel):
             negative, or if the row blocks of X and y do not match; found in
             the same pass, naming the input and the first row block.
         TypeError
-            If a column is not numeric (strings, objects, complex numbers),
-            before anything is computed.
+            If a column is neither numeric nor categorical (category,
+            string or bool dtype; see :doc:`/real_tables`), before anything
+            is computed.
         """
         self._fit(X, y, sample_weight)
         return self
@@ -245,7 +275,7 @@ class LinearRegression(_MergeableLinearModel):
                 f"{type(self).__name__!r} object has no attribute 'singular_'"
             )
         return state.statistic.singular_values(
-            self.n_features_in_, fit_intercept=self.fit_intercept
+            self._n_coefficients, fit_intercept=self.fit_intercept
         )
 
     def _inference_summary(self):
@@ -257,11 +287,11 @@ class LinearRegression(_MergeableLinearModel):
         if cached is None or cached[0] is not state:
             design = design_root(
                 state.statistic,
-                self.n_features_in_,
+                self._n_coefficients,
                 fit_intercept=self.fit_intercept,
                 factor=state.solve_factor,
             )
-            coef = np.reshape(self.coef_, (-1, self.n_features_in_)).T
+            coef = np.reshape(self.coef_, (-1, self._n_coefficients)).T
             self._inference_cache = (state, fit_summary(design, coef, self.rank_))
         return self._inference_cache[1]
 
@@ -346,14 +376,15 @@ class LinearRegression(_MergeableLinearModel):
             )
         check_inference_arguments(cov_type, X, y, groups, use_t)
         summary = self._inference_summary()
-        names = list(
-            getattr(self, "feature_names_in_", None)
-            if hasattr(self, "feature_names_in_")
-            else [f"x{i}" for i in range(self.n_features_in_)]
-        )
+        if "coef_names_" in vars(self):
+            names = list(self.coef_names_)
+        elif hasattr(self, "feature_names_in_"):
+            names = list(self.feature_names_in_)
+        else:
+            names = [f"x{i}" for i in range(self.n_features_in_)]
         if self.fit_intercept:
             names = ["intercept", *names]
-        coef = np.reshape(self.coef_, (-1, self.n_features_in_))
+        coef = np.reshape(self.coef_, (-1, self._n_coefficients))
         intercept = np.reshape(self.intercept_, -1) * np.ones(coef.shape[0])
         n_groups = None
         if cov_type == "nonrobust":
@@ -391,6 +422,13 @@ class LinearRegression(_MergeableLinearModel):
 
     def _robust_covariances(self, summary, X, y, sample_weight, groups, cov_type):
         """One pass over the training data for the sandwich covariances."""
+        if self._fit_design() is not None:
+            raise ValueError(
+                f"cov_type={cov_type!r} is not available for a model with "
+                "categorical columns (it has "
+                f"{', '.join(map(repr, self._fit_design().factors))}); "
+                "cov_type='nonrobust' is."
+            )
         inputs = check_fit_inputs(self, X, y, sample_weight, reset=False, labels=groups)
         coef = np.reshape(self.coef_, (-1, self.n_features_in_))
         if inputs.n_targets != coef.shape[0]:
@@ -507,6 +545,12 @@ class Ridge(_MergeableLinearModel):
     split_every : int, default=None
         Fan-in of the tree that merges the per-block statistics.  None
         means 8.
+    max_levels : int or None, default=1000
+        The most levels a categorical column of X may have (see
+        :class:`LinearRegression`).
+    handle_unknown : {"error", "ignore"}, default="error"
+        What ``predict`` does with a level not seen in the fit: raise, or
+        give it no indicator (every indicator of the column zero).
 
     Attributes
     ----------
@@ -519,6 +563,13 @@ class Ridge(_MergeableLinearModel):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit; only when X has string
         column names.
+    coef_names_ : ndarray of shape (n_coefficients,)
+        Names of the columns of ``coef_`` when X has categorical columns
+        (each expands into indicators named as statsmodels prints them,
+        with every level: ``region[north]``); absent otherwise.  See :doc:`/real_tables`.
+    categories_ : dict of str to ndarray
+        Each categorical column's levels, in the model's order; absent
+        without categorical columns.
     solver_ : str
         The method that produced ``coef_``: ``"cholesky"``, ``"qr"`` or
         ``"exact"``.
@@ -555,22 +606,34 @@ class Ridge(_MergeableLinearModel):
     """
 
     _single_target_coef_is_1d = True
+    _full_one_hot = True
 
     _parameter_constraints: dict = {
         "alpha": [_NON_NEGATIVE, ArrayOf(_NON_NEGATIVE, "(n_targets,)")],
         "fit_intercept": FIT_INTERCEPT,
         "solver": SOLVER,
         "split_every": SPLIT_EVERY,
+        "max_levels": MAX_LEVELS,
+        "handle_unknown": HANDLE_UNKNOWN,
     }
     _fitted_attributes: dict = SOLVED_ATTRIBUTES
 
     def __init__(
-        self, alpha=1.0, *, fit_intercept=True, solver="auto", split_every=None
+        self,
+        alpha=1.0,
+        *,
+        fit_intercept=True,
+        solver="auto",
+        split_every=None,
+        max_levels=DEFAULT_MAX_LEVELS,
+        handle_unknown="error",
     ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.split_every = split_every
+        self.max_levels = max_levels
+        self.handle_unknown = handle_unknown
 
     def fit(self, X, y, sample_weight=None):
         """Fit the ridge model in one pass over the data.
@@ -596,7 +659,7 @@ class Ridge(_MergeableLinearModel):
             computation), and for the value faults listed in
             :meth:`LinearRegression.fit`.
         TypeError
-            If a column is not numeric.
+            If a column is neither numeric nor categorical.
         """
         self._fit(X, y, sample_weight)
         return self

@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
-from dask_linreg._dask.inputs import check_fit_inputs
+from dask_linreg._dask.inputs import Features, check_fit_inputs
 from dask_linreg._numerics.faults import extreme_column
 from dask_linreg._numerics.kinds import merge_statistics
 from dask_linreg.linear_model._base import (
@@ -54,9 +54,12 @@ class _MergeableLinearModel(_OnePassLinearModel):
         if not first:
             require_statistics(self, "partial_fit")
         inputs = check_fit_inputs(
-            self, X, y, sample_weight, reset=first, allow_numpy=True
+            self, X, y, sample_weight, reset=first, allow_numpy=True, categorical=True
         )
         alpha = self._penalties(checked, inputs.n_targets)
+        earlier_design = None if first else self._fit_design()
+        if inputs.design is not None or earlier_design is not None:
+            return self._partial_fit_factors(inputs, y, sample_weight, alpha, first)
         if inputs.x.shape[0] == 0:
             raise no_samples_error(inputs.x.shape[1])
         n_features = inputs.x.shape[1]
@@ -96,6 +99,30 @@ class _MergeableLinearModel(_OnePassLinearModel):
         if second_pass:
             warn_no_second_pass(solved[0])
         return self._store_fit(state, solved, n_passes=1, warn=not second_pass)
+
+    def _partial_fit_factors(self, inputs, y, sample_weight, alpha, first):
+        """:meth:`_partial_fit` with categorical columns: the batch's levels
+        join the earlier ones (by union) before the re-solve."""
+        if first:
+            levels = self._reduce_factors(inputs)
+            base = fit_state(None, y, inputs, sample_weight)
+            return self._solve_factors(
+                levels, inputs.design, inputs.features, base, alpha
+            )
+        earlier = self._fit_state
+        _check_same_factors(earlier.design, inputs.design, "the earlier calls")
+        if (inputs.n_targets, inputs.y_is_1d) != (earlier.n_targets, earlier.y_is_1d):
+            raise ValueError(
+                f"y has {inputs.n_targets} target(s) "
+                f"({'1-D' if inputs.y_is_1d else '2-D'}) but the earlier "
+                f"partial_fit calls had {earlier.n_targets} "
+                f"({'1-D' if earlier.y_is_1d else '2-D'})."
+            )
+        levels = earlier.levels.merge(self._reduce_factors(inputs))
+        base = replace(
+            earlier, weighted_fit=earlier.weighted_fit or sample_weight is not None
+        )
+        return self._solve_factors(levels, earlier.design, inputs.features, base, alpha)
 
     def _merged(self, other):
         """A new fitted model from the statistics of ``self`` and ``other``."""
@@ -144,6 +171,18 @@ class _MergeableLinearModel(_OnePassLinearModel):
                 "targets (or 1-D and 2-D y) cannot be merged."
             )
         alpha = self._penalties(self._check_params(), mine.n_targets)
+        if mine.design is not None or theirs.design is not None:
+            _check_same_factors(mine.design, theirs.design, "the other model")
+            merged = clone(self)
+            merged._solve_factors(
+                mine.levels.merge(theirs.levels),
+                mine.design,
+                Features.of(self),
+                replace(mine, weighted_fit=mine.weighted_fit or theirs.weighted_fit),
+                alpha,
+                n_passes=0,
+            )
+            return merged
         state = replace(
             mine,
             statistic=merge_statistics(mine.statistic, theirs.statistic),
@@ -231,3 +270,15 @@ class _MergeableLinearModel(_OnePassLinearModel):
         if not isinstance(other, _MergeableLinearModel):
             return NotImplemented
         return self.merge(other)
+
+
+def _check_same_factors(design, other, what):
+    """Batches or models merge only with the same categorical columns."""
+    mine = () if design is None else design.factors
+    theirs = () if other is None else other.factors
+    if mine != theirs:
+        raise ValueError(
+            f"X has categorical columns {list(theirs)} but {what} had "
+            f"{list(mine)}: a column must keep its kind (numeric or "
+            "categorical) across batches and merged models."
+        )

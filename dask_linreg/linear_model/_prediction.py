@@ -3,7 +3,9 @@
 import numpy as np
 import pandas as pd
 
-__all__ = ["predict_frame"]
+from dask_linreg._dask.factors import level_codes
+
+__all__ = ["predict_factor_frame", "predict_frame"]
 
 
 def predict_frame(frame, coef, intercept):
@@ -27,3 +29,54 @@ def _prediction_meta(coef):
     return pd.DataFrame(
         {i: pd.Series([], dtype=np.float64) for i in range(coef.shape[0])}
     )
+
+
+def predict_factor_frame(
+    frame, *, design, coef, intercept, one_target, handle_unknown="error"
+):
+    """Predictions for a pandas ``frame`` with categorical columns.
+
+    The indicators are never built: each factor adds its level's
+    coefficient, looked up by the row's level (the reference, or an
+    ignored unknown level, adds zero).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        With the fitted columns.
+    design : FactorDesign
+        The fitted design (levels and encoding).
+    coef : ndarray of shape (n_targets, n_coefficients)
+    intercept : ndarray of shape (n_targets,)
+    one_target : bool
+        Whether to return a Series (else a DataFrame).
+    handle_unknown : {"error", "ignore"}
+    """
+    codes = dict(
+        zip(
+            design.factors,
+            level_codes(design, frame, handle_unknown=handle_unknown),
+            strict=True,
+        )
+    )
+    values = np.tile(intercept, (len(frame), 1))
+    position = 0
+    for name, factor in design.feature_order():
+        if factor is None:
+            column = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+            values += column[:, None] * coef[:, position]
+            position += 1
+            continue
+        first = 1 if design.drop_first[factor] else 0
+        width = len(design.levels[factor]) - first
+        # Row of a lookup table per level; the dropped or unknown level
+        # (code first - 1 or -1) reads the zero row at the end.
+        table = np.zeros((width + 1, coef.shape[0]))
+        table[:width] = coef[:, position : position + width].T
+        index = codes[name] - first
+        index[index < 0] = width
+        values += table[index]
+        position += width
+    if one_target:
+        return pd.Series(values[:, 0], index=frame.index)
+    return pd.DataFrame(values, index=frame.index)

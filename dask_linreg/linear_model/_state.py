@@ -36,6 +36,12 @@ class FitState:
         ``"y"`` / ``"y0", "y1", ...``.
     weighted_fit : bool
         Whether any fitted batch had ``sample_weight``.
+    design : FactorDesign or None
+        X's categorical columns, their levels and encoding (None without):
+        ``statistic`` is then over the model's columns (``coef_names_``).
+    levels : LevelMoments or None
+        The statistic over every level's indicator, which merges with
+        further data by the union of levels (``partial_fit``, ``merge``).
     """
 
     statistic: object
@@ -43,6 +49,8 @@ class FitState:
     y_is_1d: bool
     target_names: tuple
     weighted_fit: bool
+    design: object = None
+    levels: object = None
 
     @property
     def n_targets(self):

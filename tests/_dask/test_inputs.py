@@ -127,24 +127,32 @@ def test_known_lengths_that_differ_fail_before_computing(data):
         LinearRegression().fit(X, y, sample_weight=[1, 2, 3])
 
 
-def test_string_and_object_columns_are_named():
-    frame = pd.DataFrame({"age": [1.0, 2.0, 3.0], "city": ["a", "b", "c"]})
+def test_string_and_object_columns_are_categorical_and_others_named():
+    frame = pd.DataFrame({"age": [1.0, 2.0, 3.0, 5.0], "city": ["a", "b", "a", "b"]})
     ddf = dd.from_pandas(frame, npartitions=1)
-    with pytest.raises(TypeError, match="X column 'city' has dtype .*expected numbers"):
-        LinearRegression().fit(ddf, ddf["age"])
+    y = [1.0, 2.0, 3.0, 4.0]
+    assert list(LinearRegression().fit(ddf, ddf["age"]).coef_names_) == [
+        "age",
+        "city[T.b]",
+    ]
     with pytest.raises(TypeError, match="y column 'city' has dtype"):
         LinearRegression().fit(ddf[["age"]], ddf["city"])
-    with pytest.raises(TypeError, match="X column 'city' has dtype (str|object)"):
-        LinearRegression().fit(frame, [1.0, 2.0, 3.0])
+    assert LinearRegression().fit(frame, y).coef_.shape == (2,)
     frame["city"] = frame["city"].astype(object)
-    with pytest.raises(TypeError, match="X column 'city' holds string values"):
-        LinearRegression().fit(frame, [1.0, 2.0, 3.0])
-    # Object columns of numbers are converted, as scikit-learn does.
-    frame["city"] = np.array([4.0, 5.0, 7.0], dtype=object)
-    assert LinearRegression().fit(frame, [1.0, 2.0, 3.0]).n_features_in_ == 2
-    frame["when"] = pd.to_datetime(["2020-01-01"] * 3)
+    assert LinearRegression().fit(frame, y).coef_.shape == (2,)
+    # Object columns of numbers are numbers, as scikit-learn converts them.
+    frame["city"] = np.array([4.0, 5.0, 7.0, 1.0], dtype=object)
+    model = LinearRegression().fit(frame, y)
+    assert model.n_features_in_ == 2 and not hasattr(model, "coef_names_")
+    frame["mixed"] = np.array([1.0, "a", None, 2], dtype=object)
+    with pytest.raises(
+        TypeError,
+        match="X column 'mixed' holds mixed-integer values, expected numbers or categories",
+    ):
+        LinearRegression().fit(frame, y)
+    frame["when"] = pd.to_datetime(["2020-01-01"] * 4)
     with pytest.raises(TypeError, match="X column 'when' has dtype datetime64"):
-        LinearRegression().fit(frame[["age", "when"]], [1.0, 2.0, 3.0])
+        LinearRegression().fit(frame[["age", "when"]], y)
 
 
 def test_complex_input_is_rejected_before_computing(data):

@@ -289,6 +289,8 @@ def test_get_and_set_params_round_trip():
         "fit_intercept": False,
         "solver": "qr",
         "split_every": 5,
+        "max_levels": 1000,
+        "handle_unknown": "error",
     }
     model.set_params(alpha=0.5)
     assert model.alpha == 0.5
@@ -297,6 +299,8 @@ def test_get_and_set_params_round_trip():
         "positive": False,
         "solver": "auto",
         "split_every": None,
+        "max_levels": 1000,
+        "handle_unknown": "error",
     }
 
 
