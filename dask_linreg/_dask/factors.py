@@ -111,6 +111,26 @@ class FactorDesign:
             return tuple(False for _ in self.factors)
         return tuple(fit_intercept or i > 0 for i in range(len(self.factors)))
 
+    def n_coefficients(self):
+        """The model's columns (of a fitted design)."""
+        widths = [
+            len(levels) - int(drop)
+            for levels, drop in zip(self.levels, self.drop_first, strict=True)
+        ]
+        return len(self.numeric) + sum(widths)
+
+    def coefficient_names(self):
+        """The model's column names, as ``coef_names_`` holds them."""
+        names = []
+        for name, factor in self.feature_order():
+            if factor is None:
+                names.append(name)
+                continue
+            drop = self.drop_first[factor]
+            tag = "T." if drop else ""
+            names += [f"{name}[{tag}{v}]" for v in self.levels[factor][int(drop) :]]
+        return names
+
     def message_names(self):
         """How the pass names each factor in its messages."""
         return tuple(f"X column {f!r}" for f in self.factors)

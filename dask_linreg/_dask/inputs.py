@@ -462,8 +462,8 @@ def check_fit_inputs(
         raise TypeError(
             f"X column {factors[0]!r} is categorical (dtype {X[factors[0]].dtype}), "
             f"and {type(estimator).__name__} does not take categorical columns: "
-            "LinearRegression and Ridge do, or encode it first (e.g. "
-            "pandas.get_dummies)."
+            "LinearRegression, Ridge, ElasticNet and Lasso do, or encode it "
+            "first (e.g. pandas.get_dummies)."
         )
     if factors and not is_dask(X):
         X, y, sample_weight, labels = _frames_of_partitions(

@@ -13,7 +13,12 @@ Floats are written with Python's shortest round-trip representation, so
 ``load(save(model))`` has bit-for-bit the same coefficients.  The merged
 statistics of the fit (a few p-by-p arrays; exact cross-products as JSON
 integers) are kept when present, so inference, ``partial_fit`` and
-``merge`` work on a loaded model too.
+``merge`` work on a loaded model too.  A model fitted on categorical
+columns also has ``"design": {"columns", "factors", "orders", "levels",
+"drop_first", "statistics"}``: the levels and encoding of each categorical
+column and the moments of every level's indicator (which ``partial_fit``
+and ``merge`` continue from); files without categorical columns have no
+such key.
 
 Loading reads only data: the class comes from the estimators that
 :mod:`dask_linreg.linear_model` exports, never from the file, and so do the
@@ -41,13 +46,17 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from dask_linreg._dask.factors import FactorDesign
 from dask_linreg._numerics.kinds import KINDS, kind_named
+from dask_linreg._numerics.levels import LevelMoments
+from dask_linreg._numerics.moments import Moments
 from dask_linreg.io._codec import UnstoredCV, check_cv, decode, encode_param
 from dask_linreg.io._json import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
     ModelFileError,
     Unstorable,
+    check_keys,
     dumps_document,
     fail,
     is_int,
@@ -103,8 +112,7 @@ def save(estimator, path, *, metadata=None):
     Raises
     ------
     TypeError
-        If the estimator is not one of this library's, was fitted on
-        categorical columns (not in the format yet), or a parameter or
+        If the estimator is not one of this library's, or a parameter or
         ``metadata`` cannot be written as JSON.  A ``cv`` that cannot be
         written (a Dask collection of labels, another splitter) is stored
         as an :class:`UnstoredCV` saying what it was.
@@ -118,14 +126,6 @@ def save(estimator, path, *, metadata=None):
     name = cls.__name__
     if estimator_classes().get(name) is not cls:
         raise TypeError(f"{name} cannot be saved as a dask-linreg model file.")
-    design = estimator._fit_state.design
-    if design is not None:
-        raise TypeError(
-            f"{name} fitted on categorical columns "
-            f"({', '.join(map(repr, design.factors))}) cannot be saved as a "
-            "model file yet (their levels have no place in the format); pickle "
-            "it, or save a model fitted on encoded columns."
-        )
     metadata = _metadata_json(metadata)
     fitted = {}
     for attribute, field in fitted_fields(cls).items():
@@ -161,6 +161,8 @@ def save(estimator, path, *, metadata=None):
         "statistics": _statistics_json(state.statistic),
         "metadata": metadata,
     }
+    if state.design is not None:
+        document["design"] = _design_json(state)
     text = dumps_document(document)
     with open(path, "w", encoding="utf-8") as file:
         file.write(text)
@@ -192,6 +194,21 @@ def _metadata_json(metadata):
             "more than a model file may hold."
         )
     return metadata
+
+
+def _design_json(state):
+    """The categorical columns of a fit: their levels, encoding and the
+    statistics of every level's indicator (what ``partial_fit`` and
+    ``merge`` continue from)."""
+    design = state.design
+    return {
+        "columns": list(design.columns),
+        "factors": list(design.factors),
+        "orders": [None if o is None else [str(v) for v in o] for o in design.orders],
+        "levels": [[str(v) for v in levels] for levels in design.levels],
+        "drop_first": [bool(d) for d in design.drop_first],
+        "statistics": _statistics_json(state.levels.moments),
+    }
 
 
 def _statistics_json(statistic):
@@ -235,6 +252,8 @@ _TOP_LEVEL = {
     "statistics": (dict, type(None)),
     "metadata": (dict,),
 }
+#: Top-level keys a file may leave out: the categorical design.
+_OPTIONAL = {"design": (dict,)}
 
 
 def _upgrade_v1(document):
@@ -309,11 +328,13 @@ def load(path):
         )
     if version == 1:
         document = _upgrade_v1(document)
-    unknown = sorted(set(document) - set(_TOP_LEVEL))
+    unknown = sorted(set(document) - set(_TOP_LEVEL) - set(_OPTIONAL))
     if unknown:
         fail(path, f"unknown key(s) {unknown}")
-    for key, kinds in _TOP_LEVEL.items():
+    for key, kinds in [*_TOP_LEVEL.items(), *_OPTIONAL.items()]:
         if key not in document:
+            if key in _OPTIONAL:
+                continue
             fail(path, f"the file has no {key!r}")
         value = document[key]
         if version == 1 and key == "y_is_1d" and value is None:
@@ -344,11 +365,15 @@ def _build(document):
     n_features = document["n_features_in"]
     if n_features < 1:
         raise ValueError(f"'n_features_in' is {n_features}; expected at least 1")
+    design = None
+    if "design" in document:
+        design = _read_design(document["design"], n_features, document)
+    n_coef = n_features if design is None else design.n_coefficients()
     coef = decode_field(document["coef"], COEF, {}, "'coef'")
-    if np.ndim(coef) not in (1, 2) or coef.shape[-1] != n_features:
+    if np.ndim(coef) not in (1, 2) or coef.shape[-1] != n_coef:
         raise ValueError(
-            f"'coef' has shape {np.shape(coef)}; expected ({n_features},) or "
-            f"(n_targets, {n_features})"
+            f"'coef' has shape {np.shape(coef)}; expected ({n_coef},) or "
+            f"(n_targets, {n_coef})"
         )
     n_targets = 1 if coef.ndim == 1 else coef.shape[0]
     y_is_1d = document["y_is_1d"]
@@ -376,7 +401,7 @@ def _build(document):
     ):
         raise ValueError(f"target_names must be {n_targets} strings or null")
 
-    dims = dimensions(estimator, n_features, n_targets, y_is_1d)
+    dims = dimensions(estimator, n_coef, n_targets, y_is_1d)
     fields = fitted_fields(cls)
     fitted = document["fitted"]
     unknown = sorted(set(fitted) - set(fields))
@@ -392,6 +417,11 @@ def _build(document):
             raise ValueError(f"fitted attribute {attribute!r} of {name} is missing")
     statistics = document["statistics"]
     statistic = None if statistics is None else _read_statistics(statistics, dims)
+    levels = None
+    if design is not None:
+        if statistic is None:
+            raise ValueError("a model with categorical columns needs 'statistics'")
+        levels = _read_levels(document["design"], design, n_targets, estimator)
 
     estimator.n_features_in_ = n_features
     if names is not None:
@@ -409,8 +439,71 @@ def _build(document):
             or (["y"] if n_targets == 1 else [f"y{i}" for i in range(n_targets)])
         ),
         weighted_fit=document["weighted_fit"],
+        design=design,
+        levels=levels,
     )
+    if design is not None:
+        estimator._store_design(design, design.coefficient_names())
     return estimator
+
+
+def _read_design(stored, n_features, document):
+    """The :class:`FactorDesign` of a file's ``design``, checked."""
+    check_keys(
+        stored,
+        ("columns", "factors", "orders", "levels", "drop_first", "statistics"),
+        "'design'",
+    )
+    columns, factors = stored["columns"], stored["factors"]
+
+    def strings(value, where):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"'design' {where} must be a list of strings")
+        return tuple(value)
+
+    columns, factors = strings(columns, "columns"), strings(factors, "factors")
+    if len(columns) != n_features or document["feature_names_in"] != list(columns):
+        raise ValueError("'design' columns must be the feature_names_in")
+    if (
+        not factors
+        or not set(factors) <= set(columns)
+        or len(set(factors)) < len(factors)
+    ):
+        raise ValueError("'design' factors must be distinct columns")
+    k = len(factors)
+    orders, levels, drop = stored["orders"], stored["levels"], stored["drop_first"]
+    for name, value in (("orders", orders), ("levels", levels), ("drop_first", drop)):
+        if not isinstance(value, list) or len(value) != k:
+            raise ValueError(f"'design' {name} must have one entry per factor")
+    orders = tuple(
+        None if o is None else np.asarray(strings(o, "orders"), dtype=object)
+        for o in orders
+    )
+    levels = tuple(np.asarray(strings(lv, "levels"), dtype=object) for lv in levels)
+    if any(len(lv) == 0 or len(set(lv)) < len(lv) for lv in levels):
+        raise ValueError("'design' levels must be distinct and non-empty per factor")
+    if not all(isinstance(d, bool) for d in drop):
+        raise ValueError("'design' drop_first must be booleans")
+    return FactorDesign(columns, factors, orders, levels, tuple(drop))
+
+
+def _read_levels(stored, design, n_targets, estimator):
+    """The statistics of every level's indicator (levels sorted, as the
+    pass merges them)."""
+    sorted_levels = tuple(np.sort(np.asarray(lv, dtype=str)) for lv in design.levels)
+    n_numeric = len(design.numeric)
+    q = n_numeric + sum(len(lv) for lv in sorted_levels) + n_targets
+    dims = {"q": (q,), "q + 1": (q + 1,)}
+    moments = _read_statistics(stored["statistics"], dims)
+    if not isinstance(moments, Moments):
+        raise ValueError("'design' statistics must be of kind 'moments'")
+    return LevelMoments(
+        moments,
+        sorted_levels,
+        n_numeric,
+        design.factors,
+        getattr(estimator, "max_levels", None),
+    )
 
 
 def _check_params(estimator, n_targets):

@@ -242,7 +242,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         """One pass to the :class:`LevelMoments` of ``inputs`` (levels
         sorted); value faults raise here."""
         design = inputs.design
-        if self.solver not in ("auto", "cholesky"):
+        if getattr(self, "solver", "auto") not in ("auto", "cholesky"):
             raise ValueError(
                 f"solver={self.solver!r} does not take categorical columns (X has "
                 f"{', '.join(map(repr, design.factors))}): they are fitted from "
@@ -277,6 +277,25 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         ``base`` is the :class:`FitState` to complete (targets, weights);
         nothing is changed until the solve has succeeded.
         """
+        design, names, moments = self._factor_moments(levels, design)
+        solved = self._solve(moments, len(names), alpha)
+        features.store(self)
+        self._store_design(design, names)
+        state = replace(base, statistic=moments, design=design, levels=levels)
+        return self._store_fit(state, solved, n_passes, warn)
+
+    def _factor_moments(self, levels, design):
+        """The model's columns of the moments of every level's indicator.
+
+        Returns
+        -------
+        design : FactorDesign
+            With the levels in the model's order and the encoding.
+        names : list of str
+            The model's columns (``coef_names_``).
+        moments : Moments
+            Of those columns and the targets.
+        """
         ordered = levels.reordered(design.orders)
         drop_first = design.encoding(
             fit_intercept=self.fit_intercept, full_one_hot=self._full_one_hot
@@ -290,11 +309,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         if extreme is not None:
             named = Features(len(names), np.asarray(names, dtype=object))
             raise magnitude_error(extreme, named, None)
-        solved = self._solve(moments, len(columns), alpha)
-        features.store(self)
-        self._store_design(design, names)
-        state = replace(base, statistic=moments, design=design, levels=levels)
-        return self._store_fit(state, solved, n_passes, warn)
+        return design, names, moments
 
     def _store_design(self, design, names):
         """Set (or, without categorical columns, remove) ``coef_names_``

@@ -17,7 +17,10 @@ from dask_linreg._numerics.enet import (
 from dask_linreg._numerics.faults import extreme_column
 from dask_linreg._numerics.moments import Moments
 from dask_linreg.linear_model._base import (
+    DEFAULT_MAX_LEVELS,
     FIT_INTERCEPT,
+    HANDLE_UNKNOWN,
+    MAX_LEVELS,
     SPLIT_EVERY,
     _OnePassLinearModel,
     fit_state,
@@ -44,12 +47,15 @@ _COMMON = {
     "tol": [_NON_NEGATIVE],
     "split_every": SPLIT_EVERY,
 }
+#: And of those that take categorical columns (not the CV versions yet).
+_LEVELS = {"max_levels": MAX_LEVELS, "handle_unknown": HANDLE_UNKNOWN}
 
 
 class _CoordinateDescentModel(_OnePassLinearModel):
     """Shared pass and storage of the elastic-net estimators."""
 
     _single_target_coef_is_1d = True
+    _full_one_hot = True
 
     def _moments(self, inputs):
         """One pass: the moments of ``[X | y]``; extreme columns raise."""
@@ -104,6 +110,12 @@ class ElasticNet(_CoordinateDescentModel):
         the weighted mean of the squared (centered) targets.
     split_every : int, default=None
         Fan-in of the merge tree.
+    max_levels : int or None, default=1000
+        The most levels a categorical column of X may have (see
+        :class:`LinearRegression`).
+    handle_unknown : {"error", "ignore"}, default="error"
+        What ``predict`` does with a level not seen in the fit: raise, or
+        give it no indicator.
 
     Attributes
     ----------
@@ -148,6 +160,7 @@ class ElasticNet(_CoordinateDescentModel):
         "alpha": [_NON_NEGATIVE],
         "l1_ratio": [_RATIO],
         **_COMMON,
+        **_LEVELS,
     }
     _fitted_attributes: dict = {
         "n_iter_": ("int", ("y_targets",)),
@@ -165,6 +178,8 @@ class ElasticNet(_CoordinateDescentModel):
         max_iter=1000,
         tol=1e-4,
         split_every=None,
+        max_levels=DEFAULT_MAX_LEVELS,
+        handle_unknown="error",
     ):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -173,6 +188,8 @@ class ElasticNet(_CoordinateDescentModel):
         self.max_iter = max_iter
         self.tol = tol
         self.split_every = split_every
+        self.max_levels = max_levels
+        self.handle_unknown = handle_unknown
 
     def fit(self, X, y, sample_weight=None):
         """Fit in one pass over the data.
@@ -189,13 +206,22 @@ class ElasticNet(_CoordinateDescentModel):
         self : object
         """
         self._check_params()
-        inputs = check_fit_inputs(self, X, y, sample_weight, allow_numpy=True)
-        if inputs.x.shape[0] == 0:
-            raise no_samples_error(inputs.x.shape[1])
-        moments = self._moments(inputs)
+        inputs = check_fit_inputs(
+            self, X, y, sample_weight, allow_numpy=True, categorical=True
+        )
+        design, names, levels = None, None, None
+        if inputs.design is not None:
+            levels = self._reduce_factors(inputs)
+            design, names, moments = self._factor_moments(levels, inputs.design)
+            n_columns = len(names)
+        else:
+            if inputs.x.shape[0] == 0:
+                raise no_samples_error(inputs.x.shape[1])
+            moments = self._moments(inputs)
+            n_columns = inputs.x.shape[1]
         coef, _, n_iter = elastic_net_path(
             moments,
-            inputs.x.shape[1],
+            n_columns,
             np.array([float(self.alpha)]),
             float(self.l1_ratio),
             fit_intercept=self.fit_intercept,
@@ -205,7 +231,11 @@ class ElasticNet(_CoordinateDescentModel):
         )
         # Everything is computed: only now is the estimator changed.
         self.n_iter_ = int(n_iter[0]) if inputs.y_is_1d else n_iter
-        self._store_path_point(fit_state(moments, y, inputs, sample_weight), coef[0])
+        self._store_design(design, names)
+        state = replace(
+            fit_state(moments, y, inputs, sample_weight), design=design, levels=levels
+        )
+        self._store_path_point(state, coef[0])
         inputs.store_features(self)
         return self
 
@@ -224,6 +254,8 @@ class Lasso(ElasticNet):
     max_iter : int, default=1000
     tol : float, default=1e-4
     split_every : int, default=None
+    max_levels : int or None, default=1000
+    handle_unknown : {"error", "ignore"}, default="error"
 
     Attributes
     ----------
@@ -253,6 +285,8 @@ class Lasso(ElasticNet):
         max_iter=1000,
         tol=1e-4,
         split_every=None,
+        max_levels=DEFAULT_MAX_LEVELS,
+        handle_unknown="error",
     ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -260,6 +294,8 @@ class Lasso(ElasticNet):
         self.max_iter = max_iter
         self.tol = tol
         self.split_every = split_every
+        self.max_levels = max_levels
+        self.handle_unknown = handle_unknown
 
     @property
     def l1_ratio(self):

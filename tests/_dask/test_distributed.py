@@ -166,3 +166,26 @@ def test_retries_make_a_transient_read_error_succeed(cluster, tmp_path):
     assert len(list(markers.iterdir())) == 10  # every block failed once
     reference = LinearRegression().fit(X, y)
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-12)
+
+
+def test_categorical_columns_fit_on_a_cluster_as_on_threads(cluster):
+    rng = np.random.default_rng(3)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "shop": rng.choice([f"s{i}" for i in range(40)], n),
+            "kind": pd.Categorical(rng.choice(["a", "b", "c"], n)),
+        }
+    )
+    frame["y"] = frame["x"] + frame["shop"].str[1:].astype(float) / 10
+    ddf = dd.from_pandas(frame, npartitions=12)
+    local = LinearRegression().fit(ddf[["x", "shop", "kind"]], ddf["y"])
+    with Client(cluster):
+        remote = LinearRegression().fit(ddf[["x", "shop", "kind"]], ddf["y"])
+        prediction = remote.predict(ddf[["x", "shop", "kind"]]).compute()
+    assert list(remote.coef_names_) == list(local.coef_names_)
+    np.testing.assert_allclose(remote.coef_, local.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        prediction.to_numpy(), local.predict(frame[["x", "shop", "kind"]]), atol=1e-10
+    )

@@ -303,23 +303,44 @@ def test_solvers_without_normal_equations_refuse_categorical_columns():
         LinearRegression(solver="qr").fit(frame[FEATURES], frame["sales"])
 
 
-def test_a_pickled_model_predicts_and_a_model_file_is_refused(tmp_path):
+@pytest.mark.parametrize("estimator", [LinearRegression(), Ridge(alpha=2.0)])
+def test_model_files_and_pickles_keep_levels_and_statistics(estimator, tmp_path):
+    import json
     import pickle
 
+    from dask_linreg import load
+
     frame = _table()
-    model = LinearRegression().fit(frame[FEATURES], frame["sales"])
-    copy = pickle.loads(pickle.dumps(model))
-    np.testing.assert_array_equal(
-        copy.predict(frame[FEATURES]), model.predict(frame[FEATURES])
-    )
-    with pytest.raises(
-        TypeError, match="categorical columns .* cannot be saved as a model file yet"
-    ):
-        model.save(tmp_path / "model.json")
-    assert not (tmp_path / "model.json").exists()
+    first, second = frame.iloc[:400], frame.iloc[400:].assign(region="island")
+    model = estimator.fit(first[FEATURES], first["sales"])
+    model.save(tmp_path / "model.json")
+    for copy in (load(tmp_path / "model.json"), pickle.loads(pickle.dumps(model))):
+        assert list(copy.coef_names_) == list(model.coef_names_)
+        np.testing.assert_array_equal(copy.coef_, model.coef_)
+        np.testing.assert_array_equal(
+            copy.predict(frame[FEATURES]), model.predict(frame[FEATURES])
+        )
+        if isinstance(estimator, LinearRegression):
+            np.testing.assert_allclose(copy.inference().bse, model.inference().bse)
+            # Streaming goes on from the file's statistics, levels joined.
+            copy.partial_fit(second[FEATURES], second["sales"])
+            whole = LinearRegression().fit(
+                pd.concat([first, second])[FEATURES], frame["sales"]
+            )
+            assert list(copy.coef_names_) == list(whole.coef_names_)
+            np.testing.assert_allclose(copy.coef_, whole.coef_, rtol=1e-9)
+    document = json.loads((tmp_path / "model.json").read_text())
+    document["design"]["levels"][0] = ["east", "east"]
+    (tmp_path / "bad.json").write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="'design' levels must be distinct"):
+        load(tmp_path / "bad.json")
+    document["design"]["levels"][0] = ["east", "north"]
+    (tmp_path / "bad.json").write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="'coef' has shape"):
+        load(tmp_path / "bad.json")
 
 
-@pytest.mark.parametrize("estimator", ["RidgeCV", "ElasticNet", "LassoCV"])
+@pytest.mark.parametrize("estimator", ["RidgeCV", "ElasticNetCV", "LassoCV"])
 def test_estimators_without_categorical_support_say_so(estimator):
     import dask_linreg
 
@@ -329,3 +350,38 @@ def test_estimators_without_categorical_support_say_so(estimator):
         match=f"X column 'region' is categorical .*{estimator} does not take categorical columns",
     ):
         getattr(dask_linreg, estimator)().fit(frame[FEATURES], frame["sales"])
+
+
+def test_many_small_partitions_and_several_targets():
+    frame = _table(n=2000, seed=5)
+    frame["other"] = frame["sales"] * 2 + frame["price"]
+    ddf = dd.from_pandas(frame, npartitions=200)  # joined on the threads
+    model = LinearRegression().fit(ddf[FEATURES], ddf[["sales", "other"]])
+    assert model.coef_.shape == (2, 8)
+    for t, target in enumerate(["sales", "other"]):
+        expected = smf.ols(FORMULA.replace("sales ~", f"{target} ~"), frame).fit()
+        names = [_statsmodels_name(n) for n in model.coef_names_]
+        np.testing.assert_allclose(model.coef_[t], expected.params[names], rtol=RTOL)
+    assert model.predict(frame[FEATURES]).shape == (2000, 2)
+
+
+@pytest.mark.parametrize("estimator", ["ElasticNet", "Lasso"])
+def test_elastic_net_and_lasso_use_the_full_one_hot_encoding(estimator):
+    import sklearn.linear_model
+
+    import dask_linreg
+
+    frame = _table()
+    features = ["price", "region", "channel"]
+    ddf = dd.from_pandas(frame, npartitions=3)
+    model = getattr(dask_linreg, estimator)(alpha=0.05, tol=1e-10, max_iter=10_000)
+    model.fit(ddf[features], ddf["sales"], sample_weight=ddf["w"])
+    dummies = pd.get_dummies(frame[features], columns=["region", "channel"], dtype=float)
+    expected = getattr(sklearn.linear_model, estimator)(
+        alpha=0.05, tol=1e-10, max_iter=10_000
+    ).fit(dummies, frame["sales"], sample_weight=frame["w"])
+    assert len(model.coef_names_) == 8 and model.coef_names_[1] == "region[east]"
+    np.testing.assert_allclose(model.coef_, expected.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        model.predict(frame[features]), expected.predict(dummies), rtol=1e-6
+    )
