@@ -18,16 +18,16 @@ scheduler, each the best of ``--repeat`` runs after a warm-up:
 - ``(c) statsmodels``: ``smf.ols("y ~ x0 + ... + C(c1000) + C(c20)",
   frame).fit()`` on the pandas frame in memory.
 
-Then ``ours`` alone at N and at ``--scale`` x N rows, each in a fresh
-process, prints its peak resident memory: flat in the rows means the pass
-holds statistics, not data.
+Then ``ours`` alone at ``--memory-rows`` and ``--scale`` times as many
+rows (files of 250,000 rows each), each in a fresh process, prints its peak
+resident memory: flat in the rows means the pass holds a few partitions and
+the statistics, not the data.
 
 Run ``python benchmarks/bench_categorical.py --help`` for the options.
 """
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -47,6 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dask_linreg import LinearRegression  # noqa: E402
 
 NUMERIC = [f"x{j}" for j in range(10)]
+#: Rows per Parquet file of the memory runs.
+ROWS_PER_FILE = 250_000
 FEATURES = [*NUMERIC, "c1000", "c20"]
 
 
@@ -116,21 +118,30 @@ def statsmodels_fit(frame):
 
 
 def peak_memory(n, n_files):
-    """Peak resident memory (MB) of one fit of ``n`` rows, in a fresh process."""
+    """Peak resident memory (MB) of one fit of ``n`` rows from Parquet, in a
+    fresh process (before and after the fit)."""
+    # VmHWM, the peak of the process's memory, starts afresh at exec (the
+    # parent's ru_maxrss would carry over); the files are written here.
     code = (
-        "import sys, resource, tempfile\n"
+        "import sys\n"
         f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
         "import bench_categorical as b\n"
-        "with tempfile.TemporaryDirectory() as d:\n"
-        f"    b.write_parquet(d, {n}, {n_files})\n"
-        "    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "    b.ours(d)\n"
-        "    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "print(before / 1e3, after / 1e3)\n"
+        "def hwm():\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith('VmHWM'):\n"
+        "            return int(line.split()[1]) / 1e3\n"
+        "before = hwm()\n"
+        "b.ours(sys.argv[1])\n"
+        "print(before, hwm())\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split()
+    with tempfile.TemporaryDirectory() as folder:
+        write_parquet(folder, n, n_files)
+        out = subprocess.run(
+            [sys.executable, "-c", code, folder],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
     return float(out[0]), float(out[1])
 
 
@@ -140,7 +151,19 @@ def main(argv=None):
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--scale", type=int, default=10)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["dummies", "dask-ml", "statsmodels", "memory"])
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["dummies", "dask-ml", "statsmodels", "memory"],
+    )
+    parser.add_argument(
+        "--memory-rows",
+        type=int,
+        default=None,
+        help="rows of the smaller memory run (default --rows); the larger has "
+        "--scale times as many",
+    )
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args(argv)
     results = {"rows": args.rows, "files": args.files}
@@ -149,10 +172,14 @@ def main(argv=None):
         frame = pd.read_parquet(folder)
         model = ours(folder)
         results["ours_s"] = best_time(lambda: ours(folder), args.repeat)
-        print(f"ours (Parquet, {args.rows:,} rows, {len(model.coef_)} coefficients): {results['ours_s']:.3f} s")
+        print(
+            f"ours (Parquet, {args.rows:,} rows, {len(model.coef_)} coefficients): {results['ours_s']:.3f} s"
+        )
         if "dummies" not in args.skip:
             X, y = dummies_array(frame)
-            results["dummies_s"] = best_time(lambda: LinearRegression().fit(X, y), args.repeat)
+            results["dummies_s"] = best_time(
+                lambda: LinearRegression().fit(X, y), args.repeat
+            )
             del X
         if "dask-ml" not in args.skip:
             try:
@@ -172,16 +199,28 @@ def main(argv=None):
             results["max_coef_difference"] = float(
                 np.max(np.abs(model.coef_ - expected.params[mapped].to_numpy()))
             )
-    for key, label in [("dummies_s", "(a) dummies"), ("dask_ml_s", "(b) dask-ml"), ("statsmodels_s", "(c) statsmodels")]:
+    for key, label in [
+        ("dummies_s", "(a) dummies"),
+        ("dask_ml_s", "(b) dask-ml"),
+        ("statsmodels_s", "(c) statsmodels"),
+    ]:
         if key in results:
-            print(f"{label}: {results[key]:.3f} s, ours / it = {results['ours_s'] / results[key]:.3f}")
+            print(
+                f"{label}: {results[key]:.3f} s, ours / it = {results['ours_s'] / results[key]:.3f}"
+            )
     if "max_coef_difference" in results:
         print(f"largest |coef - statsmodels| = {results['max_coef_difference']:.2e}")
     if "memory" not in args.skip:
-        for n in (args.rows, args.scale * args.rows):
-            before, after = peak_memory(n, args.files)
+        small = args.memory_rows or args.rows
+        for n in (small, args.scale * small):
+            # Files (partitions) of the same size at both sizes: what the
+            # pass holds at once is a few partitions and the statistics.
+            before, after = peak_memory(n, max(1, n // ROWS_PER_FILE))
             results[f"peak_rss_mb_{n}"] = after
-            print(f"peak RSS of a fit of {n:,} rows: {after:.0f} MB (after writing the files: {before:.0f} MB)")
+            print(
+                f"peak RSS of a fit of {n:,} rows: {after:.0f} MB "
+                f"(before the fit: {before:.0f} MB)"
+            )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     return results

@@ -484,6 +484,17 @@ def check_fit_inputs(
         return _check_fit_inputs_in_memory(
             estimator, X, y, sample_weight, reset, allow_numpy, labels, labels_name
         )
+    if factors:
+        # The model's columns are named after X's (region[T.b]).
+        _validate_features(
+            estimator, _feature_frame(X), skip_check_array=True, reset=reset
+        )
+        if not all(isinstance(c, str) for c in X.columns):
+            raise TypeError(
+                "X has categorical columns, and then its columns need string "
+                f"names (the model's columns are named after them); got "
+                f"{list(X.columns)}."
+            )
     design = FactorDesign.of(X, factors) if factors else None
     X_numeric = X[list(design.numeric)] if design else X
     x = _dask_to_array("X", X_numeric)

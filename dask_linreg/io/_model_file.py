@@ -112,7 +112,8 @@ def save(estimator, path, *, metadata=None):
     Raises
     ------
     TypeError
-        If the estimator is not one of this library's, or a parameter or
+        If the estimator is not one of this library's or was fitted by
+        :func:`~dask_linreg.ols` (its formula), or a parameter or
         ``metadata`` cannot be written as JSON.  A ``cv`` that cannot be
         written (a Dask collection of labels, another splitter) is stored
         as an :class:`UnstoredCV` saying what it was.
@@ -126,6 +127,12 @@ def save(estimator, path, *, metadata=None):
     name = cls.__name__
     if estimator_classes().get(name) is not cls:
         raise TypeError(f"{name} cannot be saved as a dask-linreg model file.")
+    if estimator._fit_state.formula is not None:
+        raise TypeError(
+            f"A {name} fitted by ols() cannot be saved as a model file: loading "
+            "it would evaluate the formula's expressions, and a model file runs "
+            "no code. Save a model fitted on dask_linreg.design(formula, data)."
+        )
     metadata = _metadata_json(metadata)
     fitted = {}
     for attribute, field in fitted_fields(cls).items():

@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from dask_linreg._dask.columns import _is_dask_frame, is_dask
+from dask_linreg._dask.formula import design_frames
 from dask_linreg._dask.graph import (
     effective_split_every,
     lazy_predict,
@@ -400,6 +401,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             need a pass): NaN rows give NaN predictions.
         """
         check_is_fitted(self)
+        X = self._through_formula(X)
         design = self._fit_design()
         if design is not None:
             return self._predict_factors(design, X)
@@ -409,6 +411,14 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         if _is_dask_frame(X):
             return predict_frame(X, self.coef_, self.intercept_)
         return lazy_predict(x, self.coef_, self.intercept_)
+
+    def _through_formula(self, X):
+        """X's design by the formula of a model fitted by ``ols`` (X as
+        given otherwise)."""
+        state = self.__dict__.get("_fit_state")
+        if state is None or state.formula is None:
+            return X
+        return design_frames(X, state.formula, with_targets=False)
 
     def _fit_design(self):
         state = self.__dict__.get("_fit_state")
@@ -460,6 +470,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         if self._fit_design() is not None:
             return self._score_factors(X, y, sample_weight)
+        X = self._through_formula(X)
         # X is checked against the fitted features; y and sample_weight are
         # checked and matched to X's rows as in fit.
         inputs = check_fit_inputs(

@@ -42,6 +42,9 @@ class FitState:
     levels : LevelMoments or None
         The statistic over every level's indicator, which merges with
         further data by the union of levels (``partial_fit``, ``merge``).
+    formula : FormulaDesign or None
+        The formula of a model fitted by :func:`dask_linreg.ols`: new data
+        with the raw columns go through it before ``predict`` and ``score``.
     """
 
     statistic: object
@@ -51,6 +54,7 @@ class FitState:
     weighted_fit: bool
     design: object = None
     levels: object = None
+    formula: object = None
 
     @property
     def n_targets(self):

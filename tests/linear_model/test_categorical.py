@@ -376,7 +376,9 @@ def test_elastic_net_and_lasso_use_the_full_one_hot_encoding(estimator):
     ddf = dd.from_pandas(frame, npartitions=3)
     model = getattr(dask_linreg, estimator)(alpha=0.05, tol=1e-10, max_iter=10_000)
     model.fit(ddf[features], ddf["sales"], sample_weight=ddf["w"])
-    dummies = pd.get_dummies(frame[features], columns=["region", "channel"], dtype=float)
+    dummies = pd.get_dummies(
+        frame[features], columns=["region", "channel"], dtype=float
+    )
     expected = getattr(sklearn.linear_model, estimator)(
         alpha=0.05, tol=1e-10, max_iter=10_000
     ).fit(dummies, frame["sales"], sample_weight=frame["w"])

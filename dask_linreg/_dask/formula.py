@@ -1,0 +1,297 @@
+"""Wilkinson formulas over pandas and Dask DataFrames, evaluated per partition.
+
+A formula is parsed by `formulaic <https://matthewwardrop.github.io/formulaic/>`_
+into terms.  Terms of numeric factors (``x1``, ``np.log(x2)``, ``I(x**2)``,
+``x1:x3``) are stateless transforms of a row: formulaic evaluates them on each
+partition.  A categorical term (``C(region)``, or a column of category,
+string or bool dtype) becomes one categorical column of the design, whose
+levels the fit's pass finds (:mod:`dask_linreg._numerics.levels`).  Nothing
+here computes a Dask collection.
+"""
+
+import ast
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from formulaic import Formula, model_matrix
+
+from dask_linreg._dask.columns import is_dask
+from dask_linreg._dask.factors import _is_factor_dtype
+
+__all__ = ["FormulaDesign", "parse_formula", "design_frames"]
+
+#: formulaic's transforms that need state from the whole data (a mean, a
+#: knot sequence...): evaluated per partition they would each see one
+#: partition only.
+_STATEFUL = {
+    "center",
+    "scale",
+    "standardize",
+    "poly",
+    "bs",
+    "cc",
+    "cr",
+    "cs",
+    "lag",
+    "hashed",
+    "Q",
+}
+_CATEGORICAL_CALL = re.compile(r"^C\((?P<inner>.*)\)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class CategoricalTerm:
+    """A categorical term: its design column ``name``, read from ``column``
+    with the categories ``levels`` (None: the column's own or sorted)."""
+
+    name: str
+    column: str
+    levels: tuple | None
+
+
+@dataclass(frozen=True)
+class FormulaDesign:
+    """A parsed formula.
+
+    Attributes
+    ----------
+    formula : str
+    targets : tuple of str
+        The left-hand side's terms, as formulaic names them.
+    terms : tuple of (str or CategoricalTerm)
+        The right-hand side's terms but the intercept, in order: a numeric
+        term's name (formulaic's) or a categorical term.
+    intercept : bool
+    """
+
+    formula: str
+    targets: tuple
+    terms: tuple
+    intercept: bool
+
+    @property
+    def numeric(self):
+        return tuple(t for t in self.terms if isinstance(t, str))
+
+    @property
+    def columns(self):
+        """The design's columns, in the terms' order."""
+        return [t if isinstance(t, str) else t.name for t in self.terms]
+
+
+def _called_names(expression):
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return set()
+    return {
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+
+
+def _categorical_call(expression, formula):
+    """The column and levels of ``C(column[, levels=[...]])``."""
+    inner = _CATEGORICAL_CALL.match(expression).group("inner")
+    call = ast.parse(f"C({inner})", mode="eval").body
+    if len(call.args) != 1 or not isinstance(call.args[0], ast.Name):
+        raise ValueError(
+            f"{expression} in formula {formula!r}: C() takes one column name "
+            "(and levels=[...]); treatment coding is the only contrast."
+        )
+    levels = None
+    for keyword in call.keywords:
+        if keyword.arg != "levels":
+            raise ValueError(
+                f"{expression} in formula {formula!r}: C() takes only levels=; "
+                "treatment coding (first level the reference) is the only "
+                "contrast."
+            )
+        levels = tuple(str(v) for v in ast.literal_eval(keyword.value))
+    return call.args[0].id, levels
+
+
+def parse_formula(formula, dtypes):
+    """Parse ``formula`` against a frame's ``dtypes`` (column -> dtype).
+
+    Raises
+    ------
+    ValueError
+        For a formula formulaic cannot parse, a column the data do not
+        have, a stateful transform, a categorical factor inside an
+        interaction, or several right-hand sides.
+    """
+    if not isinstance(formula, str):
+        raise TypeError(f"formula must be a string; got {type(formula).__name__}.")
+    try:
+        parsed = Formula(formula)
+    except Exception as error:
+        raise ValueError(f"formula {formula!r} cannot be parsed: {error}") from None
+    if not hasattr(parsed, "lhs") or not hasattr(parsed, "rhs"):
+        raise ValueError(
+            f"formula {formula!r} needs a target and terms: 'y ~ x1 + C(region)'."
+        )
+    targets = tuple(str(t) for t in parsed.lhs)
+    if not targets or "1" in targets:
+        raise ValueError(f"formula {formula!r} has no target left of '~'.")
+    intercept = False
+    terms = []
+    for term in parsed.rhs:
+        if str(term) == "1":
+            intercept = True
+            continue
+        factors = list(term.factors)
+        kinds = []
+        for factor in factors:
+            expression = str(factor.expr)
+            called = _called_names(expression)
+            stateful = sorted(called & _STATEFUL)
+            if stateful:
+                raise ValueError(
+                    f"{expression} in formula {formula!r} is a stateful transform "
+                    f"({stateful[0]}): its state (a mean, a scale, knots) would "
+                    "come from each partition alone. Compute it over the data "
+                    "first and add it as a column."
+                )
+            if _CATEGORICAL_CALL.match(expression):
+                column, levels = _categorical_call(expression, formula)
+                kinds.append(CategoricalTerm(expression, column, levels))
+            elif factor.eval_method.value == "lookup":
+                if expression not in dtypes:
+                    raise ValueError(
+                        f"formula {formula!r} names column {expression!r}, which "
+                        "the data do not have; they have: "
+                        f"{', '.join(map(str, dtypes))}."
+                    )
+                dtype = dtypes[expression]
+                kinds.append(
+                    CategoricalTerm(expression, expression, None)
+                    if _is_factor_dtype(dtype)
+                    else expression
+                )
+            else:
+                kinds.append(expression)
+        categorical = [k for k in kinds if not isinstance(k, str)]
+        if categorical and len(factors) > 1:
+            raise ValueError(
+                f"the term {str(term)!r} of formula {formula!r} interacts a "
+                "categorical column; interactions with categorical columns are "
+                "not supported yet (numeric interactions such as x1:x2 are)."
+            )
+        for item in categorical:
+            if item.column not in dtypes:
+                raise ValueError(
+                    f"formula {formula!r} names column {item.column!r}, which the "
+                    f"data do not have; they have: {', '.join(map(str, dtypes))}."
+                )
+        terms.append(categorical[0] if categorical else str(term))
+    names = [t if isinstance(t, str) else t.name for t in terms]
+    if not names:
+        raise ValueError(f"formula {formula!r} has no terms right of '~'.")
+    return FormulaDesign(formula, targets, tuple(terms), intercept)
+
+
+def _evaluated(frame, expressions, formula):
+    """formulaic's values of numeric terms on a pandas frame, one float64
+    column each (rows with NA kept: the pass reports them)."""
+    if not expressions:
+        return pd.DataFrame(index=frame.index)
+    try:
+        matrix = model_matrix(
+            "0 + " + " + ".join(expressions), frame, na_action="ignore"
+        )
+    except Exception as error:
+        raise ValueError(
+            f"formula {formula!r} cannot be evaluated on the data: {error}"
+        ) from None
+    values = pd.DataFrame(
+        np.asarray(matrix, dtype=np.float64), index=frame.index, columns=matrix.columns
+    )
+    missing = [e for e in expressions if e not in values.columns]
+    if missing or values.shape[1] != len(expressions):
+        raise ValueError(
+            f"formula {formula!r}: the terms {missing or list(expressions)} are "
+            "not numeric columns (a categorical column goes in C() or as a "
+            "category, string or bool column)."
+        )
+    return values[list(expressions)]
+
+
+def _with_levels(values, term, strict):
+    """A column as the categories of ``C(column, levels=[...])``; a value
+    outside them raises (``strict``) or is left out (Dask's fake rows)."""
+    labels = values.astype(str).where(values.notna())
+    outside = labels.notna() & ~labels.isin(term.levels)
+    if outside.any():
+        if strict:
+            raise ValueError(
+                f"column {term.column!r} has value {labels[outside].iloc[0]!r}, "
+                f"which is not among the levels of {term.name}."
+            )
+        labels = labels.where(~outside)
+    return labels.astype(pd.CategoricalDtype(list(term.levels)))
+
+
+def design_partition(frame, design, with_targets, strict=True):
+    """The design (and targets) of one pandas partition."""
+    numeric = _evaluated(frame, list(design.numeric), design.formula)
+    columns = {}
+    for term in design.terms:
+        if isinstance(term, str):
+            columns[term] = numeric[term]
+            continue
+        values = frame[term.column]
+        if term.levels is not None:
+            values = _with_levels(values, term, strict)
+        columns[term.name] = values
+    X = pd.DataFrame(columns, index=frame.index)
+    if not with_targets:
+        return X
+    y = _evaluated(frame, list(design.targets), design.formula)
+    return X, y[design.targets[0]] if len(design.targets) == 1 else y
+
+
+def _meta(design, frame_meta):
+    columns = {}
+    for term in design.terms:
+        if isinstance(term, str):
+            columns[term] = pd.Series([], dtype=np.float64)
+        elif term.levels is not None:
+            columns[term.name] = pd.Series(
+                [], dtype=pd.CategoricalDtype(list(term.levels))
+            )
+        else:
+            columns[term.name] = frame_meta[term.column]
+    return pd.DataFrame(columns)
+
+
+def design_frames(data, design, *, with_targets=True):
+    """``(X, y)`` (or ``X``) of ``design`` over a pandas or Dask DataFrame.
+
+    Dask: one lazy ``map_partitions`` per frame, with the partitions of
+    ``data`` (rows matched by position, as the fit requires).
+    """
+    if not is_dask(data):
+        if not isinstance(data, pd.DataFrame):
+            raise TypeError(
+                f"data must be a pandas or Dask DataFrame; got {type(data).__name__}."
+            )
+        return design_partition(data, design, with_targets)
+    # Fail now, not in the pass: the terms evaluated on Dask's fake rows.
+    design_partition(data._meta_nonempty, design, with_targets, strict=False)
+    X = data.map_partitions(
+        design_partition, design, False, meta=_meta(design, data._meta)
+    )
+    if not with_targets:
+        return X
+    targets = list(design.targets)
+    y = data.map_partitions(
+        _evaluated,
+        targets,
+        design.formula,
+        meta=pd.DataFrame({t: pd.Series([], dtype=np.float64) for t in targets}),
+    )
+    return X, y[targets[0]] if len(targets) == 1 else y

@@ -1,0 +1,149 @@
+"""ols() and design() against statsmodels' formulas on the same data."""
+
+import dask
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+
+from dask_linreg import Ridge, design, ols
+
+RTOL = 1e-8
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(7)
+    n = 800
+    frame = pd.DataFrame(
+        {
+            "x1": rng.normal(size=n),
+            "x2": rng.uniform(1.0, 3.0, n),
+            "x3": rng.normal(size=n) + 3.0,
+            "region": rng.choice(list("abcd"), n),
+            "channel": rng.choice(["web", "store", "phone"], n),
+            "w": rng.uniform(0.5, 2.0, n),
+        }
+    )
+    frame["y"] = (
+        frame.x1
+        + np.log(frame.x2)
+        + (frame.region == "b")
+        + 0.1 * frame.x1 * (frame.x3 - 3.0)
+        + rng.normal(size=n)
+    )
+    return frame
+
+
+FORMULAS = [
+    "y ~ x1 + np.log(x2) + C(region)",
+    "y ~ x1 + x1:x3 + I(x1**2) + C(region) + C(channel, levels=['web', 'store', 'phone'])",
+    "y ~ C(region) + x1 - 1",
+    "np.log(x2) ~ x1 + channel + 0",
+]
+
+
+def _statsmodels_names(index):
+    return ["Intercept" if n == "intercept" else n for n in index]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+@pytest.mark.parametrize("partitions", [None, 5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_ols_matches_statsmodels(data, formula, partitions, weighted):
+    source = (
+        data if partitions is None else dd.from_pandas(data, npartitions=partitions)
+    )
+    model = ols(formula, source, weights="w" if weighted else None)
+    expected = (
+        smf.wls(formula, data, weights=data["w"]).fit()
+        if weighted
+        else smf.ols(formula, data).fit()
+    )
+    results = model.inference()
+    names = _statsmodels_names(results.params.index)
+    assert sorted(names) == sorted(expected.params.index)
+    np.testing.assert_allclose(
+        results.params, expected.params[names], rtol=RTOL, atol=1e-12
+    )
+    np.testing.assert_allclose(results.bse, expected.bse[names], rtol=RTOL)
+    np.testing.assert_allclose(results.ssr, expected.ssr, rtol=RTOL)
+    if "- 1" not in formula and "+ 0" not in formula:
+        np.testing.assert_allclose(results.rsquared, expected.rsquared, rtol=RTOL)
+        np.testing.assert_allclose(results.fvalue, expected.fvalue, rtol=RTOL)
+    prediction = model.predict(source)
+    prediction = prediction.compute() if hasattr(prediction, "compute") else prediction
+    np.testing.assert_allclose(
+        np.asarray(prediction), expected.predict(data), atol=1e-8
+    )
+
+
+def test_one_compute_fits_a_formula_over_dask(data):
+    ddf = dd.from_pandas(data, npartitions=4)
+    computes = []
+
+    def counting_scheduler(dsk, keys, **kwargs):
+        computes.append(keys)
+        return dask.get(dsk, keys, **kwargs)
+
+    with dask.config.set(scheduler=counting_scheduler):
+        ols("y ~ x1 + np.log(x2) + C(region)", ddf)
+    assert len(computes) == 1
+
+
+def test_design_serves_the_other_estimators(data):
+    X, y, fit_intercept = design("y ~ x1 + np.log(x2) + C(region)", data)
+    assert list(X.columns) == ["x1", "np.log(x2)", "C(region)"] and fit_intercept
+    model = Ridge(alpha=1.0).fit(X, y)
+    dummies = pd.get_dummies(X, columns=["C(region)"], dtype=float)
+    from sklearn.linear_model import Ridge as SklearnRidge
+
+    expected = SklearnRidge(alpha=1.0).fit(dummies, y)
+    np.testing.assert_allclose(model.coef_, expected.coef_, rtol=1e-9)
+    assert model.coef_names_[2] == "C(region)[a]"
+
+
+@pytest.mark.parametrize(
+    "formula, message",
+    [
+        ("y ~ center(x1)", "stateful transform \\(center\\)"),
+        ("y ~ x1:C(region)", "interactions with categorical columns are not supported"),
+        ("y ~ x1 + nope", "names column 'nope', which the data do not have"),
+        ("y ~ C(region, Sum)", "treatment coding is the only contrast"),
+        ("y ~ x1 ~ x2", "cannot be parsed|needs a target"),
+    ],
+)
+def test_formulas_that_cannot_be_fitted_are_refused_before_the_pass(
+    data, formula, message
+):
+    ddf = dd.from_pandas(data, npartitions=2)
+    computes = []
+
+    def counting_scheduler(dsk, keys, **kwargs):
+        computes.append(keys)
+        return dask.get(dsk, keys, **kwargs)
+
+    with (
+        dask.config.set(scheduler=counting_scheduler),
+        pytest.raises(ValueError, match=message),
+    ):
+        ols(formula, ddf)
+    assert computes == []
+
+
+def test_ols_arguments_are_checked(data, tmp_path):
+    with pytest.raises(TypeError, match="takes the intercept from the formula"):
+        ols("y ~ x1", data, fit_intercept=False)
+    with pytest.raises(ValueError, match="weights='nope' is not a column"):
+        ols("y ~ x1", data, weights="nope")
+    with pytest.raises(TypeError, match="formula must be a string"):
+        ols(3, data)
+    with pytest.raises(TypeError, match="data must be a pandas or Dask DataFrame"):
+        ols("y ~ x1", data.to_numpy())
+    model = ols("y ~ x1 + C(region)", data)
+    with pytest.raises(TypeError, match="fitted by ols\\(\\) cannot be saved"):
+        model.save(tmp_path / "model.json")
+    assert model.score(data, data["y"]) == pytest.approx(
+        smf.ols("y ~ x1 + C(region)", data).fit().rsquared, rel=1e-10
+    )
