@@ -12,6 +12,7 @@ between tasks.
 
 import ctypes
 import functools
+from dataclasses import replace
 from functools import partial
 
 import dask
@@ -24,7 +25,7 @@ from dask_linreg._numerics.cv import (
     block_fold_factors,
     merge_fold_factors,
 )
-from dask_linreg._numerics.faults import find_block_faults
+from dask_linreg._numerics.faults import complete_rows, find_block_faults
 from dask_linreg._numerics.levels import block_level_moments
 from dask_linreg._numerics.moments import (
     Moments,
@@ -49,9 +50,16 @@ __all__ = [
 DEFAULT_SPLIT_EVERY = 8
 
 
-def checked_block(compute, names, x_parts, y_parts, sample_weight=None, *companions):
+def checked_block(
+    compute, names, x_parts, y_parts, sample_weight=None, *companions, drop=None
+):
     """``compute(x_parts, y_parts, sample_weight, *companions)`` on one row
     block, with the block's input faults (runs on a worker).
+
+    ``drop`` (``missing="drop"``): the names of the companions that, with
+    X, y and the weights, leave a row out when one of them is missing
+    (NaN, None or NA); the count is in the faults.  None: missing values
+    are faults.
 
     A 1-D y comes as one block and is made a column; ``names`` name the
     companions (cluster or fold labels) in messages.  When the inputs
@@ -63,6 +71,23 @@ def checked_block(compute, names, x_parts, y_parts, sample_weight=None, *compani
     """
     if not isinstance(y_parts, list):
         y_parts = [y_parts.reshape(-1, 1)]
+    dropped = 0
+    if drop is not None and all(
+        p is None or p.shape[0] == x_parts[0].shape[0]
+        for p in (*y_parts, sample_weight, *companions)
+    ):
+        keep = complete_rows(
+            x_parts,
+            y_parts,
+            sample_weight,
+            [c for n, c in zip(names, companions, strict=True) if n in drop],
+        )
+        if keep is not None:
+            dropped = int(keep.size - np.count_nonzero(keep))
+            x_parts = [p[keep] for p in x_parts]
+            y_parts = [p[keep] for p in y_parts]
+            sample_weight = None if sample_weight is None else sample_weight[keep]
+            companions = [None if c is None else c[keep] for c in companions]
     faults = find_block_faults(
         x_parts, y_parts, sample_weight, dict(zip(names, companions, strict=True))
     )
@@ -80,6 +105,8 @@ def checked_block(compute, names, x_parts, y_parts, sample_weight=None, *compani
     result = compute(x_parts, y_parts, sample_weight, *companions)
     if not stand_in and not result.is_finite():
         faults = find_block_faults(x_parts, y_parts, sample_weight, finite=False)
+    if dropped:
+        faults = replace(faults, dropped=dropped)
     return _wrap((result, faults), shape=(1,))
 
 
@@ -166,7 +193,14 @@ def _uses_local_threads(scheduler, collection):
 
 
 def reduce_statistic(
-    x, y, sample_weight=None, *, kind=Moments, split_every=None, scheduler=None
+    x,
+    y,
+    sample_weight=None,
+    *,
+    kind=Moments,
+    split_every=None,
+    scheduler=None,
+    missing="raise",
 ):
     """A statistic of ``[x | y]`` over all rows, in one pass and one compute.
 
@@ -185,6 +219,10 @@ def reduce_statistic(
         Fan-in of the merge tree; ``DEFAULT_SPLIT_EVERY`` if None.
     scheduler : str, default=None
         Passed to :func:`dask.compute`; None uses the active scheduler.
+    missing : {"raise", "drop"}, default="raise"
+        ``"drop"``: rows with a missing value (NaN) in x, y or the weights
+        are left out in the pass, and counted (``faults.dropped``); else
+        they are faults.
 
     Returns
     -------
@@ -192,13 +230,23 @@ def reduce_statistic(
     faults : InputFaults
     """
     return _tree_reduce(
-        partial(checked_block, partial(_block_statistic, kind), ()),
+        partial(
+            checked_block,
+            partial(_block_statistic, kind),
+            (),
+            drop=_dropping(missing),
+        ),
         _merge,
         _row_block_arguments(x, y, sample_weight),
         n_blocks=x.numblocks[0],
         split_every=split_every,
         scheduler=scheduler,
     )
+
+
+def _dropping(missing, names=()):
+    """``checked_block``'s ``drop`` for a ``missing`` parameter."""
+    return frozenset(names) if missing == "drop" else None
 
 
 def _block_level_statistic(
@@ -225,6 +273,7 @@ def reduce_level_statistic(
     max_levels=None,
     split_every=None,
     scheduler=None,
+    missing="raise",
 ):
     """:class:`~dask_linreg._numerics.levels.LevelMoments` of ``[x | y]``
     and the indicators of the ``factors``' levels, found in the same pass.
@@ -241,6 +290,8 @@ def reduce_level_statistic(
         How messages name them (missing labels).
     max_levels : int, default=None
         Checked on the workers in every block and merge.
+    missing : {"raise", "drop"}, default="raise"
+        As in :func:`reduce_statistic`; a missing level drops its row too.
 
     Returns
     -------
@@ -249,7 +300,12 @@ def reduce_level_statistic(
     """
     compute = partial(_block_level_statistic, tuple(factor_names), max_levels)
     return _tree_reduce(
-        partial(checked_block, compute, tuple(message_names)),
+        partial(
+            checked_block,
+            compute,
+            tuple(message_names),
+            drop=_dropping(missing, message_names),
+        ),
         _merge,
         _row_block_arguments(x, y, sample_weight, *factors),
         n_blocks=x.numblocks[0],
@@ -270,7 +326,7 @@ def _row_block_arguments(x, y, sample_weight, *companions):
     return arguments
 
 
-def reduce_in_memory(x, y, sample_weight=None, *, kind=Moments):
+def reduce_in_memory(x, y, sample_weight=None, *, kind=Moments, missing="raise"):
     """:func:`reduce_statistic` for NumPy data of one block, without Dask.
 
     Small in-memory fits skip the task graph, whose fixed cost (a few
@@ -278,16 +334,25 @@ def reduce_in_memory(x, y, sample_weight=None, *, kind=Moments):
     """
     y_parts = [y] if y.ndim == 2 else y  # as blockwise passes them
     summary = checked_block(
-        partial(_block_statistic, kind), (), [x], y_parts, sample_weight
+        partial(_block_statistic, kind),
+        (),
+        [x],
+        y_parts,
+        sample_weight,
+        drop=_dropping(missing),
     )
     return summary[0]
 
 
-def reduce_in_memory_residuals(x, y, sample_weight, coef, intercept):
+def reduce_in_memory_residuals(
+    x, y, sample_weight, coef, intercept, *, missing="raise"
+):
     """:func:`reduce_residual_moments` for NumPy data of one block."""
     y_parts = [y] if y.ndim == 2 else y  # as blockwise passes them
     compute = partial(_block_residuals, coef, intercept)
-    return checked_block(compute, (), [x], y_parts, sample_weight)[0]
+    return checked_block(
+        compute, (), [x], y_parts, sample_weight, drop=_dropping(missing)
+    )[0]
 
 
 def effective_split_every(split_every):
@@ -407,7 +472,15 @@ def _merge_scores(a, b):
 
 
 def reduce_scores(
-    x, y, sample_weight, groups, model, *, split_every=None, scheduler=None
+    x,
+    y,
+    sample_weight,
+    groups,
+    model,
+    *,
+    split_every=None,
+    scheduler=None,
+    missing="raise",
 ):
     """The robust pass: :class:`~dask_linreg._numerics.sandwich.ScoreSums` over all rows.
 
@@ -419,7 +492,7 @@ def reduce_scores(
         Cluster labels, with the row blocks of ``x``.
     model : ScoreModel
         The fitted model (a few small arrays, embedded in the graph).
-    split_every, scheduler
+    split_every, scheduler, missing
         As in :func:`reduce_statistic`.
 
     Returns
@@ -428,7 +501,12 @@ def reduce_scores(
     faults : InputFaults
     """
     sums, faults = _tree_reduce(
-        partial(checked_block, partial(_block_scores, model), ("groups",)),
+        partial(
+            checked_block,
+            partial(_block_scores, model),
+            ("groups",),
+            drop=_dropping(missing),
+        ),
         _merge_scores,
         _row_block_arguments(x, y, sample_weight, groups),
         n_blocks=x.numblocks[0],
@@ -459,7 +537,15 @@ def _merge_folds(a, b):
 
 
 def reduce_fold_factors(
-    x, y, sample_weight, labels, *, n_folds=None, split_every=None, scheduler=None
+    x,
+    y,
+    sample_weight,
+    labels,
+    *,
+    n_folds=None,
+    split_every=None,
+    scheduler=None,
+    missing="raise",
 ):
     """Triangular factors of ``[x | y]`` per cross-validation fold, in one pass.
 
@@ -471,7 +557,7 @@ def reduce_fold_factors(
         The fold of each row; None assigns ``n_folds`` folds by a hash of
         each row (:func:`~dask_linreg._numerics.cv.assign_folds`).
     n_folds : int, default=None
-    split_every, scheduler
+    split_every, scheduler, missing
         As in :func:`reduce_statistic`.
 
     Returns
@@ -481,7 +567,12 @@ def reduce_fold_factors(
     faults : InputFaults
     """
     folds, faults = _tree_reduce(
-        partial(checked_block, partial(_block_folds, n_folds), ("cv",)),
+        partial(
+            checked_block,
+            partial(_block_folds, n_folds),
+            ("cv",),
+            drop=_dropping(missing),
+        ),
         _merge_folds,
         _row_block_arguments(x, y, sample_weight, labels),
         n_blocks=x.numblocks[0],
@@ -496,7 +587,15 @@ def _block_residuals(coef, intercept, x_parts, y_parts, sample_weight):
 
 
 def reduce_residual_moments(
-    x, y, sample_weight, coef, intercept, *, split_every=None, scheduler=None
+    x,
+    y,
+    sample_weight,
+    coef,
+    intercept,
+    *,
+    split_every=None,
+    scheduler=None,
+    missing="raise",
 ):
     """Moments of ``[y - x @ coef - intercept | y]``, in one pass: what
     ``score`` needs.  Faults name X, y and sample_weight themselves.
@@ -507,7 +606,7 @@ def reduce_residual_moments(
         As in :func:`reduce_statistic`.
     coef : ndarray of shape (n_features, n_targets)
     intercept : ndarray of shape (n_targets,)
-    split_every, scheduler
+    split_every, scheduler, missing
         As in :func:`reduce_statistic`.
 
     Returns
@@ -517,7 +616,7 @@ def reduce_residual_moments(
     """
     compute = partial(_block_residuals, coef, intercept)
     return _tree_reduce(
-        partial(checked_block, compute, ()),
+        partial(checked_block, compute, (), drop=_dropping(missing)),
         merge_moments,
         _row_block_arguments(x, y, sample_weight),
         n_blocks=x.numblocks[0],

@@ -14,7 +14,7 @@ import dask.array as da
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_array, validate_data
 
 from dask_linreg._dask.columns import (
     _check_column_dtype,
@@ -387,8 +387,11 @@ class FitInputs:
         return 1 if self.y_is_1d else self.y.shape[1]
 
 
-def _check_weight_values(weights):
-    """Weights already in memory are checked before the pass."""
+def _check_weight_values(weights, missing="raise"):
+    """Weights already in memory are checked before the pass (NaN, a
+    missing weight, leaves its row out with ``missing="drop"``)."""
+    if missing == "drop":
+        weights = weights[~np.isnan(weights)]
     finite = np.isfinite(weights)
     if not finite.all():
         raise ValueError(
@@ -467,7 +470,12 @@ def check_fit_inputs(
         )
     if factors and not is_dask(X):
         X, y, sample_weight, labels = _frames_of_partitions(
-            X, y, sample_weight, labels, labels_name
+            X,
+            y,
+            sample_weight,
+            labels,
+            labels_name,
+            getattr(estimator, "missing", "raise"),
         )
         inputs = check_fit_inputs(
             estimator,
@@ -557,7 +565,10 @@ def check_fit_inputs(
     else:
         _check_in_memory("sample_weight", sample_weight, ndims=(1,))
         weights = _as_dask_like_x("sample_weight", sample_weight, x)
-        _check_weight_values(np.asarray(sample_weight, dtype=np.float64))
+        _check_weight_values(
+            np.asarray(sample_weight, dtype=np.float64),
+            getattr(estimator, "missing", "raise"),
+        )
     if weights is not None and weights.ndim != 1:
         raise ValueError(f"sample_weight must be 1D; got a {weights.ndim}D array.")
     label_array = None
@@ -577,7 +588,7 @@ def check_fit_inputs(
     )
 
 
-def _frames_of_partitions(X, y, sample_weight, labels, labels_name):
+def _frames_of_partitions(X, y, sample_weight, labels, labels_name, missing):
     """In-memory inputs with a categorical X as Dask collections of the
     same partitions (row blocks of about ``_NUMPY_BLOCK_BYTES``), matched
     by position as in-memory rows are."""
@@ -612,7 +623,7 @@ def _frames_of_partitions(X, y, sample_weight, labels, labels_name):
                 raise ValueError(
                     f"X has {n_rows} rows but sample_weight has {len(sample_weight)}."
                 )
-            _check_weight_values(np.asarray(sample_weight, dtype=np.float64))
+            _check_weight_values(np.asarray(sample_weight, dtype=np.float64), missing)
         weights = frame(sample_weight, "sample_weight")
     if labels is not None:
         labels = frame(_in_memory_labels(labels_name, labels, n_rows), labels_name)
@@ -678,15 +689,22 @@ def _check_fit_inputs_in_memory(
     _check_in_memory("y", y, ndims=(1, 2))
     _check_same_length("y", X, y)
     # Finiteness is checked inside the pass, not by a second sweep here.
-    (X, y), features = _validate_features(
-        estimator,
-        X,
-        y,
-        multi_output=True,
-        y_numeric=True,
-        ensure_all_finite=False,
-        reset=reset,
-    )
+    if getattr(estimator, "missing", "raise") == "drop":
+        # y's NaN are rows to leave out, which scikit-learn's y check refuses.
+        X, features = _validate_features(
+            estimator, X, ensure_all_finite=False, reset=reset
+        )
+        y = check_array(y, ensure_2d=False, ensure_all_finite=False, dtype=np.float64)
+    else:
+        (X, y), features = _validate_features(
+            estimator,
+            X,
+            y,
+            multi_output=True,
+            y_numeric=True,
+            ensure_all_finite=False,
+            reset=reset,
+        )
     n_samples = X.shape[0]
     y_is_1d = y.ndim == 1
     if not y_is_1d and y.shape[1] == 0:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["InputFaults", "find_block_faults", "extreme_column"]
+__all__ = ["InputFaults", "find_block_faults", "extreme_column", "complete_rows"]
 
 
 @dataclass(frozen=True)
@@ -31,11 +31,15 @@ class InputFaults:
         Number of consecutive row blocks these faults cover.  Block numbers
         count from the first of them, so merging in block order numbers the
         blocks of the whole array without any block knowing its position.
+    dropped : int
+        Rows left out for a missing value (``missing="drop"``): not a
+        fault, but counted in the same pass.
     """
 
     counts: dict = field(default_factory=dict)
     row_mismatch: tuple | None = None
     n_blocks: int = 1
+    dropped: int = 0
 
     def merge(self, other):
         """The faults of these blocks followed by ``other``'s."""
@@ -50,7 +54,12 @@ class InputFaults:
         if row_mismatch is None and other.row_mismatch is not None:
             block, *rest = other.row_mismatch
             row_mismatch = (block + offset, *rest)
-        return InputFaults(counts, row_mismatch, self.n_blocks + other.n_blocks)
+        return InputFaults(
+            counts,
+            row_mismatch,
+            self.n_blocks + other.n_blocks,
+            self.dropped + other.dropped,
+        )
 
     def missing_labels(self):
         """Whether some rows have no label (cluster or fold)."""
@@ -103,6 +112,20 @@ class InputFaults:
                 f"row block {block}): the values are too large. Rescale X, y or "
                 "sample_weight."
             )
+
+
+def complete_rows(x_parts, y_parts, sample_weight, companions):
+    """Which rows have no missing value (NaN; None or NA among labels) in
+    any of the parts, or None when all have (no copy is then needed)."""
+    n_rows = x_parts[0].shape[0]
+    missing = np.zeros(n_rows, dtype=bool)
+    for part in (*x_parts, *y_parts, sample_weight):
+        if part is not None and part.size:
+            values = part.reshape(n_rows, -1)
+            missing |= np.isnan(values).any(axis=1)
+    for labels in companions:
+        missing |= np.asarray(pd.isna(labels), dtype=bool)
+    return None if not missing.any() else ~missing
 
 
 def find_block_faults(x_parts, y_parts, sample_weight, companions=None, *, finite=None):

@@ -116,6 +116,9 @@ class RegressionResults:
         the number of clusters minus one for ``"cluster"``.
     n_groups : int or None
         Number of clusters for ``"cluster"``.
+    n_dropped : int
+        Rows left out of the fit for a missing value (``missing="drop"``);
+        ``nobs`` counts the others.
     target : str
         Name of the target.
     """
@@ -166,6 +169,7 @@ class RegressionResults:
         cov[:, unidentified] = np.nan
         self._cov = frozen(cov)
         self.nobs = summary.nobs
+        self.n_dropped = int(model._fit_state.dropped)
         self.df_model = summary.df_model
         self.df_resid = summary.df_resid
         self.df_resid_inference = (

@@ -171,6 +171,11 @@ def _target_text(results, alpha):
         notes.append(
             f"Standard errors are heteroskedasticity robust ({results.cov_type})."
         )
+    if results.n_dropped:
+        notes.append(
+            f"{results.n_dropped} row(s) with a missing value were left out "
+            f"(missing='drop'); No. Observations counts the {results.nobs} kept."
+        )
     missing = [n for n, ok in results.identified.items() if not ok]
     if missing:
         notes.append(

@@ -64,6 +64,7 @@ EXACT_MAX_COLUMNS = 64
 FIT_INTERCEPT = [Boolean()]
 MAX_LEVELS = [None, Interval(numbers.Integral, 1, None, closed="left")]
 HANDLE_UNKNOWN = [Options("error", "ignore")]
+MISSING = [Options("raise", "drop")]
 #: The most levels of one categorical column, by default.
 DEFAULT_MAX_LEVELS = 1000
 SPLIT_EVERY = [None, Interval(numbers.Integral, 2, None, closed="left")]
@@ -159,12 +160,22 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
     def _reduce(self, inputs, kind, *, overflow_ok=False):
         """One pass computing a statistic of ``kind``; value faults raise here.
 
-        With ``overflow_ok``, cross-products beyond float64 return None
+        With ``overflow_ok``, cross-products beyond float64 give None
         instead of raising (``"auto"`` then goes exact).
+
+        Returns
+        -------
+        result : StatisticKind or None
+        dropped : int
+            Rows left out for a missing value (``missing="drop"``).
         """
         if isinstance(inputs.x, np.ndarray):
             result, faults = reduce_in_memory(
-                inputs.x, inputs.y, inputs.sample_weight, kind=kind
+                inputs.x,
+                inputs.y,
+                inputs.sample_weight,
+                kind=kind,
+                missing=self.missing,
             )
         else:
             result, faults = reduce_statistic(
@@ -174,9 +185,10 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
                 kind=kind,
                 split_every=self.split_every,
                 scheduler="threads" if inputs.local else None,
+                missing=self.missing,
             )
         if overflow_ok and faults.only_overflow():
-            return None
+            return None, faults.dropped
         faults.raise_if_any(inputs.features.names)
         if result.count == 0:  # row blocks of unknown size, all empty
             raise no_samples_error(inputs.x.shape[1])
@@ -184,7 +196,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             raise ValueError(
                 "sample_weight sums to zero: at least one weight must be positive."
             )
-        return result
+        return result, faults.dropped
 
     def _fit(self, X, y, sample_weight):
         """Validate, run one pass (two on hard data with ``"auto"``), store:
@@ -212,7 +224,9 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         )
         # "auto" goes exact when float64 products overflow or underflow.
         can_escalate = self.solver == "auto" and n_columns <= EXACT_MAX_COLUMNS
-        result = self._reduce(inputs, first_kind(self.solver), overflow_ok=can_escalate)
+        result, dropped = self._reduce(
+            inputs, first_kind(self.solver), overflow_ok=can_escalate
+        )
         solved = None
         if result is not None:
             extreme = extreme_column(result)
@@ -223,25 +237,25 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         n_passes = 1
         if solved is None or (self.solver == "auto" and needs_second_pass(solved[0])):
             second = "exact" if n_columns <= EXACT_MAX_COLUMNS else "qr"
-            result = self._reduce(inputs, kind_for_solver(second))
+            result, dropped = self._reduce(inputs, kind_for_solver(second))
             solved = self._solve(result, n_features, alpha)
             n_passes = 2
         inputs.store_features(self)
         self._store_design(None, None)
-        state = fit_state(result, y, inputs, sample_weight)
+        state = fit_state(result, y, inputs, sample_weight, dropped)
         return self._store_fit(state, solved, n_passes)
 
     def _fit_factors(self, inputs, y, sample_weight, alpha):
         """The fit of X with categorical columns: one pass finds the levels
         and reduces the moments of every level's indicator; the model's
         encoding picks its columns of them."""
-        levels = self._reduce_factors(inputs)
-        base = fit_state(None, y, inputs, sample_weight)
+        levels, dropped = self._reduce_factors(inputs)
+        base = fit_state(None, y, inputs, sample_weight, dropped)
         return self._solve_factors(levels, inputs.design, inputs.features, base, alpha)
 
     def _reduce_factors(self, inputs):
         """One pass to the :class:`LevelMoments` of ``inputs`` (levels
-        sorted); value faults raise here."""
+        sorted) and the rows dropped; value faults raise here."""
         design = inputs.design
         if getattr(self, "solver", "auto") not in ("auto", "cholesky"):
             raise ValueError(
@@ -259,6 +273,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             max_levels=self.max_levels,
             split_every=self.split_every,
             scheduler="threads" if inputs.local else None,
+            missing=self.missing,
         )
         faults.raise_if_any(np.asarray(design.numeric, dtype=object))
         if result.count == 0:
@@ -267,7 +282,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             raise ValueError(
                 "sample_weight sums to zero: at least one weight must be positive."
             )
-        return result
+        return result, faults.dropped
 
     def _solve_factors(
         self, levels, design, features, base, alpha, *, n_passes=1, warn=True
@@ -505,7 +520,12 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             )
         if isinstance(inputs.x, np.ndarray):
             moments, faults = reduce_in_memory_residuals(
-                inputs.x, inputs.y, inputs.sample_weight, coef.T, intercept
+                inputs.x,
+                inputs.y,
+                inputs.sample_weight,
+                coef.T,
+                intercept,
+                missing=self.missing,
             )
         else:
             moments, faults = reduce_residual_moments(
@@ -516,6 +536,7 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
                 intercept,
                 split_every=self.split_every,
                 scheduler="threads" if inputs.local else None,
+                missing=self.missing,
             )
         faults.raise_if_any(inputs.features.names)
         if moments.weight_sum == 0.0:
@@ -538,7 +559,7 @@ def check_factor_frame(model, X):
     )
 
 
-def fit_state(statistic, y, inputs, sample_weight):
+def fit_state(statistic, y, inputs, sample_weight, dropped=0):
     """The :class:`FitState` of a fit on ``inputs`` (y as given to fit)."""
     return FitState(
         statistic=statistic,
@@ -546,6 +567,7 @@ def fit_state(statistic, y, inputs, sample_weight):
         y_is_1d=inputs.y_is_1d,
         target_names=target_names(y, inputs.n_targets, inputs.y_is_1d),
         weighted_fit=sample_weight is not None,
+        dropped=dropped,
     )
 
 

@@ -389,6 +389,8 @@ def cross_validation_folds(estimator, inputs, labels, n_folds):
         In that order: each fold's means and triangular factor.
     total : TriangularMoments
         Of all rows (the merge of the folds).
+    dropped : int
+        Rows left out for a missing value (``missing="drop"``).
 
     Raises
     ------
@@ -404,6 +406,7 @@ def cross_validation_folds(estimator, inputs, labels, n_folds):
         n_folds=n_folds,
         split_every=estimator.split_every,
         scheduler="threads" if inputs.local else None,
+        missing=estimator.missing,
     )
     faults.raise_if_any()
     if not folds:  # row blocks of unknown size, all empty
@@ -441,4 +444,4 @@ def cross_validation_folds(estimator, inputs, labels, n_folds):
             f"weight; got {len(order)} fold(s) from n_samples={total.count}"
             + (f", of which {empty} are empty." if empty else ".")
         )
-    return order, fold_factors, total
+    return order, fold_factors, total, faults.dropped

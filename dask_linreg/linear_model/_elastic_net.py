@@ -21,6 +21,7 @@ from dask_linreg.linear_model._base import (
     FIT_INTERCEPT,
     HANDLE_UNKNOWN,
     MAX_LEVELS,
+    MISSING,
     SPLIT_EVERY,
     _OnePassLinearModel,
     fit_state,
@@ -46,6 +47,7 @@ _COMMON = {
     "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
     "tol": [_NON_NEGATIVE],
     "split_every": SPLIT_EVERY,
+    "missing": MISSING,
 }
 #: And of those that take categorical columns (not the CV versions yet).
 _LEVELS = {"max_levels": MAX_LEVELS, "handle_unknown": HANDLE_UNKNOWN}
@@ -58,12 +60,13 @@ class _CoordinateDescentModel(_OnePassLinearModel):
     _full_one_hot = True
 
     def _moments(self, inputs):
-        """One pass: the moments of ``[X | y]``; extreme columns raise."""
-        moments = self._reduce(inputs, Moments)
+        """One pass: the moments of ``[X | y]`` and the rows dropped;
+        extreme columns raise."""
+        moments, dropped = self._reduce(inputs, Moments)
         extreme = extreme_column(moments)
         if extreme is not None:
             raise magnitude_error(extreme, inputs.features, None)
-        return moments
+        return moments, dropped
 
     def _store_path_point(self, state, coef):
         """Store ``coef`` (p, k) of one penalty as ``coef_``/``intercept_``,
@@ -110,6 +113,9 @@ class ElasticNet(_CoordinateDescentModel):
         the weighted mean of the squared (centered) targets.
     split_every : int, default=None
         Fan-in of the merge tree.
+    missing : {"raise", "drop"}, default="raise"
+        ``"drop"`` leaves out the rows with a missing value in X, y or the
+        weights (see :class:`LinearRegression`).
     max_levels : int or None, default=1000
         The most levels a categorical column of X may have (see
         :class:`LinearRegression`).
@@ -178,6 +184,7 @@ class ElasticNet(_CoordinateDescentModel):
         max_iter=1000,
         tol=1e-4,
         split_every=None,
+        missing="raise",
         max_levels=DEFAULT_MAX_LEVELS,
         handle_unknown="error",
     ):
@@ -188,6 +195,7 @@ class ElasticNet(_CoordinateDescentModel):
         self.max_iter = max_iter
         self.tol = tol
         self.split_every = split_every
+        self.missing = missing
         self.max_levels = max_levels
         self.handle_unknown = handle_unknown
 
@@ -211,13 +219,13 @@ class ElasticNet(_CoordinateDescentModel):
         )
         design, names, levels = None, None, None
         if inputs.design is not None:
-            levels = self._reduce_factors(inputs)
+            levels, dropped = self._reduce_factors(inputs)
             design, names, moments = self._factor_moments(levels, inputs.design)
             n_columns = len(names)
         else:
             if inputs.x.shape[0] == 0:
                 raise no_samples_error(inputs.x.shape[1])
-            moments = self._moments(inputs)
+            moments, dropped = self._moments(inputs)
             n_columns = inputs.x.shape[1]
         coef, _, n_iter = elastic_net_path(
             moments,
@@ -233,7 +241,9 @@ class ElasticNet(_CoordinateDescentModel):
         self.n_iter_ = int(n_iter[0]) if inputs.y_is_1d else n_iter
         self._store_design(design, names)
         state = replace(
-            fit_state(moments, y, inputs, sample_weight), design=design, levels=levels
+            fit_state(moments, y, inputs, sample_weight, dropped),
+            design=design,
+            levels=levels,
         )
         self._store_path_point(state, coef[0])
         inputs.store_features(self)
@@ -254,6 +264,9 @@ class Lasso(ElasticNet):
     max_iter : int, default=1000
     tol : float, default=1e-4
     split_every : int, default=None
+    missing : {"raise", "drop"}, default="raise"
+        ``"drop"`` leaves out the rows with a missing value in X, y or the
+        weights (see :class:`LinearRegression`).
     max_levels : int or None, default=1000
     handle_unknown : {"error", "ignore"}, default="error"
 
@@ -285,6 +298,7 @@ class Lasso(ElasticNet):
         max_iter=1000,
         tol=1e-4,
         split_every=None,
+        missing="raise",
         max_levels=DEFAULT_MAX_LEVELS,
         handle_unknown="error",
     ):
@@ -294,6 +308,7 @@ class Lasso(ElasticNet):
         self.max_iter = max_iter
         self.tol = tol
         self.split_every = split_every
+        self.missing = missing
         self.max_levels = max_levels
         self.handle_unknown = handle_unknown
 
@@ -351,6 +366,9 @@ class ElasticNetCV(_CoordinateDescentModel):
     max_iter : int, default=1000
     tol : float, default=1e-4
     split_every : int, default=None
+    missing : {"raise", "drop"}, default="raise"
+        ``"drop"`` leaves out the rows with a missing value in X, y or the
+        weights (see :class:`LinearRegression`).
 
     Attributes
     ----------
@@ -432,6 +450,7 @@ class ElasticNetCV(_CoordinateDescentModel):
         max_iter=1000,
         tol=1e-4,
         split_every=None,
+        missing="raise",
     ):
         self.l1_ratio = l1_ratio
         self.eps = eps
@@ -442,6 +461,7 @@ class ElasticNetCV(_CoordinateDescentModel):
         self.max_iter = max_iter
         self.tol = tol
         self.split_every = split_every
+        self.missing = missing
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -514,7 +534,7 @@ class ElasticNetCV(_CoordinateDescentModel):
         labels, n_folds = fold_labels(
             cv, inputs.x, y=y, groups=groups, labels=inputs.labels
         )
-        order, fold_factors, total = cross_validation_folds(
+        order, fold_factors, total, dropped = cross_validation_folds(
             self, inputs, labels, n_folds
         )
         extreme = extreme_column(total)
@@ -557,7 +577,9 @@ class ElasticNetCV(_CoordinateDescentModel):
         self.mse_path_ = mse[0] if single else mse
         self.folds_ = np.array(order)
         self.n_iter_ = int(n_iter[0])
-        self._store_path_point(fit_state(total, y, inputs, sample_weight), coef[0])
+        self._store_path_point(
+            fit_state(total, y, inputs, sample_weight, dropped), coef[0]
+        )
         inputs.store_features(self)
         return self
 
@@ -578,6 +600,9 @@ class LassoCV(ElasticNetCV):
     max_iter : int, default=1000
     tol : float, default=1e-4
     split_every : int, default=None
+    missing : {"raise", "drop"}, default="raise"
+        ``"drop"`` leaves out the rows with a missing value in X, y or the
+        weights (see :class:`LinearRegression`).
 
     Attributes
     ----------
@@ -619,6 +644,7 @@ class LassoCV(ElasticNetCV):
         max_iter=1000,
         tol=1e-4,
         split_every=None,
+        missing="raise",
     ):
         self.eps = eps
         self.alphas = alphas
@@ -628,6 +654,7 @@ class LassoCV(ElasticNetCV):
         self.max_iter = max_iter
         self.tol = tol
         self.split_every = split_every
+        self.missing = missing
 
     @property
     def l1_ratio(self):

@@ -63,7 +63,7 @@ def design(formula, data):
     return X, y, parsed.intercept
 
 
-def ols(formula, data, *, weights=None, **params):
+def ols(formula, data, *, weights=None, missing="raise", **params):
     """Fit a :class:`LinearRegression` from a formula, in one pass.
 
     Parameters
@@ -74,6 +74,10 @@ def ols(formula, data, *, weights=None, **params):
     weights : str, array-like or dask collection, default=None
         Precision weights (statsmodels' ``wls``): a column of ``data`` by
         name, or one weight per row.
+    missing : {"raise", "drop"}, default="raise"
+        ``"drop"`` leaves out the rows with a missing value (NaN, None,
+        ``pd.NA``) in any column the formula uses, the weights included,
+        as statsmodels' ``missing="drop"``; ``summary()`` shows how many.
     **params
         Other parameters of :class:`LinearRegression` (``solver``,
         ``max_levels``, ``handle_unknown``, ``split_every``).
@@ -119,7 +123,7 @@ def ols(formula, data, *, weights=None, **params):
             "a Dask collection with Dask data."
         )
     X, y = design_frames(data, parsed)
-    model = LinearRegression(fit_intercept=parsed.intercept, **params)
+    model = LinearRegression(fit_intercept=parsed.intercept, missing=missing, **params)
     model.fit(X, y, sample_weight=weights)
     model._fit_state = replace(model._fit_state, formula=parsed)
     return model

@@ -23,6 +23,7 @@ from dask_linreg.linear_model._base import (
     FIT_INTERCEPT,
     HANDLE_UNKNOWN,
     MAX_LEVELS,
+    MISSING,
     SOLVED_ATTRIBUTES,
     SOLVER,
     SPLIT_EVERY,
@@ -82,6 +83,12 @@ class LinearRegression(_MergeableLinearModel):
     split_every : int, default=None
         Fan-in of the tree that merges the per-block statistics, as in
         :func:`dask.array.reduction`.  None means 8.
+    missing : {"raise", "drop"}, default="raise"
+        Rows with a missing value (NaN, None or ``pd.NA``) in X, y or
+        sample_weight: ``"raise"`` names the input, column and first row
+        block; ``"drop"`` leaves them out inside the same pass and counts
+        them (``inference().n_dropped``, shown by ``summary()``), as
+        statsmodels' ``missing="drop"``.  inf is never dropped.
     max_levels : int or None, default=1000
         The most levels a categorical column of X may have; checked on the
         workers as levels accumulate, so that an identifier passed by
@@ -180,6 +187,7 @@ class LinearRegression(_MergeableLinearModel):
         "positive": [Boolean()],
         "solver": SOLVER,
         "split_every": SPLIT_EVERY,
+        "missing": MISSING,
         "max_levels": MAX_LEVELS,
         "handle_unknown": HANDLE_UNKNOWN,
     }
@@ -196,6 +204,7 @@ class LinearRegression(_MergeableLinearModel):
         positive=False,
         solver="auto",
         split_every=None,
+        missing="raise",
         max_levels=DEFAULT_MAX_LEVELS,
         handle_unknown="error",
     ):
@@ -203,6 +212,7 @@ class LinearRegression(_MergeableLinearModel):
         self.positive = positive
         self.solver = solver
         self.split_every = split_every
+        self.missing = missing
         self.max_levels = max_levels
         self.handle_unknown = handle_unknown
 
@@ -453,6 +463,7 @@ class LinearRegression(_MergeableLinearModel):
             model,
             split_every=self.split_every,
             scheduler="threads" if inputs.local else None,
+            missing=self.missing,
         )
         faults.raise_if_any(inputs.features.names)
         tolerance = 1e-6 * (summary.ssr + 1e-9 * summary.tss)
@@ -545,6 +556,9 @@ class Ridge(_MergeableLinearModel):
     split_every : int, default=None
         Fan-in of the tree that merges the per-block statistics.  None
         means 8.
+    missing : {"raise", "drop"}, default="raise"
+        ``"drop"`` leaves out the rows with a missing value in X, y or the
+        weights (see :class:`LinearRegression`).
     max_levels : int or None, default=1000
         The most levels a categorical column of X may have (see
         :class:`LinearRegression`).
@@ -613,6 +627,7 @@ class Ridge(_MergeableLinearModel):
         "fit_intercept": FIT_INTERCEPT,
         "solver": SOLVER,
         "split_every": SPLIT_EVERY,
+        "missing": MISSING,
         "max_levels": MAX_LEVELS,
         "handle_unknown": HANDLE_UNKNOWN,
     }
@@ -625,6 +640,7 @@ class Ridge(_MergeableLinearModel):
         fit_intercept=True,
         solver="auto",
         split_every=None,
+        missing="raise",
         max_levels=DEFAULT_MAX_LEVELS,
         handle_unknown="error",
     ):
@@ -632,6 +648,7 @@ class Ridge(_MergeableLinearModel):
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.split_every = split_every
+        self.missing = missing
         self.max_levels = max_levels
         self.handle_unknown = handle_unknown
 

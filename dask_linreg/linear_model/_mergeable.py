@@ -79,17 +79,18 @@ class _MergeableLinearModel(_OnePassLinearModel):
                     f"partial_fit calls had {earlier.n_targets} "
                     f"({'1-D' if earlier.y_is_1d else '2-D'})."
                 )
-        result = self._reduce(inputs, kind)
+        result, dropped = self._reduce(inputs, kind)
         extreme = extreme_column(result)
         if extreme is not None:
             raise magnitude_error(extreme, inputs.features, self.solver)
         if first:
-            state = fit_state(result, y, inputs, sample_weight)
+            state = fit_state(result, y, inputs, sample_weight, dropped)
         else:
             state = replace(
                 earlier,
                 statistic=earlier.statistic.merge(result),
                 weighted_fit=earlier.weighted_fit or sample_weight is not None,
+                dropped=earlier.dropped + dropped,
             )
         solved = self._solve(state.statistic, n_features, alpha)
         # Everything is computed: only now is the model changed.
@@ -104,8 +105,8 @@ class _MergeableLinearModel(_OnePassLinearModel):
         """:meth:`_partial_fit` with categorical columns: the batch's levels
         join the earlier ones (by union) before the re-solve."""
         if first:
-            levels = self._reduce_factors(inputs)
-            base = fit_state(None, y, inputs, sample_weight)
+            levels, dropped = self._reduce_factors(inputs)
+            base = fit_state(None, y, inputs, sample_weight, dropped)
             return self._solve_factors(
                 levels, inputs.design, inputs.features, base, alpha
             )
@@ -118,9 +119,12 @@ class _MergeableLinearModel(_OnePassLinearModel):
                 f"partial_fit calls had {earlier.n_targets} "
                 f"({'1-D' if earlier.y_is_1d else '2-D'})."
             )
-        levels = earlier.levels.merge(self._reduce_factors(inputs))
+        batch, dropped = self._reduce_factors(inputs)
+        levels = earlier.levels.merge(batch)
         base = replace(
-            earlier, weighted_fit=earlier.weighted_fit or sample_weight is not None
+            earlier,
+            weighted_fit=earlier.weighted_fit or sample_weight is not None,
+            dropped=earlier.dropped + dropped,
         )
         return self._solve_factors(levels, earlier.design, inputs.features, base, alpha)
 
@@ -178,7 +182,11 @@ class _MergeableLinearModel(_OnePassLinearModel):
                 mine.levels.merge(theirs.levels),
                 mine.design,
                 Features.of(self),
-                replace(mine, weighted_fit=mine.weighted_fit or theirs.weighted_fit),
+                replace(
+                    mine,
+                    weighted_fit=mine.weighted_fit or theirs.weighted_fit,
+                    dropped=mine.dropped + theirs.dropped,
+                ),
                 alpha,
                 n_passes=0,
             )
@@ -187,6 +195,7 @@ class _MergeableLinearModel(_OnePassLinearModel):
             mine,
             statistic=merge_statistics(mine.statistic, theirs.statistic),
             weighted_fit=mine.weighted_fit or theirs.weighted_fit,
+            dropped=mine.dropped + theirs.dropped,
         )
         merged = clone(self)
         merged.n_features_in_ = self.n_features_in_

@@ -14,6 +14,7 @@ from dask_linreg._numerics.cv import (
 from dask_linreg._numerics.tsqr import TriangularMoments
 from dask_linreg.linear_model._base import (
     FIT_INTERCEPT,
+    MISSING,
     SOLVED_ATTRIBUTES,
     SPLIT_EVERY,
     _OnePassLinearModel,
@@ -123,6 +124,9 @@ class RidgeCV(_OnePassLinearModel):
         the best score averaged over targets.
     split_every : int, default=None
         Fan-in of the merge tree.
+    missing : {"raise", "drop"}, default="raise"
+        ``"drop"`` leaves out the rows with a missing value in X, y or the
+        weights (see :class:`LinearRegression`).
 
     Attributes
     ----------
@@ -209,6 +213,7 @@ class RidgeCV(_OnePassLinearModel):
         "scoring": [None, Options(*SCORINGS[1:])],
         "alpha_per_target": [Boolean()],
         "split_every": SPLIT_EVERY,
+        "missing": MISSING,
     }
     _fitted_attributes: dict = {
         **SOLVED_ATTRIBUTES,
@@ -232,6 +237,7 @@ class RidgeCV(_OnePassLinearModel):
         scoring=None,
         alpha_per_target=False,
         split_every=None,
+        missing="raise",
     ):
         self.alphas = alphas
         self.fit_intercept = fit_intercept
@@ -239,6 +245,7 @@ class RidgeCV(_OnePassLinearModel):
         self.scoring = scoring
         self.alpha_per_target = alpha_per_target
         self.split_every = split_every
+        self.missing = missing
 
     def _check_params(self, n_targets=None):
         checked = super()._check_params(n_targets)
@@ -291,7 +298,7 @@ class RidgeCV(_OnePassLinearModel):
                     "has no folds."
                 )
             # GCV needs the statistics of all rows only: the fit's own pass.
-            total = self._reduce(inputs, TriangularMoments)
+            total, dropped = self._reduce(inputs, TriangularMoments)
             if total.positive_count < 2:
                 raise ValueError(
                     "Generalized cross-validation (cv=None) needs at least 2 "
@@ -311,7 +318,7 @@ class RidgeCV(_OnePassLinearModel):
             labels, n_folds = fold_labels(
                 cv, inputs.x, y=y, groups=groups, labels=inputs.labels
             )
-            order, fold_factors, total = cross_validation_folds(
+            order, fold_factors, total, dropped = cross_validation_folds(
                 self, inputs, labels, n_folds
             )
             scoring = self.scoring or "r2"
@@ -335,6 +342,8 @@ class RidgeCV(_OnePassLinearModel):
         self.scores_ = scores
         self.alpha_ = chosen
         self.best_score_ = best_score
-        self._store_fit(fit_state(total, y, inputs, sample_weight), solved, n_passes=1)
+        self._store_fit(
+            fit_state(total, y, inputs, sample_weight, dropped), solved, n_passes=1
+        )
         inputs.store_features(self)
         return self

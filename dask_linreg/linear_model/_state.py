@@ -42,6 +42,9 @@ class FitState:
     levels : LevelMoments or None
         The statistic over every level's indicator, which merges with
         further data by the union of levels (``partial_fit``, ``merge``).
+    dropped : int
+        Rows left out for a missing value (``missing="drop"``), over every
+        batch fitted.
     formula : FormulaDesign or None
         The formula of a model fitted by :func:`dask_linreg.ols`: new data
         with the raw columns go through it before ``predict`` and ``score``.
@@ -55,6 +58,7 @@ class FitState:
     design: object = None
     levels: object = None
     formula: object = None
+    dropped: int = 0
 
     @property
     def n_targets(self):

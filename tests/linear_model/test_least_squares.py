@@ -289,6 +289,7 @@ def test_get_and_set_params_round_trip():
         "fit_intercept": False,
         "solver": "qr",
         "split_every": 5,
+        "missing": "raise",
         "max_levels": 1000,
         "handle_unknown": "error",
     }
@@ -299,6 +300,7 @@ def test_get_and_set_params_round_trip():
         "positive": False,
         "solver": "auto",
         "split_every": None,
+        "missing": "raise",
         "max_levels": 1000,
         "handle_unknown": "error",
     }
