@@ -14,6 +14,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from dask_linreg._dask.factors import _is_factor_dtype
+from dask_linreg._dask.formula import design_frames, parse_formula
 from dask_linreg._numerics.cv import fitted_r2
 from dask_linreg._numerics.moments import Moments
 from dask_linreg._numerics.tsqr import TriangularMoments
@@ -36,12 +38,22 @@ def _build_parser():
 
     fit = commands.add_parser("fit", help="fit a model on a table and save it")
     fit.add_argument("data", help="Parquet or CSV: a file, a directory or a glob")
-    fit.add_argument("--target", required=True, help="target column")
+    fit.add_argument("--target", help="target column (or give --formula)")
     fit.add_argument(
         "--features",
         nargs="+",
         metavar="COL",
-        help="feature columns (default: all others)",
+        help="feature columns, numeric or categorical (default: all others)",
+    )
+    fit.add_argument(
+        "--formula",
+        help="a formula instead of --target/--features: 'y ~ x1 + C(region)'",
+    )
+    fit.add_argument(
+        "--missing",
+        choices=("raise", "drop"),
+        default="raise",
+        help="rows with a missing value: an error, or left out (default: raise)",
     )
     fit.add_argument("--weights", metavar="COL", help="sample-weight column")
     fit.add_argument("--model", choices=MODELS, default="linear")
@@ -60,6 +72,11 @@ def _build_parser():
     predict.add_argument("model", help="model file written by 'fit'")
     predict.add_argument("data", help="Parquet or CSV: a file, a directory or a glob")
     predict.add_argument("--output", required=True, help="Parquet directory to write")
+    predict.add_argument(
+        "--formula",
+        help="the formula the model was fitted with (a model file runs no code, "
+        "so the formula is evaluated only when given here)",
+    )
     _add_common(predict)
 
     demo = commands.add_parser("demo", help="generate data and fit it")
@@ -179,13 +196,19 @@ def _columns(frame, target, features, weights, path):
         raise DataError(f"{path} has no feature columns besides the target")
     dtypes = dict(zip(existing, frame.dtypes, strict=True))
     for column in [target, *features, *([weights] if weights else [])]:
-        if not (
-            pd.api.types.is_numeric_dtype(dtypes[column])
-            or pd.api.types.is_bool_dtype(dtypes[column])
+        numeric = pd.api.types.is_numeric_dtype(dtypes[column])
+        # Features may be categorical (category, string or bool columns).
+        if not numeric and not (
+            column in features and _is_factor_dtype(dtypes[column])
         ):
+            expected = (
+                "numbers or categories (string, category, bool)"
+                if column in features
+                else "numbers"
+            )
             raise DataError(
                 f"column {column!r} of {path} has dtype {dtypes[column]}, expected "
-                "numbers; leave it out with --features, or convert it"
+                f"{expected}; leave it out with --features, or convert it"
             )
     return features
 
@@ -270,7 +293,9 @@ def _summary_text(model):
     if isinstance(model, LinearRegression):
         lines.append(str(model.summary()))
     else:
-        names = list(getattr(model, "feature_names_in_", []))
+        names = list(
+            getattr(model, "coef_names_", getattr(model, "feature_names_in_", []))
+        )
         width = max(12, *(len(n) + 2 for n in names))
         lines.append(f"{type(model).__name__}  {model.get_params()}")
         if hasattr(model, "alpha_"):
@@ -292,8 +317,28 @@ def _fit(args):
     # The table's schema is read on the client: a missing column fails
     # before a cluster is started.
     frame = _read_table(args.data)
-    features = _columns(frame, args.target, args.features, args.weights, args.data)
-    X, y = frame[features], frame[args.target]
+    model.set_params(missing=args.missing)
+    if args.formula is not None:
+        if args.target is not None or args.features is not None:
+            raise argparse.ArgumentTypeError(
+                "--formula names the target and the terms: give it without "
+                "--target and --features"
+            )
+        if args.weights:
+            _columns(frame, args.weights, [args.weights], None, args.data)
+        from dask_linreg.linear_model._formula import design
+
+        X, y, fit_intercept = design(args.formula, frame)
+        model.set_params(fit_intercept=fit_intercept)
+        target = str(getattr(y, "name", None) or "y")
+    else:
+        if args.target is None:
+            raise argparse.ArgumentTypeError(
+                "the following arguments are required: --target (or --formula)"
+            )
+        features = _columns(frame, args.target, args.features, args.weights, args.data)
+        X, y = frame[features], frame[args.target]
+        target = args.target
     weights = frame[args.weights] if args.weights else None
     with _cluster(args.scheduler, args.quiet):
         start = time.perf_counter()
@@ -309,17 +354,30 @@ def _fit(args):
             if not isinstance(statistic, Moments):
                 statistic = statistic.to_kind(TriangularMoments)
             score = fitted_r2(
-                statistic, len(features), model.coef_, float(model.intercept_)
+                statistic,
+                model._n_coefficients,
+                model.coef_,
+                float(model.intercept_),
             )
             print(f"R-squared: {score:.6f}   n: {statistic.count:,}")
         print(
             f"Fitted in {elapsed:.2f} s ({model.n_passes_} pass(es) over the data); "
             f"model written to {args.output}"
         )
-    model.save(
-        args.output,
-        metadata={"data": args.data, "target": args.target, "fit_seconds": elapsed},
-    )
+    metadata = {"data": args.data, "target": target, "fit_seconds": elapsed}
+    if args.formula is not None:
+        metadata["formula"] = args.formula
+    model.save(args.output, metadata=metadata)
+
+
+def _stored_formula(path):
+    """The formula a model file's metadata says it was fitted with."""
+    import json
+
+    with open(path, encoding="utf-8") as file:
+        metadata = json.load(file).get("metadata") or {}
+    formula = metadata.get("formula")
+    return formula if isinstance(formula, str) else None
 
 
 def _predict(args):
@@ -328,15 +386,29 @@ def _predict(args):
     _check_output(args.output)
     model = load(args.model)
     frame = _read_table(args.data)
-    names = list(getattr(model, "feature_names_in_", []))
-    if not names:
-        raise DataError(
-            f"{args.model} was fitted without column names; predict needs them "
-            "to pick the columns of the table"
-        )
-    _columns(frame, names[0], names[1:], None, args.data)
+    fitted_formula = _stored_formula(args.model)
+    if fitted_formula is not None or args.formula is not None:
+        if args.formula != fitted_formula:
+            raise DataError(
+                f"{args.model} was fitted with the formula {fitted_formula!r}; "
+                f"pass --formula {fitted_formula!r} to evaluate it on the data "
+                "(a model file runs no code by itself)"
+                if fitted_formula is not None
+                else f"{args.model} was not fitted with a formula; leave out --formula"
+            )
+        parsed = parse_formula(args.formula, dict(frame.dtypes.items()))
+        X = design_frames(frame, parsed, with_targets=False)
+    else:
+        names = list(getattr(model, "feature_names_in_", []))
+        if not names:
+            raise DataError(
+                f"{args.model} was fitted without column names; predict needs "
+                "them to pick the columns of the table"
+            )
+        _columns(frame, names[0], names, None, args.data)
+        X = frame[names]
     with _cluster(args.scheduler, args.quiet):
-        predictions = model.predict(frame[names])
+        predictions = model.predict(X)
         column = "prediction"
         if hasattr(predictions, "to_frame"):
             table = predictions.to_frame(name=column)

@@ -127,6 +127,62 @@ def test_fit_ridge_on_a_csv_glob_and_predict_to_parquet(table):
     )
 
 
+def test_fit_a_formula_with_missing_rows_dropped_and_predict_with_it(table):
+    folder, frame = table
+    holes = frame.assign(region=np.where(frame.a > 0, "up", "down"))
+    holes.loc[[4, 9], "b"] = np.nan
+    holes.to_parquet(folder / "holes.parquet")
+    formula = "y ~ a + np.exp(b) + C(region)"
+    result = run(
+        "fit", "holes.parquet", "--formula", formula, "--missing", "drop",
+        "--weights", "w", "--quiet", "--output", "formula.json", cwd=folder,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "2 row(s) with a missing value were left out" in result.stdout
+    expected = LinearRegression(missing="drop").fit(
+        holes[["a"]].assign(
+            **{"np.exp(b)": np.exp(holes.b), "C(region)": holes.region}
+        ),
+        holes.y,
+        sample_weight=holes.w,
+    )
+    model = load(folder / "formula.json")
+    assert list(model.coef_names_) == ["a", "np.exp(b)", "C(region)[T.up]"]
+    np.testing.assert_allclose(model.coef_, expected.coef_, rtol=1e-10)
+    new = holes.drop(columns="y").iloc[10:20]
+    new.to_parquet(folder / "new.parquet")
+    result = run("predict", "formula.json", "new.parquet", "--output", "p.parquet",
+                 "--quiet", cwd=folder)  # fmt: skip
+    assert result.returncode == 1 and f"pass --formula '{formula}'" in result.stderr
+    result = run("predict", "formula.json", "new.parquet", "--output", "p.parquet",
+                 "--formula", formula, "--quiet", cwd=folder)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    predictions = pd.read_parquet(folder / "p.parquet")["prediction"].to_numpy()
+    np.testing.assert_allclose(predictions, expected.predict(
+        new[["a"]].assign(**{"np.exp(b)": np.exp(new.b), "C(region)": new.region})
+    ), rtol=1e-10)  # fmt: skip
+
+
+def test_categorical_features_fit_and_predict(table):
+    folder, frame = table
+    table_with_levels = frame.assign(region=np.where(frame.b > 0, "up", "down"))
+    table_with_levels.to_parquet(folder / "levels.parquet")
+    result = run("fit", "levels.parquet", "--target", "y", "--features", "a",
+                 "region", "--model", "ridge", "--quiet", "--output", "levels.json",
+                 cwd=folder)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "region[down]" in result.stdout and "region[up]" in result.stdout
+    reference = Ridge().fit(table_with_levels[["a", "region"]], frame.y)
+    np.testing.assert_allclose(load(folder / "levels.json").coef_, reference.coef_)
+    result = run("predict", "levels.json", "levels.parquet", "--output",
+                 "levels-out.parquet", "--quiet", cwd=folder)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    predictions = pd.read_parquet(folder / "levels-out.parquet")["prediction"]
+    np.testing.assert_allclose(
+        predictions.to_numpy(), reference.predict(table_with_levels[["a", "region"]])
+    )
+
+
 def test_demo_generates_data_and_fits(tmp_path):
     result = run("demo", "--rows", 20_000, "--features", 3, "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -143,16 +199,30 @@ def test_demo_generates_data_and_fits(tmp_path):
             "column(s) 'nope' not in data.parquet; its columns are: a, b, c, y, w, label",
         ),
         (
-            ["fit", "data.parquet", "--target", "y"],
+            ["fit", "data.parquet", "--target", "label"],
             1,
-            "column 'label' of data.parquet has dtype",
+            "expected numbers; leave it out with --features",
+        ),
+        (
+            ["fit", "data.parquet", "--target", "y", "--formula", "y ~ a"],
+            2,
+            "--formula names the target and the terms",
+        ),
+        (
+            ["fit", "data.parquet", "--formula", "y ~ center(a)"],
+            1,
+            "is a stateful transform (center)",
+        ),
+        (
+            ["fit", "data.parquet"],
+            2,
+            "the following arguments are required: --target (or --formula)",
         ),
         (
             ["fit", "missing.parquet", "--target", "y"],
             1,
             "no file matches 'missing.parquet'",
         ),
-        (["fit", "data.parquet"], 2, "the following arguments are required: --target"),
         (
             ["fit", "data.parquet", "--target", "y", "--alpha", "1"],
             2,
