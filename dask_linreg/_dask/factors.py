@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["FactorDesign", "factor_columns", "level_codes"]
+__all__ = ["FactorDesign", "factor_columns", "indicator_frame", "level_codes"]
 
 
 def _is_factor_dtype(dtype, values=None):
@@ -168,3 +168,36 @@ def level_codes(design, frame, *, handle_unknown="error"):
             )
         codes.append(index)
     return codes
+
+
+def indicator_frame(frame, design, handle_unknown="error"):
+    """The model's columns of a pandas ``frame`` (new data), indicators
+    built: what ``get_prediction`` needs of each row (``x' C x``).
+
+    Only for the rows of one partition of new data, whose indicators are a
+    few columns per level; the fit never builds them.
+    """
+    codes = dict(
+        zip(
+            design.factors,
+            level_codes(design, frame, handle_unknown=handle_unknown),
+            strict=True,
+        )
+    )
+    names = design.coefficient_names()
+    values = np.zeros((len(frame), len(names)))
+    position = 0
+    for name, factor in design.feature_order():
+        if factor is None:
+            values[:, position] = frame[name].to_numpy(
+                dtype=np.float64, na_value=np.nan
+            )
+            position += 1
+            continue
+        first = int(design.drop_first[factor])
+        width = len(design.levels[factor]) - first
+        index = codes[name] - first
+        rows = np.flatnonzero(index >= 0)
+        values[rows, position + index[rows]] = 1.0
+        position += width
+    return pd.DataFrame(values, index=frame.index, columns=names)

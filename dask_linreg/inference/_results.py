@@ -10,12 +10,16 @@ way: ``params``, ``bse``, ``tvalues``, ``pvalues``, ``conf_int()``,
 import dataclasses
 import warnings
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import clone
 
+from dask_linreg._dask.columns import is_dask
+from dask_linreg._dask.factors import indicator_frame
+from dask_linreg._dask.formula import design_frames
 from dask_linreg._numerics.sandwich import NULL_TOLERANCE, uncenter
 from dask_linreg.inference._checks import check_level, distribution, frozen
 from dask_linreg.inference._prediction import PredictionModel, get_prediction
@@ -147,6 +151,19 @@ class RegressionResults:
         self._solver = getattr(model, "solver_", None)
         self._n_passes = getattr(model, "n_passes_", None)
         self._features = _feature_checker(model)
+        state = model._fit_state
+        # Categorical models predict from the input's columns: new X gets
+        # the fit's levels (indicators built for its rows) and formula.
+        self._design = state.design
+        self._formula = state.formula
+        self._handle_unknown = getattr(model, "handle_unknown", "error")
+        if self._design is not None:
+            self._features.n_features_in_ = len(names) - int(
+                bool(summary.fit_intercept)
+            )
+            self._features.feature_names_in_ = frozen(
+                np.asarray(self._design.coefficient_names(), dtype=object)
+            )
         self.target = str(target)
         self.cov_type = str(cov_type)
         self.use_t = bool(use_t)
@@ -459,6 +476,9 @@ class RegressionResults:
 
     # -- prediction --------------------------------------------------------
 
+    def _model_columns(self, X):
+        return _columns_of(self, X)
+
     def get_prediction(self, X, sample_weight=None):
         """Predictions for new rows with their standard errors.
 
@@ -499,12 +519,40 @@ class RegressionResults:
             scale=self.scale,
         )
         return get_prediction(
-            X,
+            self._model_columns(X),
             self._features,
             model,
             (self.use_t, self.df_resid_inference),
             sample_weight,
         )
+
+
+def _columns_of(results, X):
+    """X as the model's columns (formula terms evaluated, indicators of
+    categorical columns built), for a model fitted on categorical columns."""
+    if results._formula is not None:
+        X = design_frames(X, results._formula, with_targets=False)
+    if results._design is None:
+        return X
+    design = results._design
+    if not hasattr(X, "columns") or getattr(X, "ndim", 2) != 2:
+        raise TypeError(
+            "X must be a pandas or Dask DataFrame with the columns the model was "
+            f"fitted on ({', '.join(map(repr, design.columns))}), as it has "
+            f"categorical columns; got {type(X).__name__}."
+        )
+    missing = [c for c in design.columns if c not in X.columns]
+    if missing:
+        raise ValueError(
+            f"X lacks the column(s) {', '.join(map(repr, missing))} the model was "
+            "fitted on."
+        )
+    build = partial(
+        indicator_frame, design=design, handle_unknown=results._handle_unknown
+    )
+    if is_dask(X):
+        return X.map_partitions(build, meta=build(X._meta))
+    return build(X)
 
 
 @dataclass(frozen=True)

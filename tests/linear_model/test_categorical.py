@@ -387,3 +387,21 @@ def test_elastic_net_and_lasso_use_the_full_one_hot_encoding(estimator):
     np.testing.assert_allclose(
         model.predict(frame[features]), expected.predict(dummies), rtol=1e-6
     )
+
+
+@pytest.mark.parametrize("partitions", [None, 3])
+def test_prediction_intervals_build_the_indicators_of_new_rows(partitions):
+    frame = _table()
+    model = LinearRegression().fit(frame[FEATURES], frame["sales"])
+    # statsmodels on the size column centered: uncentered, its x' C x loses
+    # six digits to the offset of 1e6 (ours centers x first).
+    centered = frame.assign(size=frame["size"] - 1e6)
+    expected = smf.ols(FORMULA, centered).fit().get_prediction(centered.iloc[:40])
+    new = _as_input(frame[FEATURES].iloc[:40], partitions)
+    ours = model.inference().get_prediction(new).summary_frame()
+    ours = ours.compute() if partitions else ours
+    np.testing.assert_allclose(
+        ours.to_numpy(), expected.summary_frame().to_numpy(), rtol=1e-8, atol=1e-10
+    )
+    with pytest.raises(TypeError, match="must be a pandas or Dask DataFrame"):
+        model.inference().get_prediction(np.ones((2, 5)))
