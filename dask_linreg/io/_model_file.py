@@ -18,7 +18,8 @@ columns also has ``"design": {"columns", "factors", "orders", "levels",
 "drop_first", "statistics"}``: the levels and encoding of each categorical
 column and the moments of every level's indicator (which ``partial_fit``
 and ``merge`` continue from); files without categorical columns have no
-such key.
+such key.  A fit with ``missing="drop"`` that left rows out has
+``"rows_dropped": n``.
 
 Loading reads only data: the class comes from the estimators that
 :mod:`dask_linreg.linear_model` exports, never from the file, and so do the
@@ -170,6 +171,8 @@ def save(estimator, path, *, metadata=None):
     }
     if state.design is not None:
         document["design"] = _design_json(state)
+    if state.dropped:
+        document["rows_dropped"] = int(state.dropped)
     text = dumps_document(document)
     with open(path, "w", encoding="utf-8") as file:
         file.write(text)
@@ -260,7 +263,7 @@ _TOP_LEVEL = {
     "metadata": (dict,),
 }
 #: Top-level keys a file may leave out: the categorical design.
-_OPTIONAL = {"design": (dict,)}
+_OPTIONAL = {"design": (dict,), "rows_dropped": (int,)}
 
 
 def _upgrade_v1(document):
@@ -448,10 +451,19 @@ def _build(document):
         weighted_fit=document["weighted_fit"],
         design=design,
         levels=levels,
+        dropped=_rows_dropped(document),
     )
     if design is not None:
         estimator._store_design(design, design.coefficient_names())
     return estimator
+
+
+def _rows_dropped(document):
+    """The rows a ``missing="drop"`` fit left out (0 when not stored)."""
+    dropped = document.get("rows_dropped", 0)
+    if isinstance(dropped, bool) or not is_int(dropped) or dropped < 0:
+        raise ValueError(f"'rows_dropped' is {dropped!r}; expected a count")
+    return int(dropped)
 
 
 def _read_design(stored, n_features, document):

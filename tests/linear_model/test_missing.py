@@ -111,3 +111,21 @@ def test_inf_is_never_dropped_and_partial_fit_counts_every_batch(holes):
         LinearRegression(missing="drop").fit(X, y)
     with pytest.raises(ValueError, match="'missing' parameter of LinearRegression"):
         LinearRegression(missing="ignore").fit(X, y)
+
+
+def test_a_model_file_keeps_the_count_of_rows_dropped(holes, tmp_path):
+    import json
+
+    from dask_linreg import load
+
+    model = ols("y ~ x1 + C(region)", holes, missing="drop")
+    X, y, _ = dask_linreg.design("y ~ x1 + C(region)", holes)
+    saved = LinearRegression(missing="drop").fit(X, y)
+    saved.save(tmp_path / "model.json")
+    loaded = load(tmp_path / "model.json")
+    assert loaded.inference().n_dropped == model.inference().n_dropped == 5
+    document = json.loads((tmp_path / "model.json").read_text())
+    document["rows_dropped"] = -1
+    (tmp_path / "bad.json").write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="'rows_dropped' is -1; expected a count"):
+        load(tmp_path / "bad.json")
