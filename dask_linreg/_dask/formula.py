@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from formulaic import Formula, model_matrix
+from formulaic.formula import SimpleFormula
 
 from dask_linreg._dask.columns import is_dask
 from dask_linreg._dask.factors import _is_factor_dtype
@@ -134,6 +135,14 @@ def parse_formula(formula, dtypes):
         raise ValueError(
             f"formula {formula!r} needs a target and terms: 'y ~ x1 + C(region)'."
         )
+    if not isinstance(parsed.rhs, SimpleFormula) or not isinstance(
+        parsed.lhs, SimpleFormula
+    ):
+        raise ValueError(
+            f"formula {formula!r} has several parts ('|'): absorbed fixed effects "
+            "(y ~ x | store) are not supported yet; enter the column as "
+            "C(store), or leave it out."
+        )
     targets = tuple(str(t) for t in parsed.lhs)
     if not targets or "1" in targets:
         raise ValueError(f"formula {formula!r} has no target left of '~'.")
@@ -186,6 +195,13 @@ def parse_formula(formula, dtypes):
                 raise ValueError(
                     f"formula {formula!r} names column {item.column!r}, which the "
                     f"data do not have; they have: {', '.join(map(str, dtypes))}."
+                )
+            if item.levels is None and not _is_factor_dtype(dtypes[item.column]):
+                raise ValueError(
+                    f"{item.name} in formula {formula!r}: column {item.column!r} is "
+                    f"numeric ({dtypes[item.column]}); make it a category first "
+                    f"(data[{item.column!r}].astype('category'), whose order is "
+                    "that of the levels), or give C(..., levels=[...])."
                 )
         terms.append(categorical[0] if categorical else str(term))
     names = [t if isinstance(t, str) else t.name for t in terms]

@@ -112,6 +112,8 @@ def test_design_serves_the_other_estimators(data):
         ("y ~ x1 + nope", "names column 'nope', which the data do not have"),
         ("y ~ C(region, Sum)", "treatment coding is the only contrast"),
         ("y ~ x1 ~ x2", "cannot be parsed|needs a target"),
+        ("y ~ x1 | region", "absorbed fixed effects .* are not supported yet"),
+        ("y ~ C(x1)", "column 'x1' is numeric .* make it a category first"),
     ],
 )
 def test_formulas_that_cannot_be_fitted_are_refused_before_the_pass(
