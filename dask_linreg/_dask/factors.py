@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dask_linreg._numerics.levels import indicator_names
+
 __all__ = ["FactorDesign", "factor_columns", "indicator_frame", "level_codes"]
 
 
@@ -126,9 +128,9 @@ class FactorDesign:
             if factor is None:
                 names.append(name)
                 continue
-            drop = self.drop_first[factor]
-            tag = "T." if drop else ""
-            names += [f"{name}[{tag}{v}]" for v in self.levels[factor][int(drop) :]]
+            names += indicator_names(
+                name, list(self.levels[factor]), self.drop_first[factor]
+            )
         return names
 
     def message_names(self):

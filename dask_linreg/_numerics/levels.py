@@ -31,6 +31,7 @@ __all__ = [
     "LevelMoments",
     "block_level_moments",
     "design_columns",
+    "indicator_names",
     "select_moments",
 ]
 
@@ -380,9 +381,15 @@ def design_columns(level_moments, feature_order, *, drop_first):
             numeric += 1
             continue
         levels = level_moments.levels[factor]
-        first = 1 if drop_first[factor] else 0
-        tag = "T." if drop_first[factor] else ""
-        for i in range(first, len(levels)):
-            columns.append(slices[factor].start + i)
-            names.append(f"{name}[{tag}{levels[i]}]")
+        first = int(drop_first[factor])
+        columns.extend(range(slices[factor].start + first, slices[factor].stop))
+        names.extend(indicator_names(name, levels, drop_first[factor]))
     return np.asarray(columns, dtype=int), names
+
+
+def indicator_names(name, levels, drop_first):
+    """The names of a factor's model columns, as statsmodels prints them:
+    ``name[T.level]`` after the dropped reference, else ``name[level]``."""
+    if drop_first:
+        return [f"{name}[T.{level}]" for level in levels[1:]]
+    return [f"{name}[{level}]" for level in levels]
