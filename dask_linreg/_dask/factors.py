@@ -6,14 +6,20 @@ the model as indicator columns of its levels, which the pass finds
 (:mod:`dask_linreg._numerics.levels`).  Nothing here computes anything.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from dask_linreg._numerics.levels import indicator_names
+from dask_linreg._numerics.levels import IndicatorTerm, ModelTerm, term_names
 
-__all__ = ["FactorDesign", "factor_columns", "indicator_frame", "level_codes"]
+__all__ = [
+    "FactorDesign",
+    "factor_columns",
+    "indicator_frame",
+    "level_codes",
+    "term_values",
+]
 
 
 def _is_factor_dtype(dtype, values=None):
@@ -75,7 +81,16 @@ class FactorDesign:
         Per factor, the levels of the fitted model in their order (None
         before the pass).
     drop_first : tuple of bool or None
-        Per factor, whether its first level is the reference.
+        Per factor, whether its first level is the reference (of a design
+        of main effects).
+    terms : tuple of ModelTerm or None
+        The model's terms (None before the encoding is chosen): for X's
+        columns, one per column; for a formula, its terms.
+    formula_terms : tuple or None
+        A formula's terms as ``(treatment, one_hot)``: formulaic's
+        treatment coding (reference levels left out where the lower terms
+        span them), and one term per formula term with every level kept
+        (penalized models); None: X's columns are the terms.
     """
 
     columns: tuple
@@ -83,13 +98,35 @@ class FactorDesign:
     orders: tuple
     levels: tuple | None = None
     drop_first: tuple | None = None
+    terms: tuple | None = None
+    formula_terms: tuple | None = None
 
     @classmethod
-    def of(cls, X, factors):
+    def of(cls, X, factors, formula_terms=None):
+        """The design of DataFrame X; ``formula_terms`` name the factors
+        (``(name, reduced)`` parts), as :mod:`dask_linreg._dask.formula`
+        gives them."""
+        factors = tuple(str(f) for f in factors)
+        if formula_terms is not None:
+            position = {name: f for f, name in enumerate(factors)}
+            formula_terms = tuple(
+                tuple(
+                    ModelTerm(
+                        tuple(
+                            p if isinstance(p, str) else (position[p[0]], p[1])
+                            for p in term.parts
+                        ),
+                        term.value,
+                    )
+                    for term in terms
+                )
+                for terms in formula_terms
+            )
         return cls(
             tuple(str(c) for c in X.columns),
-            tuple(str(f) for f in factors),
+            factors,
             tuple(_known_order(X[f].dtype) for f in factors),
+            formula_terms=formula_terms,
         )
 
     @property
@@ -97,40 +134,75 @@ class FactorDesign:
         """X's numeric columns, in order."""
         return tuple(c for c in self.columns if c not in self.factors)
 
-    def feature_order(self):
-        """``(name, None)`` for numeric columns, ``(name, f)`` for factor f."""
-        return [
-            (c, self.factors.index(c) if c in self.factors else None)
-            for c in self.columns
-        ]
+    def encoded(self, *, fit_intercept, full_one_hot):
+        """This design with the model's terms chosen.
 
-    def encoding(self, *, fit_intercept, full_one_hot):
-        """Per factor, whether its first level is dropped: treatment coding
-        with an intercept (R, statsmodels, formulaic); without one the first
-        factor keeps every level; ``full_one_hot`` keeps every level of all
-        (penalized models, whose penalty identifies them)."""
+        X's columns: treatment coding with an intercept (R, statsmodels,
+        formulaic); without one the first factor keeps every level;
+        ``full_one_hot`` keeps every level of all (penalized models, whose
+        penalty identifies them).  A formula: formulaic's coding, or every
+        level kept with ``full_one_hot``.
+        """
+        if self.formula_terms is not None:
+            terms = self.formula_terms[1 if full_one_hot else 0]
+            drop_first = tuple(False for _ in self.factors)
+            return replace(self, terms=terms, drop_first=drop_first)
         if full_one_hot:
-            return tuple(False for _ in self.factors)
-        return tuple(fit_intercept or i > 0 for i in range(len(self.factors)))
+            drop_first = tuple(False for _ in self.factors)
+        else:
+            drop_first = tuple(fit_intercept or i > 0 for i in range(len(self.factors)))
+        return replace(self, drop_first=drop_first, terms=self.main_terms(drop_first))
+
+    def main_terms(self, drop_first):
+        """One term per column of X, each factor's first level dropped or
+        not as ``drop_first`` says."""
+        terms = []
+        for column in self.columns:
+            if column in self.factors:
+                f = self.factors.index(column)
+                terms.append(ModelTerm(((f, bool(drop_first[f])),)))
+            else:
+                terms.append(ModelTerm((column,), column))
+        return tuple(terms)
+
+    def indicator_terms(self):
+        """The indicator blocks the pass reduces for the model's terms."""
+        blocks = []
+        for term in self.terms:
+            if not term.factors:
+                continue
+            value = None if term.value is None else self.numeric.index(term.value)
+            block = IndicatorTerm(term.factors, value)
+            if block not in blocks:
+                blocks.append(block)
+        return tuple(blocks)
+
+    def term_widths(self):
+        """The model's columns of each term (of a fitted design)."""
+        return [
+            int(
+                np.prod(
+                    [
+                        len(self.levels[f]) - int(reduced)
+                        for f, reduced in zip(term.factors, term.reduced, strict=True)
+                    ]
+                )
+            )
+            for term in self.terms
+        ]
 
     def n_coefficients(self):
         """The model's columns (of a fitted design)."""
-        widths = [
-            len(levels) - int(drop)
-            for levels, drop in zip(self.levels, self.drop_first, strict=True)
-        ]
-        return len(self.numeric) + sum(widths)
+        return sum(self.term_widths())
 
     def coefficient_names(self):
         """The model's column names, as ``coef_names_`` holds them."""
         names = []
-        for name, factor in self.feature_order():
-            if factor is None:
-                names.append(name)
-                continue
-            names += indicator_names(
-                name, list(self.levels[factor]), self.drop_first[factor]
-            )
+        for term in self.terms:
+            if term.factors:
+                names += term_names(term, self.levels, self.factors)
+            else:
+                names.append(term.value)
         return names
 
     def message_names(self):
@@ -172,6 +244,33 @@ def level_codes(design, frame, *, handle_unknown="error"):
     return codes
 
 
+def term_values(design, frame, *, handle_unknown="error"):
+    """Per model term of a pandas ``frame`` (new data): each row's column
+    within the term (-1: none, as for a reference or ignored level) and
+    its value there (None: 1), in the order of ``design.terms``."""
+    codes = level_codes(design, frame, handle_unknown=handle_unknown)
+    values = []
+    for term, width in zip(design.terms, design.term_widths(), strict=True):
+        value = (
+            None
+            if term.value is None
+            else frame[term.value].to_numpy(dtype=np.float64, na_value=np.nan)
+        )
+        if not term.factors:
+            values.append((np.zeros(len(frame), dtype=np.int64), value, width))
+            continue
+        index = np.zeros(len(frame), dtype=np.int64)
+        valid = np.ones(len(frame), dtype=bool)
+        stride = 1
+        for f, reduced in zip(term.factors, term.reduced, strict=True):
+            kept = codes[f] - int(reduced)
+            valid &= kept >= 0
+            index += stride * kept
+            stride *= len(design.levels[f]) - int(reduced)
+        values.append((np.where(valid, index, -1), value, width))
+    return values
+
+
 def indicator_frame(frame, design, handle_unknown="error"):
     """The model's columns of a pandas ``frame`` (new data), indicators
     built: what ``get_prediction`` needs of each row (``x' C x``).
@@ -179,27 +278,13 @@ def indicator_frame(frame, design, handle_unknown="error"):
     Only for the rows of one partition of new data, whose indicators are a
     few columns per level; the fit never builds them.
     """
-    codes = dict(
-        zip(
-            design.factors,
-            level_codes(design, frame, handle_unknown=handle_unknown),
-            strict=True,
-        )
-    )
     names = design.coefficient_names()
     values = np.zeros((len(frame), len(names)))
     position = 0
-    for name, factor in design.feature_order():
-        if factor is None:
-            values[:, position] = frame[name].to_numpy(
-                dtype=np.float64, na_value=np.nan
-            )
-            position += 1
-            continue
-        first = int(design.drop_first[factor])
-        width = len(design.levels[factor]) - first
-        index = codes[name] - first
+    for index, value, width in term_values(
+        design, frame, handle_unknown=handle_unknown
+    ):
         rows = np.flatnonzero(index >= 0)
-        values[rows, position + index[rows]] = 1.0
+        values[rows, position + index[rows]] = 1.0 if value is None else value[rows]
         position += width
     return pd.DataFrame(values, index=frame.index, columns=names)

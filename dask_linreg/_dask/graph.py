@@ -250,7 +250,7 @@ def _dropping(missing, names=()):
 
 
 def _block_level_statistic(
-    factor_names, max_levels, x_parts, y_parts, sample_weight, *factors
+    factor_names, max_levels, terms, x_parts, y_parts, sample_weight, *factors
 ):
     return block_level_moments(
         x_parts,
@@ -259,6 +259,7 @@ def _block_level_statistic(
         sample_weight,
         factor_names=factor_names,
         max_levels=max_levels,
+        terms=terms,
     )
 
 
@@ -270,6 +271,7 @@ def reduce_level_statistic(
     *,
     factor_names,
     message_names,
+    terms=None,
     max_levels=None,
     split_every=None,
     scheduler=None,
@@ -288,6 +290,9 @@ def reduce_level_statistic(
         Their column names.
     message_names : sequence of str
         How messages name them (missing labels).
+    terms : sequence of IndicatorTerm, default=None
+        The indicator blocks (interactions, slopes per level); None: one
+        per factor.
     max_levels : int, default=None
         Checked on the workers in every block and merge.
     missing : {"raise", "drop"}, default="raise"
@@ -298,7 +303,12 @@ def reduce_level_statistic(
     result : LevelMoments
     faults : InputFaults
     """
-    compute = partial(_block_level_statistic, tuple(factor_names), max_levels)
+    compute = partial(
+        _block_level_statistic,
+        tuple(factor_names),
+        max_levels,
+        None if terms is None else tuple(terms),
+    )
     return _tree_reduce(
         partial(
             checked_block,

@@ -1,25 +1,31 @@
 """Moments of a design with categorical columns, their levels found in the pass.
 
 A categorical column (a *factor*) enters a linear model as one indicator
-column per level.  This module never builds those columns: a block of rows
-is reduced to :class:`LevelMoments`, the :class:`~dask_linreg._numerics.
-moments.Moments` of ``[X | D_1 | ... | D_K | Y]`` (numeric features, the
-full one-hot indicators of each factor's levels in the block, targets),
-assembled from what the indicators' products are made of:
+column per level; an interaction of factors as one indicator per level
+combination; a numeric column interacting with factors (``x1:C(region)``,
+a slope per level) as that column times each indicator.  This module never
+builds those columns: a block of rows is reduced to :class:`LevelMoments`,
+the :class:`~dask_linreg._numerics.moments.Moments` of ``[X | T_1 | ... |
+T_M | Y]`` (numeric columns, the full blocks of each :class:`IndicatorTerm`
+over the levels seen, targets), assembled from what the indicators'
+products are made of:
 
 * the numeric columns' own moments (the usual shifted-data kernel);
-* per level, the weight sum ``W_l`` and the shifted sums
-  ``sum_{rows of l} w (z - s)`` of every numeric column ``z``;
-* per pair of factors, the weighted cross-counts of their levels.
+* per level (combination) of a term, its weight ``W_l = sum w v`` (``v``
+  the term's numeric value, 1 for a plain indicator), its square sum
+  ``sum w v**2`` and the shifted sums ``sum w v (z - s)`` of every numeric
+  column ``z``;
+* per pair of terms, the weighted cross-products of their levels.
 
 Two statistics merge by the union of their levels: a level a block never
 saw is an indicator column of zeros there, which is exactly embedded (zero
 mean, zero cross-products) before the usual pairwise merge.  The model's
 encoding (treatment coding with the first level as reference, or full
-one-hot) is a choice of columns of the merged statistic
-(:func:`design_columns`, :meth:`LevelMoments.select`).
+one-hot, per factor of each term) is a choice of columns of the merged
+statistic (:func:`design_columns`, :meth:`LevelMoments.select`).
 """
 
+import itertools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -28,15 +34,71 @@ import pandas as pd
 from dask_linreg._numerics.moments import Moments, block_moments, merge_moments
 
 __all__ = [
+    "IndicatorTerm",
     "LevelMoments",
+    "ModelTerm",
     "block_level_moments",
     "design_columns",
     "indicator_names",
+    "main_effects",
     "select_moments",
+    "term_names",
 ]
 
 #: Rows per piece of the shifted per-level sums (a few hundred KiB).
 _LEVEL_PIECE_ROWS = 8192
+
+
+@dataclass(frozen=True)
+class IndicatorTerm:
+    """A block of columns of the statistic: the indicators of every level
+    combination of some factors, times a numeric column.
+
+    Attributes
+    ----------
+    factors : tuple of int
+        The factors (positions among the statistic's), the first varying
+        fastest along the block (formulaic's column order).
+    value : int or None
+        The numeric column (position among the statistic's numeric
+        features) multiplying the indicators; None for plain indicators.
+    """
+
+    factors: tuple
+    value: int | None = None
+
+
+def main_effects(n_factors):
+    """One plain indicator term per factor."""
+    return tuple(IndicatorTerm((f,)) for f in range(n_factors))
+
+
+@dataclass(frozen=True)
+class ModelTerm:
+    """A term of the model: which columns of the statistic it takes.
+
+    Attributes
+    ----------
+    parts : tuple
+        In the formula's order: a numeric factor's name (str), or
+        ``(factor, reduced)`` for a factor, ``reduced`` leaving out its
+        first level (treatment coding).  They make the column names
+        (``x1:C(a)[T.b]``).
+    value : str or None
+        The numeric column the term's numeric parts multiply to (the
+        column itself for a numeric term); None for indicators only.
+    """
+
+    parts: tuple
+    value: str | None = None
+
+    @property
+    def factors(self):
+        return tuple(part[0] for part in self.parts if not isinstance(part, str))
+
+    @property
+    def reduced(self):
+        return tuple(part[1] for part in self.parts if not isinstance(part, str))
 
 
 def _too_many_levels(name, count, max_levels):
@@ -50,26 +112,52 @@ def _too_many_levels(name, count, max_levels):
     )
 
 
+def _too_many_combinations(names, count, max_levels):
+    """The ValueError of an interaction with too many level combinations."""
+    return ValueError(
+        f"the interaction of {' and '.join(map(repr, names))} has more than "
+        f"max_levels={max_levels} level combinations ({count:,} so far): each "
+        "is a column of the model. Interact fewer or coarser factors, or raise "
+        "max_levels."
+    )
+
+
+def _block_positions(maps, dims):
+    """Flat positions (first factor fastest) in a block of shape ``dims``
+    of the combinations ``maps[0][i0], maps[1][i1], ...``, enumerated first
+    index fastest."""
+    positions = np.zeros(1, dtype=np.int64)
+    stride = 1
+    for index, size in zip(maps, dims, strict=True):
+        positions = (
+            positions[None, :] + stride * np.asarray(index, dtype=np.int64)[:, None]
+        ).ravel()
+        stride *= size
+    return positions
+
+
 @dataclass(frozen=True, eq=False)
 class LevelMoments:
-    """Moments of numeric columns and the full one-hot indicators of factors.
+    """Moments of numeric columns and of the full indicator blocks of terms.
 
     Attributes
     ----------
     moments : Moments
-        Over ``q = n_numeric + sum(len(l) for l in levels) + n_targets``
-        columns ``[X | D_1 | ... | D_K | Y]``, each factor's indicators in
-        the order of its ``levels``.
+        Over ``q = n_numeric + n_indicators + n_targets`` columns ``[X |
+        T_1 | ... | T_M | Y]``, each term's block over the product of its
+        factors' ``levels`` (first factor fastest).
     levels : tuple of ndarray
         Each factor's levels seen, sorted (strings, booleans or numbers).
     n_numeric : int
         Numeric feature columns (before the indicators).
     factor_names : tuple of str
-        The factors' column names (for messages).
+        The factors' column names (for messages and column names).
     max_levels : int or None
-        The most levels a factor may have; checked in every block and
-        merge, so a column of too many levels fails as soon as a worker
-        sees it.
+        The most levels a factor (or level combinations an interaction)
+        may have; checked in every block and merge, so a column of too
+        many levels fails as soon as a worker sees it.
+    terms : tuple of IndicatorTerm or None
+        The indicator blocks; None: one per factor (:func:`main_effects`).
     """
 
     moments: Moments
@@ -77,6 +165,13 @@ class LevelMoments:
     n_numeric: int
     factor_names: tuple
     max_levels: int | None = None
+    terms: tuple | None = None
+
+    @property
+    def indicator_terms(self):
+        if self.terms is None:
+            return main_effects(len(self.levels))
+        return self.terms
 
     @property
     def count(self):
@@ -92,7 +187,13 @@ class LevelMoments:
 
     @property
     def n_indicators(self):
-        return sum(len(levels) for levels in self.levels)
+        return sum(self._term_sizes(self.levels))
+
+    def _term_sizes(self, levels):
+        return [
+            int(np.prod([len(levels[f]) for f in term.factors]))
+            for term in self.indicator_terms
+        ]
 
     def is_finite(self):
         """Whether everything that went in was finite."""
@@ -102,14 +203,27 @@ class LevelMoments:
         """The statistic of the union of two disjoint row sets."""
         return merge_level_moments(self, other)
 
-    def factor_slices(self):
-        """The column positions of each factor's indicators."""
+    def term_slices(self):
+        """The column positions of each term's block."""
         start = self.n_numeric
         slices = []
-        for levels in self.levels:
-            slices.append(slice(start, start + len(levels)))
-            start += len(levels)
+        for size in self._term_sizes(self.levels):
+            slices.append(slice(start, start + size))
+            start += size
         return slices
+
+    def _indicator_index(self, maps, dims):
+        """Per term, the positions :func:`_block_positions` gives (offset
+        by the term's start in a layout of blocks of ``dims``)."""
+        index = []
+        start = self.n_numeric
+        for term in self.indicator_terms:
+            sizes = [dims[f] for f in term.factors]
+            index.append(
+                start + _block_positions([maps[f] for f in term.factors], sizes)
+            )
+            start += int(np.prod(sizes))
+        return index, start
 
     def embedded(self, levels):
         """These moments over the indicators of ``levels`` (supersets of
@@ -118,13 +232,14 @@ class LevelMoments:
             len(new) == len(old) for new, old in zip(levels, self.levels, strict=True)
         ):
             return self
-        positions = [np.arange(self.n_numeric)]
-        start = self.n_numeric
-        for new, old in zip(levels, self.levels, strict=True):
-            positions.append(start + np.searchsorted(new, old))
-            start += len(new)
-        positions.append(start + np.arange(self.n_targets))
-        index = np.concatenate(positions)
+        maps = [
+            np.searchsorted(new, old)
+            for new, old in zip(levels, self.levels, strict=True)
+        ]
+        blocks, start = self._indicator_index(maps, [len(new) for new in levels])
+        index = np.concatenate(
+            [np.arange(self.n_numeric), *blocks, start + np.arange(self.n_targets)]
+        )
         q = start + self.n_targets
         moments = self.moments
         shift, offset = np.zeros(q), np.zeros(q)
@@ -147,25 +262,26 @@ class LevelMoments:
             seen, e.g. a categorical dtype's categories); None keeps the
             sorted order.  Levels never seen are left out.
         """
-        index = [np.arange(self.n_numeric)]
-        levels = []
-        for slot, order, own in zip(
-            self.factor_slices(), orders, self.levels, strict=True
-        ):
+        permutations = []
+        for order, own in zip(orders, self.levels, strict=True):
             if order is None:
-                permutation = np.arange(len(own))
+                permutations.append(np.arange(len(own)))
             else:
                 order = np.asarray(order)
-                seen = np.isin(order, own)
-                permutation = np.searchsorted(own, order[seen])
-            index.append(slot.start + permutation)
-            levels.append(own[permutation])
+                permutations.append(np.searchsorted(own, order[np.isin(order, own)]))
+        blocks, _ = self._indicator_index(
+            permutations, [len(own) for own in self.levels]
+        )
         q = self.moments.offset.shape[0]
-        index.append(np.arange(q - self.n_targets, q))
+        index = np.concatenate(
+            [np.arange(self.n_numeric), *blocks, np.arange(q - self.n_targets, q)]
+        )
         return replace(
             self,
-            moments=select_moments(self.moments, np.concatenate(index)),
-            levels=tuple(levels),
+            moments=select_moments(self.moments, index),
+            levels=tuple(
+                own[p] for own, p in zip(self.levels, permutations, strict=True)
+            ),
         )
 
     def select(self, feature_columns):
@@ -174,7 +290,7 @@ class LevelMoments:
         Parameters
         ----------
         feature_columns : ndarray of int
-            Positions among ``[X | D_1 | ... | D_K]``, in the model's order.
+            Positions among ``[X | T_1 | ... | T_M]``, in the model's order.
         """
         q = self.moments.offset.shape[0]
         targets = np.arange(q - self.n_targets, q)
@@ -199,8 +315,30 @@ def _factorized(labels):
     return np.asarray(levels), codes
 
 
+def _check_sizes(terms, sizes, factor_names, max_levels):
+    """``max_levels`` of each factor, and of each interaction's combinations."""
+    if max_levels is None:
+        return
+    for name, size in zip(factor_names, sizes, strict=True):
+        if size > max_levels:
+            raise _too_many_levels(name, size, max_levels)
+    for term in terms:
+        if len(term.factors) > 1:
+            combinations = int(np.prod([sizes[f] for f in term.factors]))
+            if combinations > max_levels:
+                names = [factor_names[f] for f in term.factors]
+                raise _too_many_combinations(names, combinations, max_levels)
+
+
 def block_level_moments(
-    x_parts, y_parts, factors, sample_weight=None, *, factor_names, max_levels=None
+    x_parts,
+    y_parts,
+    factors,
+    sample_weight=None,
+    *,
+    factor_names,
+    max_levels=None,
+    terms=None,
 ):
     """:class:`LevelMoments` of a block of rows.
 
@@ -213,6 +351,8 @@ def block_level_moments(
     sample_weight : ndarray of shape (n_rows,), default=None
     factor_names : sequence of str
     max_levels : int, default=None
+    terms : sequence of IndicatorTerm, default=None
+        The indicator blocks; None: one per factor.
 
     Returns
     -------
@@ -221,50 +361,96 @@ def block_level_moments(
     Notes
     -----
     With ``s`` the numeric columns' shift and ``d = mean - s`` their shifted
-    mean (from :func:`~dask_linreg._numerics.moments.block_moments`), the
-    centered cross-products involving indicators are::
+    mean (from :func:`~dask_linreg._numerics.moments.block_moments`), and a
+    term's column ``A_l = v 1[rows of l]``, the centered cross-products
+    involving indicators are::
 
-        D_l' (z - mean) = S_l - W_l d          (S_l = sum_{rows of l} w (z - s))
-        D_l' D_m        = [l = m] W_l - W_l W_m / W      (one factor)
-        D_l' D_m        = N_lm - W_l W_m / W             (two factors)
+        A_l' (z - mean) = S_l - W_l d        (S_l = sum_{rows of l} w v (z - s))
+        A_l' A_m        = [l = m] Q_l - W_l W_m / W      (one term)
+        A_l' B_m        = N_lm - W_l W_m / W             (two terms)
 
-    with ``N_lm`` the weight of the rows at level ``l`` of one factor and
-    ``m`` of the other.  ``S_l`` is summed shifted, piece by piece, so a
-    column like ``1e9 + N(0, 1)`` keeps the digits of its spread.
+    with ``W_l = sum_{rows of l} w v``, ``Q_l = sum_{rows of l} w v**2``
+    and ``N_lm`` the sum of ``w v_A v_B`` over the rows at ``l`` and ``m``.
+    ``S_l`` is summed shifted, piece by piece, so a column like ``1e9 +
+    N(0, 1)`` keeps the digits of its spread against the indicators.
     """
     numeric = [part for part in (*x_parts, *y_parts) if part.shape[1]]
     n_numeric = sum(part.shape[1] for part in x_parts)
     n_rows = len(factors[0]) if factors else numeric[0].shape[0]
+    terms = main_effects(len(factors)) if terms is None else tuple(terms)
     coded = [_factorized(labels) for labels in factors]
-    for name, (levels, _) in zip(factor_names, coded, strict=True):
-        if max_levels is not None and len(levels) > max_levels:
-            raise _too_many_levels(name, len(levels), max_levels)
+    sizes = [len(levels) for levels, _ in coded]
+    _check_sizes(terms, sizes, factor_names, max_levels)
     base = block_moments(numeric, sample_weight)
     weights = (
         np.ones(n_rows)
         if sample_weight is None
         else np.asarray(sample_weight, dtype=np.float64)
     )
-    level_weights = [
-        np.bincount(codes, weights=weights, minlength=len(levels)).astype(np.float64)
-        for levels, codes in coded
-    ]
-    sums = _shifted_level_sums(numeric, weights, coded, base.shift)
-    moments = _assemble(base, n_numeric, level_weights, sums, coded, weights)
+    rows = [_term_rows(term, coded, sizes, x_parts, weights) for term in terms]
+    sums = _shifted_level_sums(numeric, weights, rows, base.shift)
+    moments = _assemble(base, n_numeric, rows, sums)
     return LevelMoments(
         moments,
         tuple(levels for levels, _ in coded),
         n_numeric,
         tuple(factor_names),
         max_levels,
+        None if terms == main_effects(len(factors)) else terms,
     )
 
 
-def _shifted_level_sums(numeric, weights, coded, shift):
-    """Per factor, ``sum_{rows of l} w (z - s)`` of every numeric column."""
+@dataclass(frozen=True, eq=False)
+class _TermRows:
+    """A term's block code, value and per-level sums of one block of rows."""
+
+    codes: np.ndarray  # (n_rows,) int64: the row's level combination
+    size: int  # the block's columns
+    value: np.ndarray | None  # (n_rows,) v, None for plain indicators
+    weighted: np.ndarray  # (n_rows,) w v
+    weight: np.ndarray  # (size,) W_l = sum w v
+    square: np.ndarray  # (size,) Q_l = sum w v**2
+
+
+def _numeric_column(x_parts, j):
+    for part in x_parts:
+        if j < part.shape[1]:
+            return np.asarray(part[:, j], dtype=np.float64)
+        j -= part.shape[1]
+    raise IndexError("numeric column out of range")
+
+
+def _term_rows(term, coded, sizes, x_parts, weights):
+    codes = np.zeros(len(weights), dtype=np.int64)
+    stride = 1
+    for f in term.factors:
+        codes += stride * coded[f][1]
+        stride *= sizes[f]
+    value = None if term.value is None else _numeric_column(x_parts, term.value)
+    with np.errstate(invalid="ignore", over="ignore"):
+        weighted = weights if value is None else weights * value
+        weight = np.bincount(codes, weights=weighted, minlength=stride)
+        square = (
+            weight
+            if value is None
+            else np.bincount(codes, weights=weighted * value, minlength=stride)
+        )
+    # float64 also for no rows (bincount of nothing is int64).
+    return _TermRows(
+        codes,
+        stride,
+        value,
+        weighted,
+        weight.astype(np.float64, copy=False),
+        square.astype(np.float64, copy=False),
+    )
+
+
+def _shifted_level_sums(numeric, weights, rows, shift):
+    """Per term, ``sum_{rows of l} w v (z - s)`` of every numeric column."""
     n_rows = len(weights)
     m = shift.shape[0]
-    sums = [np.zeros((len(levels), m)) for levels, _ in coded]
+    sums = [np.zeros((term.size, m)) for term in rows]
     if m == 0 or n_rows == 0:
         return sums
     # Column-major pieces: each column's bincount reads contiguous memory.
@@ -280,18 +466,22 @@ def _shifted_level_sums(numeric, weights, coded, shift):
                 column += width
             buffer -= shift[:, None]
             buffer *= weights[start:stop]
-            for (levels, codes), total in zip(coded, sums, strict=True):
+            for term, total in zip(rows, sums, strict=True):
+                codes = term.codes[start:stop]
+                scaled = (
+                    buffer if term.value is None else buffer * term.value[start:stop]
+                )
                 for j in range(m):
                     total[:, j] += np.bincount(
-                        codes[start:stop], weights=buffer[j], minlength=len(levels)
+                        codes, weights=scaled[j], minlength=term.size
                     )
     return sums
 
 
-def _assemble(base, n_numeric, level_weights, sums, coded, weights):
-    """The :class:`Moments` of ``[X | D_1 | ... | D_K | Y]`` from its parts."""
+def _assemble(base, n_numeric, rows, sums):
+    """The :class:`Moments` of ``[X | T_1 | ... | T_M | Y]`` from its parts."""
     m = base.offset.shape[0]
-    sizes = [len(w) for w in level_weights]
+    sizes = [term.size for term in rows]
     q = m + sum(sizes)
     numeric = np.r_[np.arange(n_numeric), np.arange(q - (m - n_numeric), q)]
     weight_sum = base.weight_sum
@@ -302,32 +492,32 @@ def _assemble(base, n_numeric, level_weights, sums, coded, weights):
     starts = np.cumsum([n_numeric, *sizes[:-1]]).astype(int)
     scale = 1.0 / weight_sum if weight_sum > 0 else 0.0
     with np.errstate(invalid="ignore", over="ignore"):
-        for f, (start, w_f, s_f) in enumerate(
-            zip(starts, level_weights, sums, strict=True)
-        ):
-            own = slice(start, start + len(w_f))
-            offset[own] = w_f * scale
-            against_numeric = s_f - np.outer(w_f, base.offset)
+        for t, (start, term, s_t) in enumerate(zip(starts, rows, sums, strict=True)):
+            own = slice(start, start + term.size)
+            offset[own] = term.weight * scale
+            against_numeric = s_t - np.outer(term.weight, base.offset)
             comoment[own, numeric] = against_numeric
             comoment[numeric, own] = against_numeric.T
-            comoment[own, own] = np.diag(w_f) - np.outer(w_f, w_f * scale)
-            for g in range(f):
-                other = slice(starts[g], starts[g] + sizes[g])
-                cross = _cross_weights(
-                    coded[f][1], coded[g][1], sizes[f], sizes[g], weights
-                )
-                cross -= np.outer(w_f, level_weights[g] * scale)
-                comoment[own, other] = cross
-                comoment[other, own] = cross.T
+            comoment[own, own] = np.diag(term.square) - np.outer(
+                term.weight, term.weight * scale
+            )
+            for u in range(t):
+                other = rows[u]
+                span = slice(starts[u], starts[u] + other.size)
+                cross = _cross_products(term, other, base.weight_sum)
+                comoment[own, span] = cross
+                comoment[span, own] = cross.T
     return replace(base, shift=shift, offset=offset, comoment=comoment)
 
 
-def _cross_weights(codes_f, codes_g, size_f, size_g, weights):
-    """Weight of the rows at each pair of levels of two factors."""
-    pair = codes_f.astype(np.int64) * size_g + codes_g
-    # float64 also for no rows (bincount of nothing is int64).
-    counts = np.bincount(pair, weights=weights, minlength=size_f * size_g)
-    return counts.astype(np.float64, copy=False).reshape(size_f, size_g)
+def _cross_products(term, other, weight_sum):
+    """Centered cross-products of two terms' blocks: ``N_lm - W_l W_m / W``."""
+    pair = term.codes * other.size + other.codes
+    weighted = term.weighted if other.value is None else term.weighted * other.value
+    raw = np.bincount(pair, weights=weighted, minlength=term.size * other.size)
+    raw = raw.astype(np.float64, copy=False).reshape(term.size, other.size)
+    scale = 1.0 / weight_sum if weight_sum > 0 else 0.0
+    return raw - np.outer(term.weight, other.weight * scale)
 
 
 def merge_level_moments(a, b):
@@ -337,12 +527,14 @@ def merge_level_moments(a, b):
     is embedded over them (its absent levels are zero columns) and the
     moments merge as any (Chan, Golub & LeVeque).
     """
+    if a.indicator_terms != b.indicator_terms:
+        raise ValueError("the statistics have different indicator terms")
     levels = []
-    for name, own, other in zip(a.factor_names, a.levels, b.levels, strict=True):
-        union = own if np.array_equal(own, other) else np.union1d(own, other)
-        if a.max_levels is not None and len(union) > a.max_levels:
-            raise _too_many_levels(name, len(union), a.max_levels)
-        levels.append(union)
+    for own, other in zip(a.levels, b.levels, strict=True):
+        levels.append(own if np.array_equal(own, other) else np.union1d(own, other))
+    _check_sizes(
+        a.indicator_terms, [len(lv) for lv in levels], a.factor_names, a.max_levels
+    )
     return replace(
         a,
         moments=merge_moments(a.embedded(levels).moments, b.embedded(levels).moments),
@@ -350,41 +542,63 @@ def merge_level_moments(a, b):
     )
 
 
-def design_columns(level_moments, feature_order, *, drop_first):
+def design_columns(level_moments, model_terms, numeric_names):
     """Which columns of the merged statistic make the model, and their names.
 
     Parameters
     ----------
     level_moments : LevelMoments
-    feature_order : sequence of (str, int or None)
-        The input columns in order: ``(name, None)`` for a numeric column
-        (the numeric ones in the statistic's order), ``(name, f)`` for
-        factor ``f``.
-    drop_first : sequence of bool
-        Per factor, whether its first level is the reference (treatment
-        coding, names ``name[T.level]``) or kept (full one-hot, names
-        ``name[level]``).
+    model_terms : sequence of ModelTerm
+        The model's terms, in order.
+    numeric_names : sequence of str
+        The statistic's numeric feature columns, in order.
 
     Returns
     -------
     columns : ndarray of int
-        Positions among ``[X | D_1 | ... | D_K]``.
+        Positions among ``[X | T_1 | ... | T_M]``.
     names : list of str
+        As formulaic and statsmodels print them: ``x1``, ``a[T.b]`` (the
+        reference level left out), ``a[b]`` (kept), ``x1:a[T.b]:c[u]``.
     """
-    slices = level_moments.factor_slices()
+    numeric_index = {name: j for j, name in enumerate(numeric_names)}
+    blocks = dict(
+        zip(level_moments.indicator_terms, level_moments.term_slices(), strict=True)
+    )
     columns, names = [], []
-    numeric = 0
-    for name, factor in feature_order:
-        if factor is None:
-            columns.append(numeric)
-            names.append(str(name))
-            numeric += 1
+    for term in model_terms:
+        value = None if term.value is None else numeric_index[term.value]
+        if not term.factors:
+            columns.append(value)
+            names.append(term.value)
             continue
-        levels = level_moments.levels[factor]
-        first = int(drop_first[factor])
-        columns.extend(range(slices[factor].start + first, slices[factor].stop))
-        names.extend(indicator_names(name, levels, drop_first[factor]))
+        block = blocks[IndicatorTerm(term.factors, value)]
+        kept = [
+            np.arange(int(reduced), len(level_moments.levels[f]))
+            for f, reduced in zip(term.factors, term.reduced, strict=True)
+        ]
+        dims = [len(level_moments.levels[f]) for f in term.factors]
+        columns.extend(block.start + _block_positions(kept, dims))
+        names.extend(term_names(term, level_moments.levels, level_moments.factor_names))
     return np.asarray(columns, dtype=int), names
+
+
+def term_names(term, levels, factor_names):
+    """A model term's column names, first factor fastest (formulaic's order)."""
+    choices = []
+    for part in term.parts:
+        if isinstance(part, str):
+            choices.append([part])
+            continue
+        factor, reduced = part
+        choices.append(
+            indicator_names(factor_names[factor], list(levels[factor]), reduced)
+        )
+    # itertools.product varies its last argument fastest.
+    return [
+        ":".join(reversed(combination))
+        for combination in itertools.product(*reversed(choices))
+    ]
 
 
 def indicator_names(name, levels, drop_first):

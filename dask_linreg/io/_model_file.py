@@ -43,6 +43,7 @@ Anything else is a :class:`ModelFileError` naming the file.
 
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -503,7 +504,8 @@ def _read_design(stored, n_features, document):
         raise ValueError("'design' levels must be distinct and non-empty per factor")
     if not all(isinstance(d, bool) for d in drop):
         raise ValueError("'design' drop_first must be booleans")
-    return FactorDesign(columns, factors, orders, levels, tuple(drop))
+    design = FactorDesign(columns, factors, orders, levels, tuple(drop))
+    return replace(design, terms=design.main_terms(design.drop_first))
 
 
 def _read_levels(stored, design, n_targets, estimator):

@@ -263,11 +263,13 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
                 f"{', '.join(map(repr, design.factors))}): they are fitted from "
                 "the normal equations. Use solver='auto' or 'cholesky'."
             )
+        terms = self._encoded(design).indicator_terms()
         result, faults = reduce_level_statistic(
             inputs.x,
             inputs.y,
             inputs.sample_weight,
             inputs.factors,
+            terms=terms,
             factor_names=design.factors,
             message_names=design.message_names(),
             max_levels=self.max_levels,
@@ -313,19 +315,20 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             Of those columns and the targets.
         """
         ordered = levels.reordered(design.orders)
-        drop_first = design.encoding(
-            fit_intercept=self.fit_intercept, full_one_hot=self._full_one_hot
-        )
-        design = replace(design, levels=ordered.levels, drop_first=drop_first)
-        columns, names = design_columns(
-            ordered, design.feature_order(), drop_first=drop_first
-        )
+        design = replace(self._encoded(design), levels=ordered.levels)
+        columns, names = design_columns(ordered, design.terms, design.numeric)
         moments = ordered.select(columns)
         extreme = extreme_column(moments)
         if extreme is not None:
             named = Features(len(names), np.asarray(names, dtype=object))
             raise magnitude_error(extreme, named, None)
         return design, names, moments
+
+    def _encoded(self, design):
+        """``design`` with this estimator's encoding of its factors."""
+        return design.encoded(
+            fit_intercept=self.fit_intercept, full_one_hot=self._full_one_hot
+        )
 
     def _store_design(self, design, names):
         """Set (or, without categorical columns, remove) ``coef_names_``

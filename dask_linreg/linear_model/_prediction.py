@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from dask_linreg._dask.factors import level_codes
+from dask_linreg._dask.factors import term_values
 
 __all__ = ["predict_factor_frame", "predict_frame"]
 
@@ -36,9 +36,9 @@ def predict_factor_frame(
 ):
     """Predictions for a pandas ``frame`` with categorical columns.
 
-    The indicators are never built: each factor adds its level's
-    coefficient, looked up by the row's level (the reference, or an
-    ignored unknown level, adds zero).
+    The indicators are never built: each term adds the coefficient of the
+    row's level (combination), looked up by it and times the term's value
+    (the reference, or an ignored unknown level, adds zero).
 
     Parameters
     ----------
@@ -52,30 +52,17 @@ def predict_factor_frame(
         Whether to return a Series (else a DataFrame).
     handle_unknown : {"error", "ignore"}
     """
-    codes = dict(
-        zip(
-            design.factors,
-            level_codes(design, frame, handle_unknown=handle_unknown),
-            strict=True,
-        )
-    )
     values = np.tile(intercept, (len(frame), 1))
     position = 0
-    for name, factor in design.feature_order():
-        if factor is None:
-            column = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
-            values += column[:, None] * coef[:, position]
-            position += 1
-            continue
-        first = 1 if design.drop_first[factor] else 0
-        width = len(design.levels[factor]) - first
-        # Row of a lookup table per level; the dropped or unknown level
-        # (code first - 1 or -1) reads the zero row at the end.
+    for index, value, width in term_values(
+        design, frame, handle_unknown=handle_unknown
+    ):
+        # Row of a lookup table per column; no column (a reference or
+        # ignored unknown level, index -1) reads the zero row at the end.
         table = np.zeros((width + 1, coef.shape[0]))
         table[:width] = coef[:, position : position + width].T
-        index = codes[name] - first
-        index[index < 0] = width
-        values += table[index]
+        added = table[index]
+        values += added if value is None else added * value[:, None]
         position += width
     if one_target:
         return pd.Series(values[:, 0], index=frame.index)

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from dask_linreg._numerics.levels import (
+    IndicatorTerm,
+    ModelTerm,
     block_level_moments,
     design_columns,
 )
@@ -123,8 +125,13 @@ def test_design_columns_drop_the_first_level_or_keep_all():
     stat = block_level_moments(
         [x[:, :2]], [y], [first, second], factor_names=("first", "second")
     )
-    order = [("x0", None), ("first", 0), ("x1", None), ("second", 1)]
-    columns, names = design_columns(stat, order, drop_first=[True, False])
+    terms = [
+        ModelTerm(("x0",), "x0"),
+        ModelTerm(((0, True),)),
+        ModelTerm(("x1",), "x1"),
+        ModelTerm(((1, False),)),
+    ]
+    columns, names = design_columns(stat, terms, ["x0", "x1"])
     assert names == [
         "x0",
         "first[T.b]",
@@ -140,3 +147,116 @@ def test_design_columns_drop_the_first_level_or_keep_all():
     assert list(reordered.levels[0]) == ["d", "c", "b", "a"]
     chosen = stat.select(columns)
     assert chosen.comoment.shape == (10, 10)  # 8 features and 2 targets
+
+
+def _interaction_oracle(x, y, first, second, weights):
+    """The dense columns of x0:first, first:second and x1:second, first
+    factor fastest, with the numeric ones and the targets."""
+    a = (first[:, None] == np.array(list("abcd"))[None, :]).astype(float)
+    b = (second[:, None] == np.array(list("uvw"))[None, :]).astype(float)
+    pairs = (a[:, :, None] * b[:, None, :]).transpose(0, 2, 1).reshape(len(x), -1)
+    blocks = [x, a, x[:, :1] * a, pairs, x[:, 1:2] * b]
+    return block_moments([*blocks, y], weights)
+
+
+_TERMS = (
+    IndicatorTerm((0,)),
+    IndicatorTerm((0,), 0),
+    IndicatorTerm((0, 1)),
+    IndicatorTerm((1,), 1),
+)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_interaction_blocks_equal_the_dense_products(weighted):
+    x, y, first, second, weights = _data(seed=3)
+    x = x + np.array([0.0, 3.0, 0.0])
+    weights = weights if weighted else None
+    # Sorted by the first factor: most blocks see few of its levels, and
+    # each sees only some of the level pairs.
+    order = np.lexsort((second, first))
+    x, y, first, second = x[order], y[order], first[order], second[order]
+    if weights is not None:
+        weights = weights[order]
+    stats = [
+        block_level_moments(
+            [x[rows]],
+            [y[rows]],
+            [first[rows], second[rows]],
+            None if weights is None else weights[rows],
+            factor_names=("first", "second"),
+            terms=_TERMS,
+        )
+        for rows in _blocks(3000, [400, 1200, 1201, 2600])
+    ]
+    merged = stats[4].merge(stats[0]).merge(stats[2].merge(stats[1])).merge(stats[3])
+    oracle = _interaction_oracle(x, y, first, second, weights)
+    assert merged.n_indicators == 4 + 4 + 12 + 3
+    np.testing.assert_allclose(merged.moments.mean, oracle.mean, rtol=1e-12, atol=1e-13)
+    scale = np.abs(oracle.comoment).max()
+    np.testing.assert_allclose(
+        merged.moments.comoment, oracle.comoment, rtol=0, atol=1e-12 * scale
+    )
+
+
+def test_interaction_columns_and_names_follow_formulaic():
+    x, y, first, second, _ = _data(seed=4)
+    stat = block_level_moments(
+        [x[:, :2]],
+        [y],
+        [first, second],
+        factor_names=("C(a)", "C(b)"),
+        terms=_TERMS,
+    )
+    terms = [
+        ModelTerm(((0, True),)),
+        ModelTerm(("x0", (0, True)), "x0"),
+        ModelTerm(((0, True), (1, True))),
+        ModelTerm(((1, False), "x1"), "x1"),
+    ]
+    columns, names = design_columns(stat, terms, ["x0", "x1"])
+    assert names[:6] == [
+        "C(a)[T.b]",
+        "C(a)[T.c]",
+        "C(a)[T.d]",
+        "x0:C(a)[T.b]",
+        "x0:C(a)[T.c]",
+        "x0:C(a)[T.d]",
+    ]
+    assert names[6:9] == [
+        "C(a)[T.b]:C(b)[T.v]",
+        "C(a)[T.c]:C(b)[T.v]",
+        "C(a)[T.d]:C(b)[T.v]",
+    ]
+    assert names[-3:] == ["C(b)[u]:x1", "C(b)[v]:x1", "C(b)[w]:x1"]
+    # Blocks start after the 2 numeric columns: first (4), x0:first (4),
+    # first:second (12, first fastest), x1:second (3).
+    assert list(columns[:6]) == [3, 4, 5, 7, 8, 9]
+    assert list(columns[6:9]) == [15, 16, 17]
+    assert list(columns[-3:]) == [22, 23, 24]
+    reordered = stat.reordered([np.array(list("dcba")), np.array(list("wvu"))])
+    oracle = _interaction_oracle(x[:, :2], y, first, second, None)
+    # The pair block reordered equals the oracle's pairs permuted alike.
+    pairs = np.array([i + 4 * j for j in (2, 1, 0) for i in (3, 2, 1, 0)])
+    got = reordered.moments.comoment[2 + 8 : 2 + 20, 2 + 8 : 2 + 20]
+    want = oracle.comoment[2 + 8 + pairs][:, 2 + 8 + pairs]
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12 * np.abs(want).max())
+
+
+def test_too_many_level_combinations_fail():
+    first = np.repeat(np.arange(6).astype(str), 5)
+    second = np.tile(np.arange(5).astype(str), 6)
+    ones = np.ones((30, 1))
+    with pytest.raises(
+        ValueError,
+        match=r"interaction of 'a' and 'b' has more than max_levels=20 level "
+        r"combinations \(30 so far\)",
+    ):
+        block_level_moments(
+            [ones],
+            [ones],
+            [first, second],
+            factor_names=("a", "b"),
+            max_levels=20,
+            terms=(IndicatorTerm((0, 1)),),
+        )
