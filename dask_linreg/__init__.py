@@ -12,7 +12,7 @@ from dask_linreg.linear_model._elastic_net import (
     Lasso,
     LassoCV,
 )
-from dask_linreg.linear_model._formula import design, ols
+from dask_linreg.linear_model._formula import design, fit_formula, ols
 from dask_linreg.linear_model._least_squares import LinearRegression, Ridge
 from dask_linreg.linear_model._ridge_cv import RidgeCV
 from dask_linreg.linear_model._warnings import AccuracyWarning
@@ -34,6 +34,7 @@ __all__ = [
     "TestResult",
     "__version__",
     "design",
+    "fit_formula",
     "load",
     "ols",
 ]

@@ -35,3 +35,19 @@ class CountingSource:
         with self._lock:
             self.elements_read += block.size
         return block
+
+
+@pytest.fixture
+def computes():
+    """The computes Dask runs in the test (each a list of keys), run by the
+    synchronous scheduler."""
+    import dask
+
+    seen = []
+
+    def counting_scheduler(dsk, keys, **kwargs):
+        seen.append(keys)
+        return dask.get(dsk, keys, **kwargs)
+
+    with dask.config.set(scheduler=counting_scheduler):
+        yield seen

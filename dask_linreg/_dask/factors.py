@@ -11,7 +11,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from dask_linreg._numerics.levels import IndicatorTerm, ModelTerm, term_names
+from dask_linreg._numerics.levels import (
+    IndicatorTerm,
+    ModelTerm,
+    category_order,
+    term_names,
+)
 
 __all__ = [
     "FactorDesign",
@@ -59,9 +64,7 @@ def _known_order(dtype):
     categories = dtype.categories
     if len(categories) == 1 and categories[0] == "__UNKNOWN_CATEGORIES__":
         return None
-    if pd.api.types.is_bool_dtype(categories.dtype):
-        return None
-    return np.asarray([str(c) for c in categories], dtype=object)
+    return category_order(categories)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from formulaic.formula import SimpleFormula
 
 from dask_linreg._dask.columns import is_dask
 from dask_linreg._dask.factors import _is_factor_dtype
+from dask_linreg._numerics.levels import ModelTerm
 
 __all__ = ["FormulaDesign", "parse_formula", "design_frames"]
 
@@ -61,25 +62,33 @@ class FormulaDesign:
     formula : str
     targets : tuple of str
         The left-hand side's terms, as formulaic names them.
-    terms : tuple of (str or CategoricalTerm)
-        The right-hand side's terms but the intercept, in order: a numeric
-        term's name (formulaic's) or a categorical term.
     intercept : bool
+    numeric : tuple of str
+        The design's numeric columns: numeric terms (``x1``, ``np.log(x2)``,
+        ``x1:x3``) and the numeric parts of terms with factors (``x1`` of
+        ``x1:C(region)``), as formulaic names them.
+    factors : tuple of CategoricalTerm
+        The design's categorical columns.
+    model_terms : (tuple of ModelTerm, tuple of ModelTerm)
+        The right-hand side's terms (the intercept aside) with treatment
+        coding as formulaic chooses it (a factor's reference level left out
+        where the lower terms span it), and with every level kept (for
+        penalized models); factor parts are ``(name, reduced)``.
+    interactions : bool
+        Whether a term interacts a factor with another column.
+    columns : tuple of str
+        The design's columns (``numeric`` and the factors' names), in the
+        order the terms first use them.
     """
 
     formula: str
     targets: tuple
-    terms: tuple
     intercept: bool
-
-    @property
-    def numeric(self):
-        return tuple(t for t in self.terms if isinstance(t, str))
-
-    @property
-    def columns(self):
-        """The design's columns, in the terms' order."""
-        return [t if isinstance(t, str) else t.name for t in self.terms]
+    numeric: tuple
+    factors: tuple
+    model_terms: tuple
+    interactions: bool
+    columns: tuple
 
 
 def _called_names(expression):
@@ -122,8 +131,7 @@ def parse_formula(formula, dtypes):
     ------
     ValueError
         For a formula formulaic cannot parse, a column the data do not
-        have, a stateful transform, a categorical factor inside an
-        interaction, or several right-hand sides.
+        have, a stateful transform, or several right-hand sides.
     """
     if not isinstance(formula, str):
         raise TypeError(f"formula must be a string; got {type(formula).__name__}.")
@@ -152,62 +160,142 @@ def parse_formula(formula, dtypes):
         if str(term) == "1":
             intercept = True
             continue
-        factors = list(term.factors)
-        kinds = []
-        for factor in factors:
-            expression = str(factor.expr)
-            called = _called_names(expression)
-            stateful = sorted(called & _STATEFUL)
-            if stateful:
-                raise ValueError(
-                    f"{expression} in formula {formula!r} is a stateful transform "
-                    f"({stateful[0]}): its state (a mean, a scale, knots) would "
-                    "come from each partition alone. Compute it over the data "
-                    "first and add it as a column."
-                )
-            if _CATEGORICAL_CALL.match(expression):
-                column, levels = _categorical_call(expression, formula)
-                kinds.append(CategoricalTerm(expression, column, levels))
-            elif factor.eval_method.value == "lookup":
-                if expression not in dtypes:
-                    raise ValueError(
-                        f"formula {formula!r} names column {expression!r}, which "
-                        "the data do not have; they have: "
-                        f"{', '.join(map(str, dtypes))}."
-                    )
-                dtype = dtypes[expression]
-                kinds.append(
-                    CategoricalTerm(expression, expression, None)
-                    if _is_factor_dtype(dtype)
-                    else expression
-                )
-            else:
-                kinds.append(expression)
-        categorical = [k for k in kinds if not isinstance(k, str)]
-        if categorical and len(factors) > 1:
-            raise ValueError(
-                f"the term {str(term)!r} of formula {formula!r} interacts a "
-                "categorical column; interactions with categorical columns are "
-                "not supported yet (numeric interactions such as x1:x2 are)."
-            )
-        for item in categorical:
-            if item.column not in dtypes:
-                raise ValueError(
-                    f"formula {formula!r} names column {item.column!r}, which the "
-                    f"data do not have; they have: {', '.join(map(str, dtypes))}."
-                )
-            if item.levels is None and not _is_factor_dtype(dtypes[item.column]):
-                raise ValueError(
-                    f"{item.name} in formula {formula!r}: column {item.column!r} is "
-                    f"numeric ({dtypes[item.column]}); make it a category first "
-                    f"(data[{item.column!r}].astype('category'), whose order is "
-                    "that of the levels), or give C(..., levels=[...])."
-                )
-        terms.append(categorical[0] if categorical else str(term))
-    names = [t if isinstance(t, str) else t.name for t in terms]
-    if not names:
+        terms.append([_part(factor, formula, dtypes) for factor in term.factors])
+    if not terms:
         raise ValueError(f"formula {formula!r} has no terms right of '~'.")
-    return FormulaDesign(formula, targets, tuple(terms), intercept)
+    treatment = _treatment_terms(terms, intercept, formula)
+    one_hot = tuple(
+        _model_term([(p, False) if not isinstance(p, str) else p for p in parts])
+        for parts in terms
+    )
+    numeric, factors = [], []
+    for term in (*treatment, *one_hot):
+        if term.value is not None and term.value not in numeric:
+            numeric.append(term.value)
+    for parts in terms:
+        for part in parts:
+            if not isinstance(part, str) and part not in factors:
+                factors.append(part)
+    columns = []
+    for term in one_hot:
+        used = [p[0].name for p in term.parts if not isinstance(p, str)]
+        for name in (term.value, *used):
+            if name is not None and name not in columns:
+                columns.append(name)
+    columns += [name for name in numeric if name not in columns]
+    return FormulaDesign(
+        formula,
+        targets,
+        intercept,
+        tuple(numeric),
+        tuple(factors),
+        (_named(treatment), _named(one_hot)),
+        any(
+            len(parts) > 1 and not all(isinstance(p, str) for p in parts)
+            for parts in terms
+        ),
+        tuple(columns),
+    )
+
+
+def _part(factor, formula, dtypes):
+    """A factor of a term: its expression (numeric) or a CategoricalTerm."""
+    expression = str(factor.expr)
+    stateful = sorted(_called_names(expression) & _STATEFUL)
+    if stateful:
+        raise ValueError(
+            f"{expression} in formula {formula!r} is a stateful transform "
+            f"({stateful[0]}): its state (a mean, a scale, knots) would "
+            "come from each partition alone. Compute it over the data "
+            "first and add it as a column."
+        )
+    if _CATEGORICAL_CALL.match(expression):
+        column, levels = _categorical_call(expression, formula)
+        item = CategoricalTerm(expression, column, levels)
+    elif factor.eval_method.value == "lookup":
+        if expression not in dtypes:
+            raise ValueError(
+                f"formula {formula!r} names column {expression!r}, which "
+                "the data do not have; they have: "
+                f"{', '.join(map(str, dtypes))}."
+            )
+        if not _is_factor_dtype(dtypes[expression]):
+            return expression
+        item = CategoricalTerm(expression, expression, None)
+    else:
+        return expression
+    if item.column not in dtypes:
+        raise ValueError(
+            f"formula {formula!r} names column {item.column!r}, which the "
+            f"data do not have; they have: {', '.join(map(str, dtypes))}."
+        )
+    if item.levels is None and not _is_factor_dtype(dtypes[item.column]):
+        raise ValueError(
+            f"{item.name} in formula {formula!r}: column {item.column!r} is "
+            f"numeric ({dtypes[item.column]}); make it a category first "
+            f"(data[{item.column!r}].astype('category'), whose order is "
+            "that of the levels), or give C(..., levels=[...])."
+        )
+    return item
+
+
+def _model_term(parts):
+    """A ModelTerm of parts (numeric names, or (CategoricalTerm, reduced))."""
+    numeric = [p for p in parts if isinstance(p, str)]
+    return ModelTerm(tuple(parts), ":".join(numeric) if numeric else None)
+
+
+def _named(terms):
+    """Terms with each factor part named by its design column."""
+    return tuple(
+        ModelTerm(
+            tuple(p if isinstance(p, str) else (p[0].name, p[1]) for p in term.parts),
+            term.value,
+        )
+        for term in terms
+    )
+
+
+def _treatment_terms(terms, intercept, formula):
+    """formulaic's treatment coding of the terms, as model terms.
+
+    Which factor of which term drops its reference level depends only on
+    the terms (what the earlier ones span), not on the data: formulaic
+    decides it on two rows of stand-in columns, one per distinct part.
+    """
+    names = {}
+    for parts in terms:
+        for part in parts:
+            if part not in names:
+                kind = "n" if isinstance(part, str) else "c"
+                names[part] = f"_{kind}{len(names)}"
+    stand_in = pd.DataFrame(
+        {
+            name: [1.0, 2.0] if name.startswith("_n") else pd.Categorical(["a", "b"])
+            for name in names.values()
+        }
+    )
+    rhs = " + ".join(":".join(names[p] for p in parts) for parts in terms)
+    spec = model_matrix(
+        Formula(f"{int(intercept)} + {rhs}", _ordering="none"), stand_in
+    ).model_spec
+    part_of = {name: part for part, name in names.items()}
+    treatment = []
+    for _, scoped_terms, _ in spec.structure:
+        for scoped in scoped_terms:
+            if not scoped.factors:
+                continue  # the intercept
+            if scoped.scale != 1:
+                raise ValueError(
+                    f"formula {formula!r}: formulaic codes a term with a scale "
+                    f"({scoped}), which is not supported."
+                )
+            parts = []
+            for factor in scoped.factors:
+                part = part_of[str(factor.factor.expr)]
+                parts.append(part if isinstance(part, str) else (part, factor.reduced))
+            treatment.append(_model_term(parts))
+    return tuple(treatment)
 
 
 def _evaluated(frame, expressions, formula):
@@ -254,16 +342,15 @@ def _with_levels(values, term, strict):
 def design_partition(frame, design, with_targets, strict=True):
     """The design (and targets) of one pandas partition."""
     numeric = _evaluated(frame, list(design.numeric), design.formula)
-    columns = {}
-    for term in design.terms:
-        if isinstance(term, str):
-            columns[term] = numeric[term]
-            continue
+    columns = {name: numeric[name] for name in design.numeric}
+    for term in design.factors:
         values = frame[term.column]
         if term.levels is not None:
             values = _with_levels(values, term, strict)
         columns[term.name] = values
-    X = pd.DataFrame(columns, index=frame.index)
+    X = pd.DataFrame(
+        {name: columns[name] for name in design.columns}, index=frame.index
+    )
     if not with_targets:
         return X
     y = _evaluated(frame, list(design.targets), design.formula)
@@ -271,17 +358,15 @@ def design_partition(frame, design, with_targets, strict=True):
 
 
 def _meta(design, frame_meta):
-    columns = {}
-    for term in design.terms:
-        if isinstance(term, str):
-            columns[term] = pd.Series([], dtype=np.float64)
-        elif term.levels is not None:
+    columns = {name: pd.Series([], dtype=np.float64) for name in design.numeric}
+    for term in design.factors:
+        if term.levels is not None:
             columns[term.name] = pd.Series(
                 [], dtype=pd.CategoricalDtype(list(term.levels))
             )
         else:
             columns[term.name] = frame_meta[term.column]
-    return pd.DataFrame(columns)
+    return pd.DataFrame({name: columns[name] for name in design.columns})
 
 
 def design_frames(data, design, *, with_targets=True):

@@ -111,8 +111,14 @@ def _positional_partition(
         if name in numeric:
             values[name] = _float_values(part)
         elif name in factors:
-            # Levels are compared as strings, whatever the column's dtype.
-            values[name] = part.to_numpy(dtype=object)
+            # Levels are compared as strings, whatever the column's dtype; a
+            # categorical keeps its categories, whose order the pass carries
+            # (the metadata may not know them, as read from Parquet).
+            values[name] = (
+                part.array
+                if isinstance(part.dtype, pd.CategoricalDtype)
+                else part.to_numpy(dtype=object)
+            )
         else:
             values[name] = part.to_numpy(dtype=_label_dtype(part.dtype))
     return pd.Series([(_float_values(x), values)], dtype=object)
@@ -433,6 +439,7 @@ def check_fit_inputs(
     labels=None,
     labels_name="groups",
     categorical=False,
+    formula_terms=None,
 ):
     """Check and align the inputs of ``fit``; nothing is computed.
 
@@ -450,6 +457,8 @@ def check_fit_inputs(
     messages) are aligned with the rows like ``y``.  With
     ``categorical``, a DataFrame X may have categorical columns
     (:mod:`dask_linreg._dask.factors`); otherwise they are refused.
+    ``formula_terms`` are the model's terms when X is a formula's design
+    (:class:`~dask_linreg._dask.factors.FactorDesign`).
 
     Returns
     -------
@@ -486,6 +495,7 @@ def check_fit_inputs(
             labels=labels,
             labels_name=labels_name,
             categorical=True,
+            formula_terms=formula_terms,
         )
         return replace(inputs, local=True)
     if not is_dask(X):
@@ -503,7 +513,7 @@ def check_fit_inputs(
                 f"names (the model's columns are named after them); got "
                 f"{list(X.columns)}."
             )
-    design = FactorDesign.of(X, factors) if factors else None
+    design = FactorDesign.of(X, factors, formula_terms) if factors else None
     X_numeric = X[list(design.numeric)] if design else X
     x = _dask_to_array("X", X_numeric)
     if x.ndim != 2:

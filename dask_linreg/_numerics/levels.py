@@ -38,6 +38,7 @@ __all__ = [
     "LevelMoments",
     "ModelTerm",
     "block_level_moments",
+    "category_order",
     "design_columns",
     "indicator_names",
     "main_effects",
@@ -158,6 +159,12 @@ class LevelMoments:
         many levels fails as soon as a worker sees it.
     terms : tuple of IndicatorTerm or None
         The indicator blocks; None: one per factor (:func:`main_effects`).
+    orders : tuple of (ndarray or None) or None
+        Per factor, the order of the categories its blocks came with (a
+        pandas ``Categorical``'s, merged in order of appearance as pandas'
+        ``union_categoricals`` does); None where none did.  It orders the
+        levels when the column's dtype did not say (categories unknown in
+        the Dask metadata, as read from Parquet).
     """
 
     moments: Moments
@@ -166,6 +173,7 @@ class LevelMoments:
     factor_names: tuple
     max_levels: int | None = None
     terms: tuple | None = None
+    orders: tuple | None = None
 
     @property
     def indicator_terms(self):
@@ -258,17 +266,29 @@ class LevelMoments:
         Parameters
         ----------
         orders : sequence of (ndarray or None)
-            Per factor, its levels in the wanted order (a superset of those
-            seen, e.g. a categorical dtype's categories); None keeps the
-            sorted order.  Levels never seen are left out.
+            Per factor, its levels in the wanted order (e.g. a categorical
+            dtype's categories); None takes the order the blocks' categories
+            came in (:attr:`orders`), or else keeps the sorted order.
+            Levels never seen are left out; levels seen but not in the order
+            come after it, sorted.
         """
+        carried = self.orders or (None,) * len(self.levels)
         permutations = []
-        for order, own in zip(orders, self.levels, strict=True):
+        for order, data_order, own in zip(orders, carried, self.levels, strict=True):
+            order = data_order if order is None else order
             if order is None:
                 permutations.append(np.arange(len(own)))
             else:
-                order = np.asarray(order)
-                permutations.append(np.searchsorted(own, order[np.isin(order, own)]))
+                order = np.asarray(order, dtype=object)
+                listed = np.isin(own, order)
+                permutations.append(
+                    np.concatenate(
+                        [
+                            np.searchsorted(own, order[np.isin(order, own)]),
+                            np.flatnonzero(~listed),
+                        ]
+                    ).astype(np.int64)
+                )
         blocks, _ = self._indicator_index(
             permutations, [len(own) for own in self.levels]
         )
@@ -309,10 +329,36 @@ def select_moments(moments, index):
     )
 
 
+def category_order(categories):
+    """A categorical's categories as the strings the pass compares (their
+    order orders the levels), or None for booleans (sorted: False, True)."""
+    if pd.api.types.is_bool_dtype(categories.dtype):
+        return None
+    return np.asarray([str(c) for c in categories], dtype=object)
+
+
 def _factorized(labels):
-    """Sorted levels and each row's code."""
+    """Sorted levels, each row's code, and the order of the categories of a
+    pandas ``Categorical`` (None for other labels)."""
+    if isinstance(labels, pd.Categorical):
+        names = np.asarray([str(c) for c in labels.categories], dtype=object)
+        present = np.unique(labels.codes[labels.codes >= 0])
+        by_name = present[np.argsort(names[present], kind="stable")]
+        recode = np.full(len(names), -1, dtype=np.int64)
+        recode[by_name] = np.arange(len(by_name))
+        codes = recode[labels.codes] if len(labels) else np.empty(0, np.int64)
+        return names[by_name], codes, category_order(labels.categories)
     codes, levels = pd.factorize(labels, sort=True)
-    return np.asarray(levels), codes
+    return np.asarray(levels), codes, None
+
+
+def _merged_order(a, b):
+    """Two blocks' category orders: ``a``'s, then what only ``b`` has."""
+    if a is None or b is None:
+        return b if a is None else a
+    if np.array_equal(a, b):
+        return a
+    return np.concatenate([a, b[~np.isin(b, a)]])
 
 
 def _check_sizes(terms, sizes, factor_names, max_levels):
@@ -346,8 +392,9 @@ def block_level_moments(
     ----------
     x_parts, y_parts : sequence of ndarray
         Column groups (2-D) of the numeric features and of the targets.
-    factors : sequence of ndarray of shape (n_rows,)
-        Each factor's labels, none missing.
+    factors : sequence of (ndarray or pandas.Categorical) of shape (n_rows,)
+        Each factor's labels, none missing; a ``Categorical``'s categories
+        give its levels' order (:attr:`LevelMoments.orders`).
     sample_weight : ndarray of shape (n_rows,), default=None
     factor_names : sequence of str
     max_levels : int, default=None
@@ -378,7 +425,9 @@ def block_level_moments(
     n_numeric = sum(part.shape[1] for part in x_parts)
     n_rows = len(factors[0]) if factors else numeric[0].shape[0]
     terms = main_effects(len(factors)) if terms is None else tuple(terms)
-    coded = [_factorized(labels) for labels in factors]
+    factorized = [_factorized(labels) for labels in factors]
+    coded = [(levels, codes) for levels, codes, _ in factorized]
+    orders = tuple(order for _, _, order in factorized)
     sizes = [len(levels) for levels, _ in coded]
     _check_sizes(terms, sizes, factor_names, max_levels)
     base = block_moments(numeric, sample_weight)
@@ -397,6 +446,7 @@ def block_level_moments(
         tuple(factor_names),
         max_levels,
         None if terms == main_effects(len(factors)) else terms,
+        None if all(order is None for order in orders) else orders,
     )
 
 
@@ -535,10 +585,15 @@ def merge_level_moments(a, b):
     _check_sizes(
         a.indicator_terms, [len(lv) for lv in levels], a.factor_names, a.max_levels
     )
+    if a.orders is None or b.orders is None:
+        orders = b.orders if a.orders is None else a.orders
+    else:
+        orders = tuple(map(_merged_order, a.orders, b.orders))
     return replace(
         a,
         moments=merge_moments(a.embedded(levels).moments, b.embedded(levels).moments),
         levels=tuple(levels),
+        orders=orders,
     )
 
 

@@ -212,10 +212,16 @@ def _design_json(state):
     statistics of every level's indicator (what ``partial_fit`` and
     ``merge`` continue from)."""
     design = state.design
+    # The categories' order the pass carried (unknown to the dtype, as read
+    # from Parquet) is written as the order, so a continued fit keeps it.
+    carried = state.levels.orders or (None,) * len(design.factors)
+    orders = [
+        o if o is not None else c for o, c in zip(design.orders, carried, strict=True)
+    ]
     return {
         "columns": list(design.columns),
         "factors": list(design.factors),
-        "orders": [None if o is None else [str(v) for v in o] for o in design.orders],
+        "orders": [None if o is None else [str(v) for v in o] for o in orders],
         "levels": [[str(v) for v in levels] for levels in design.levels],
         "drop_first": [bool(d) for d in design.drop_first],
         "statistics": _statistics_json(state.levels.moments),

@@ -198,12 +198,19 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             )
         return result, faults.dropped
 
-    def _fit(self, X, y, sample_weight):
+    def _fit(self, X, y, sample_weight, formula_terms=None):
         """Validate, run one pass (two on hard data with ``"auto"``), store:
-        the fit of the estimators with a ``solver`` (least squares, Ridge)."""
+        the fit of the estimators with a ``solver`` (least squares, Ridge).
+        ``formula_terms``: X is a formula's design, with these terms."""
         checked = self._check_params()
         inputs = check_fit_inputs(
-            self, X, y, sample_weight, allow_numpy=True, categorical=True
+            self,
+            X,
+            y,
+            sample_weight,
+            allow_numpy=True,
+            categorical=True,
+            formula_terms=formula_terms,
         )
         # Everything that can be checked without the data fails here,
         # before the pass.

@@ -213,9 +213,20 @@ class ElasticNet(_CoordinateDescentModel):
         -------
         self : object
         """
+        return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight, formula_terms=None):
+        """:meth:`fit`; ``formula_terms``: X is a formula's design, with
+        these terms."""
         self._check_params()
         inputs = check_fit_inputs(
-            self, X, y, sample_weight, allow_numpy=True, categorical=True
+            self,
+            X,
+            y,
+            sample_weight,
+            allow_numpy=True,
+            categorical=True,
+            formula_terms=formula_terms,
         )
         design, names, levels = None, None, None
         if inputs.design is not None:

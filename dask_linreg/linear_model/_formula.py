@@ -1,13 +1,16 @@
-"""Formulas: ``ols("y ~ x1 + np.log(x2) + C(region)", data)`` and
-:func:`design` for every estimator."""
+"""Formulas: ``ols("y ~ x1 + C(region) + x1:C(region)", data)``,
+:func:`fit_formula` for the other estimators, and :func:`design`."""
 
 from dataclasses import replace
 
+from sklearn.base import clone
+
 from dask_linreg._dask.columns import is_dask
 from dask_linreg._dask.formula import design_frames, parse_formula
-from dask_linreg.linear_model._least_squares import LinearRegression
+from dask_linreg.linear_model._elastic_net import ElasticNet
+from dask_linreg.linear_model._least_squares import LinearRegression, Ridge
 
-__all__ = ["design", "ols"]
+__all__ = ["design", "fit_formula", "ols"]
 
 
 def _parsed(formula, data):
@@ -30,8 +33,10 @@ def design(formula, data):
         terms may be stateless transforms (``np.log``, ``I(x**2)``, products
         ``x1:x2``); ``C(column)`` or a column of category, string or bool
         dtype is categorical (``C(column, levels=[...])`` sets the order).
-        Stateful transforms (``center``, ``scale``, ``poly``...) and
-        interactions with categorical columns are refused.
+        Stateful transforms (``center``, ``scale``, ``poly``...) are
+        refused; so are interactions with categorical columns
+        (``x1:C(region)``), which a frame of columns cannot express: fit
+        those with :func:`ols` or :func:`fit_formula`.
     data : pandas.DataFrame or dask.dataframe.DataFrame
 
     Returns
@@ -59,8 +64,88 @@ def design(formula, data):
     ['I(x ** 2)', 'C(g)[a]', 'C(g)[b]']
     """
     parsed = _parsed(formula, data)
+    if parsed.interactions:
+        raise ValueError(
+            f"formula {formula!r} interacts a categorical column with another "
+            "column, which a design of one column per term cannot express: fit "
+            "it with dask_linreg.ols(formula, data) or "
+            "dask_linreg.fit_formula(estimator, formula, data)."
+        )
     X, y = design_frames(data, parsed)
     return X, y, parsed.intercept
+
+
+#: The estimators a formula fits (those taking categorical columns).
+_FORMULA_ESTIMATORS = (LinearRegression, Ridge, ElasticNet)
+
+
+def fit_formula(estimator, formula, data, *, weights=None):
+    """Fit a copy of ``estimator`` from a formula, in one pass.
+
+    Parameters
+    ----------
+    estimator : LinearRegression, Ridge, ElasticNet or Lasso
+        Unfitted or fitted; it is not changed (a clone is fitted).
+    formula : str
+        A Wilkinson formula, parsed by formulaic, as in :func:`ols`:
+        numeric terms and stateless transforms, ``C(column)`` and
+        categorical columns, interactions of any of them (``x1:C(region)``
+        is a slope per region, ``C(a):C(b)`` a level per pair); ``- 1`` for
+        no intercept.  The formula's intercept sets ``fit_intercept``.
+    data : pandas.DataFrame or dask.dataframe.DataFrame
+    weights : str, array-like or dask collection, default=None
+        A column of ``data`` by name, or one weight per row.
+
+    Returns
+    -------
+    estimator
+        The fitted clone.  Least squares takes formulaic's treatment coding
+        (a factor's first level is the reference wherever the lower terms
+        span it); the penalized models keep every level of every term (the
+        penalty identifies them).  ``predict`` and ``score`` take a
+        DataFrame with the raw columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from dask_linreg import Ridge, fit_formula
+    >>> data = pd.DataFrame({"y": [1.0, 2.0, 4.0, 8.0], "x": [1.0, 2.0, 3.0, 4.0],
+    ...                      "g": ["a", "b", "a", "b"]})
+    >>> model = fit_formula(Ridge(alpha=0.1), "y ~ x:C(g)", data)
+    >>> list(model.coef_names_)
+    ['x:C(g)[a]', 'x:C(g)[b]']
+    """
+    if not isinstance(estimator, _FORMULA_ESTIMATORS):
+        raise TypeError(
+            "estimator must be a LinearRegression, Ridge, ElasticNet or Lasso "
+            f"(the estimators that take categorical columns); got "
+            f"{type(estimator).__name__}."
+        )
+    parsed = _parsed(formula, data)
+    weights = _weights(weights, data)
+    X, y = design_frames(data, parsed)
+    model = clone(estimator).set_params(fit_intercept=parsed.intercept)
+    model._fit(X, y, weights, formula_terms=parsed.model_terms)
+    model._fit_state = replace(model._fit_state, formula=parsed)
+    return model
+
+
+def _weights(weights, data):
+    """The weights of a formula fit: a column of ``data`` or one per row."""
+    if isinstance(weights, str):
+        if weights not in data.columns:
+            raise ValueError(
+                f"weights={weights!r} is not a column of data; it has: "
+                f"{', '.join(map(str, data.columns))}."
+            )
+        return data[weights]
+    if weights is not None and is_dask(data) != is_dask(weights):
+        raise TypeError(
+            "weights must be a column name, or in memory with in-memory data and "
+            "a Dask collection with Dask data."
+        )
+    return weights
 
 
 def ols(formula, data, *, weights=None, missing="raise", **params):
@@ -69,7 +154,10 @@ def ols(formula, data, *, weights=None, missing="raise", **params):
     Parameters
     ----------
     formula : str
-        As in :func:`design`.  ``- 1`` (or ``+ 0``) fits without intercept.
+        As in :func:`fit_formula`: numeric terms and stateless transforms,
+        categorical columns, and interactions of any of them
+        (``x1:C(region)``, ``C(region):C(channel)``, ``x1 * C(region)``);
+        ``- 1`` (or ``+ 0``) fits without intercept.
     data : pandas.DataFrame or dask.dataframe.DataFrame
     weights : str, array-like or dask collection, default=None
         Precision weights (statsmodels' ``wls``): a column of ``data`` by
@@ -109,21 +197,6 @@ def ols(formula, data, *, weights=None, missing="raise", **params):
             "ols() takes the intercept from the formula ('- 1' removes it), not "
             "fit_intercept."
         )
-    parsed = _parsed(formula, data)
-    if isinstance(weights, str):
-        if weights not in data.columns:
-            raise ValueError(
-                f"weights={weights!r} is not a column of data; it has: "
-                f"{', '.join(map(str, data.columns))}."
-            )
-        weights = data[weights]
-    elif weights is not None and is_dask(data) != is_dask(weights):
-        raise TypeError(
-            "weights must be a column name, or in memory with in-memory data and "
-            "a Dask collection with Dask data."
-        )
-    X, y = design_frames(data, parsed)
-    model = LinearRegression(fit_intercept=parsed.intercept, missing=missing, **params)
-    model.fit(X, y, sample_weight=weights)
-    model._fit_state = replace(model._fit_state, formula=parsed)
-    return model
+    return fit_formula(
+        LinearRegression(missing=missing, **params), formula, data, weights=weights
+    )

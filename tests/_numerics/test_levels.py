@@ -1,6 +1,7 @@
 """The moments of categorical designs against the dense one-hot oracle."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dask_linreg._numerics.levels import (
@@ -260,3 +261,49 @@ def test_too_many_level_combinations_fail():
             max_levels=20,
             terms=(IndicatorTerm((0, 1)),),
         )
+
+
+def test_categories_order_the_levels_in_order_of_appearance():
+    x, y, first, second, _ = _data(n=600)
+    pieces = []
+    categories = [["d", "b", "a", "c"], ["d", "b", "a", "c"], ["c", "e", "d"]]
+    for rows, cats in zip(_blocks(600, [200, 400]), categories, strict=True):
+        labels = np.where(np.isin(first[rows], cats), first[rows], cats[0])
+        pieces.append(
+            block_level_moments(
+                [x[rows]],
+                [y[rows]],
+                [pd.Categorical(labels, categories=cats), second[rows]],
+                factor_names=["first", "second"],
+            )
+        )
+    merged = pieces[0].merge(pieces[1]).merge(pieces[2])
+    # Levels are sorted in the statistic; the categories' order is carried
+    # (the first block's, then what later blocks add), not for plain labels.
+    assert list(merged.levels[0]) == ["a", "b", "c", "d"]
+    assert list(merged.orders[0]) == ["d", "b", "a", "c", "e"]
+    assert merged.orders[1] is None
+    ordered = merged.reordered([None, None])
+    assert list(ordered.levels[0]) == ["d", "b", "a", "c"]  # "e": no row
+    assert list(ordered.levels[1]) == ["u", "v", "w"]
+    # A dtype's own order wins; levels it does not list come last, sorted.
+    given = merged.reordered([np.array(["c", "a"], dtype=object), None])
+    assert list(given.levels[0]) == ["c", "a", "b", "d"]
+    dense = _dense(
+        x,
+        y,
+        [
+            np.concatenate(
+                [
+                    np.where(np.isin(first[r], c), first[r], c[0])
+                    for r, c in zip(_blocks(600, [200, 400]), categories, strict=True)
+                ]
+            ),
+            second,
+        ],
+        None,
+        [["c", "a", "b", "d"], ["u", "v", "w"]],
+    )
+    np.testing.assert_allclose(
+        given.moments.comoment, dense.comoment, rtol=1e-10, atol=1e-9
+    )

@@ -140,6 +140,37 @@ def test_a_level_seen_in_one_partition_only_and_empty_partitions():
     assert "region[T.island]" in list(model.coef_names_)
 
 
+def test_parquet_categories_keep_their_order(tmp_path):
+    # The metadata does not know the categories; each file's do, and their
+    # order (not the sorted one) picks the reference, as in pandas.
+    frame = _table()
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        frame.iloc[rows].to_parquet(tmp_path / f"part{i}.parquet")
+    ddf = dd.read_parquet(tmp_path)
+    assert not ddf["channel"].cat.known
+    model = LinearRegression().fit(ddf[["price", "channel"]], ddf["sales"])
+    assert list(model.coef_names_) == ["price", "channel[T.store]", "channel[T.phone]"]
+    assert list(model.categories_["channel"]) == ["web", "store", "phone"]
+    expected = smf.ols("sales ~ price + channel", frame).fit()
+    np.testing.assert_allclose(
+        model.coef_, expected.params[list(model.coef_names_)], rtol=RTOL
+    )
+    np.testing.assert_allclose(
+        model.predict(frame[["price", "channel"]]), expected.fittedvalues, rtol=RTOL
+    )
+    # A model file keeps the order for the fits that continue from it.
+    from dask_linreg import load
+
+    model.save(tmp_path / "model.json")
+    copy = load(tmp_path / "model.json")
+    batch = frame.iloc[:50].astype({"channel": str})
+    copy.partial_fit(batch[["price", "channel"]], batch["sales"])
+    model.partial_fit(batch[["price", "channel"]], batch["sales"])
+    assert list(copy.coef_names_) == list(model.coef_names_)
+    assert list(copy.coef_names_)[1:] == ["channel[T.store]", "channel[T.phone]"]
+    np.testing.assert_allclose(copy.coef_, model.coef_, rtol=1e-10)
+
+
 def test_parquet_with_unknown_categories(tmp_path):
     frame = _table()
     frame["region"] = frame["region"].astype("category")
