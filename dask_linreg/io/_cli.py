@@ -326,10 +326,25 @@ def _fit(args):
             )
         if args.weights:
             _columns(frame, args.weights, [args.weights], None, args.data)
-        from dask_linreg.linear_model._formula import design
+        from dask_linreg.linear_model._formula import (
+            check_formula_estimator,
+            fit_terms,
+        )
 
-        X, y, fit_intercept = design(args.formula, frame)
-        model.set_params(fit_intercept=fit_intercept)
+        parsed = parse_formula(args.formula, dict(frame.dtypes.items()))
+        X, y = design_frames(frame, parsed)
+        if parsed.interactions:
+            # Interactions of categorical columns are terms, not columns of
+            # X: fitted from the formula's terms (the model file keeps them).
+            try:
+                check_formula_estimator(model)
+            except TypeError as error:
+                raise argparse.ArgumentTypeError(
+                    f"--formula {args.formula!r} interacts categorical columns, "
+                    f"which --model {args.model} cannot fit: {error}"
+                ) from None
+        else:
+            model.set_params(fit_intercept=parsed.intercept)
         target = str(getattr(y, "name", None) or "y")
     else:
         if args.target is None:
@@ -342,7 +357,10 @@ def _fit(args):
     weights = frame[args.weights] if args.weights else None
     with _cluster(args.scheduler, args.quiet):
         start = time.perf_counter()
-        model.fit(X, y, sample_weight=weights)
+        if args.formula is not None and parsed.interactions:
+            fit_terms(model, parsed, X, y, weights)
+        else:
+            model.fit(X, y, sample_weight=weights)
         elapsed = time.perf_counter() - start
         print(_summary_text(model))
         if not hasattr(model, "summary"):

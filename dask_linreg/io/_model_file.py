@@ -15,10 +15,13 @@ statistics of the fit (a few p-by-p arrays; exact cross-products as JSON
 integers) are kept when present, so inference, ``partial_fit`` and
 ``merge`` work on a loaded model too.  A model fitted on categorical
 columns also has ``"design": {"columns", "factors", "orders", "levels",
-"drop_first", "statistics"}``: the levels and encoding of each categorical
-column and the moments of every level's indicator (which ``partial_fit``
-and ``merge`` continue from); files without categorical columns have no
-such key.  A fit with ``missing="drop"`` that left rows out has
+"drop_first", "terms", "statistics"}``: the levels and encoding of each
+categorical column, the model's terms (each ``{"parts": [...], "value":
+column or null}``, a part a numeric column's name or ``[factor, reduced]``:
+interactions like ``x1:C(region)`` are terms; files written before them
+have no ``"terms"``, read as one term per column) and the moments of every
+term's indicator block (which ``partial_fit`` and ``merge`` continue from);
+files without categorical columns have no such key.  A fit with ``missing="drop"`` that left rows out has
 ``"rows_dropped": n``.
 
 Loading reads only data: the class comes from the estimators that
@@ -50,7 +53,7 @@ import numpy as np
 
 from dask_linreg._dask.factors import FactorDesign
 from dask_linreg._numerics.kinds import KINDS, kind_named
-from dask_linreg._numerics.levels import LevelMoments
+from dask_linreg._numerics.levels import LevelMoments, ModelTerm, main_effects
 from dask_linreg._numerics.moments import Moments
 from dask_linreg.io._codec import UnstoredCV, check_cv, decode, encode_param
 from dask_linreg.io._json import (
@@ -131,9 +134,11 @@ def save(estimator, path, *, metadata=None):
         raise TypeError(f"{name} cannot be saved as a dask-linreg model file.")
     if estimator._fit_state.formula is not None:
         raise TypeError(
-            f"A {name} fitted by ols() cannot be saved as a model file: loading "
-            "it would evaluate the formula's expressions, and a model file runs "
-            "no code. Save a model fitted on dask_linreg.design(formula, data)."
+            f"A {name} fitted from a formula (ols() or fit_formula()) cannot be "
+            "saved as a model file: loading it would evaluate the formula's "
+            "expressions, and a model file runs no code. Save a model fitted on "
+            "dask_linreg.design(formula, data) (a formula without interactions "
+            "of categorical columns), or pickle it."
         )
     metadata = _metadata_json(metadata)
     fitted = {}
@@ -224,8 +229,16 @@ def _design_json(state):
         "orders": [None if o is None else [str(v) for v in o] for o in orders],
         "levels": [[str(v) for v in levels] for levels in design.levels],
         "drop_first": [bool(d) for d in design.drop_first],
+        "terms": [_term_json(term) for term in design.terms],
         "statistics": _statistics_json(state.levels.moments),
     }
+
+
+def _term_json(term):
+    """A model term: its parts (a numeric column's name, or ``[factor,
+    reduced]``) and the numeric column its indicators multiply."""
+    parts = [p if isinstance(p, str) else [int(p[0]), bool(p[1])] for p in term.parts]
+    return {"parts": parts, "value": term.value}
 
 
 def _statistics_json(statistic):
@@ -475,11 +488,9 @@ def _rows_dropped(document):
 
 def _read_design(stored, n_features, document):
     """The :class:`FactorDesign` of a file's ``design``, checked."""
-    check_keys(
-        stored,
-        ("columns", "factors", "orders", "levels", "drop_first", "statistics"),
-        "'design'",
-    )
+    keys = ("columns", "factors", "orders", "levels", "drop_first", "statistics")
+    # Files before interactions have no "terms": one term per column.
+    check_keys(stored, keys + ("terms",) if "terms" in stored else keys, "'design'")
     columns, factors = stored["columns"], stored["factors"]
 
     def strings(value, where):
@@ -511,7 +522,51 @@ def _read_design(stored, n_features, document):
     if not all(isinstance(d, bool) for d in drop):
         raise ValueError("'design' drop_first must be booleans")
     design = FactorDesign(columns, factors, orders, levels, tuple(drop))
-    return replace(design, terms=design.main_terms(design.drop_first))
+    if "terms" not in stored:
+        return replace(design, terms=design.main_terms(design.drop_first))
+    terms = _read_terms(stored["terms"], design)
+    # The stored terms are the model's whatever the estimator's encoding.
+    return replace(design, terms=terms, formula_terms=(terms, terms))
+
+
+def _read_terms(stored, design):
+    """The :class:`ModelTerm` of a file's ``design`` ``terms``, checked."""
+    if not isinstance(stored, list) or not stored:
+        raise ValueError("'design' terms must be a non-empty list")
+    terms = []
+    for term in stored:
+        check_keys(term, ("parts", "value"), "a 'design' term")
+        parts, value = term["parts"], term["value"]
+        if not isinstance(parts, list) or not parts:
+            raise ValueError("a 'design' term's parts must be a non-empty list")
+        checked = []
+        for part in parts:
+            if isinstance(part, str):
+                checked.append(part)
+            elif (
+                isinstance(part, list)
+                and len(part) == 2
+                and is_int(part[0])
+                and 0 <= part[0] < len(design.factors)
+                and isinstance(part[1], bool)
+            ):
+                checked.append((int(part[0]), part[1]))
+            else:
+                raise ValueError(
+                    "a 'design' term's part must be a column name or [factor, "
+                    f"reduced] with a factor below {len(design.factors)}; got "
+                    f"{part!r}"
+                )
+        if value is not None and value not in design.numeric:
+            raise ValueError(
+                f"a 'design' term's value must be a numeric column or null; got "
+                f"{value!r}"
+            )
+        term = ModelTerm(tuple(checked), value)
+        if value is None and not term.factors:
+            raise ValueError("a 'design' term needs a value or a factor")
+        terms.append(term)
+    return tuple(terms)
 
 
 def _read_levels(stored, design, n_targets, estimator):
@@ -519,7 +574,9 @@ def _read_levels(stored, design, n_targets, estimator):
     pass merges them)."""
     sorted_levels = tuple(np.sort(np.asarray(lv, dtype=str)) for lv in design.levels)
     n_numeric = len(design.numeric)
-    q = n_numeric + sum(len(lv) for lv in sorted_levels) + n_targets
+    blocks = design.indicator_terms()
+    sizes = [int(np.prod([len(sorted_levels[f]) for f in b.factors])) for b in blocks]
+    q = n_numeric + sum(sizes) + n_targets
     dims = {"q": (q,), "q + 1": (q + 1,)}
     moments = _read_statistics(stored["statistics"], dims)
     if not isinstance(moments, Moments):
@@ -530,6 +587,7 @@ def _read_levels(stored, design, n_targets, estimator):
         n_numeric,
         design.factors,
         getattr(estimator, "max_levels", None),
+        None if blocks == main_effects(len(design.factors)) else blocks,
     )
 
 

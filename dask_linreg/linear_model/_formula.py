@@ -116,19 +116,31 @@ def fit_formula(estimator, formula, data, *, weights=None):
     >>> list(model.coef_names_)
     ['x:C(g)[a]', 'x:C(g)[b]']
     """
+    check_formula_estimator(estimator)
+    parsed = _parsed(formula, data)
+    weights = _weights(weights, data)
+    X, y = design_frames(data, parsed)
+    model = clone(estimator)
+    fit_terms(model, parsed, X, y, weights)
+    model._fit_state = replace(model._fit_state, formula=parsed)
+    return model
+
+
+def check_formula_estimator(estimator):
+    """Raise TypeError unless ``estimator`` fits a formula's terms."""
     if not isinstance(estimator, _FORMULA_ESTIMATORS):
         raise TypeError(
             "estimator must be a LinearRegression, Ridge, ElasticNet or Lasso "
             f"(the estimators that take categorical columns); got "
             f"{type(estimator).__name__}."
         )
-    parsed = _parsed(formula, data)
-    weights = _weights(weights, data)
-    X, y = design_frames(data, parsed)
-    model = clone(estimator).set_params(fit_intercept=parsed.intercept)
+
+
+def fit_terms(model, parsed, X, y, weights):
+    """Fit ``model`` (its ``fit_intercept`` set from the formula) on the
+    design frames of a parsed formula, with the formula's terms."""
+    model.set_params(fit_intercept=parsed.intercept)
     model._fit(X, y, weights, formula_terms=parsed.model_terms)
-    model._fit_state = replace(model._fit_state, formula=parsed)
-    return model
 
 
 def _weights(weights, data):

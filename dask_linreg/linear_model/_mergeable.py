@@ -53,6 +53,13 @@ class _MergeableLinearModel(_OnePassLinearModel):
         first = not hasattr(self, "coef_")
         if not first:
             require_statistics(self, "partial_fit")
+            if self._fit_state.formula is not None:
+                raise TypeError(
+                    f"This {type(self).__name__} was fitted from the formula "
+                    f"{self._fit_state.formula.formula!r}, whose terms partial_fit "
+                    "cannot evaluate on X: fit each batch with the formula "
+                    "(ols(formula, batch) or fit_formula) and merge() the models."
+                )
         inputs = check_fit_inputs(
             self, X, y, sample_weight, reset=first, allow_numpy=True, categorical=True
         )
@@ -119,6 +126,12 @@ class _MergeableLinearModel(_OnePassLinearModel):
                 f"partial_fit calls had {earlier.n_targets} "
                 f"({'1-D' if earlier.y_is_1d else '2-D'})."
             )
+        # A batch of a design fitted with a formula's terms (a loaded model)
+        # is reduced over the same terms.
+        inputs = replace(
+            inputs,
+            design=replace(inputs.design, formula_terms=earlier.design.formula_terms),
+        )
         batch, dropped = self._reduce_factors(inputs)
         levels = earlier.levels.merge(batch)
         base = replace(

@@ -163,6 +163,65 @@ def test_fit_a_formula_with_missing_rows_dropped_and_predict_with_it(table):
     ), rtol=1e-10)  # fmt: skip
 
 
+def test_fit_a_formula_with_interactions_and_predict_with_it(table):
+    import statsmodels.formula.api as smf
+
+    from dask_linreg import ols
+
+    folder, frame = table
+    data = frame.assign(
+        region=np.where(frame.a > 0.5, "up", np.where(frame.a < -0.5, "down", "mid")),
+        channel=np.where(frame.c > 0, "web", "store"),
+    )
+    data.to_parquet(folder / "interact.parquet")
+    formula = "y ~ b * C(region) + C(region):C(channel)"
+    result = run("fit", "interact.parquet", "--formula", formula, "--quiet",
+                 "--output", "interact.json", cwd=folder)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    expected = smf.ols(formula, data).fit()
+    model = load(folder / "interact.json")
+    names = list(model.coef_names_)
+    assert sorted(names) == sorted(expected.params.index.drop("Intercept"))
+    np.testing.assert_allclose(model.coef_, expected.params[names], rtol=1e-9)
+    np.testing.assert_allclose(
+        model.inference().bse[names], expected.bse[names], rtol=1e-8
+    )
+    new = data.drop(columns="y").iloc[:25]
+    new.to_parquet(folder / "interact-new.parquet")
+    result = run("predict", "interact.json", "interact-new.parquet", "--output",
+                 "interact-p.parquet", "--formula", formula, "--quiet",
+                 cwd=folder)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    predictions = pd.read_parquet(folder / "interact-p.parquet")["prediction"]
+    np.testing.assert_allclose(predictions, expected.predict(new), rtol=1e-9)
+    # The file's statistics carry the terms: merging goes on from them.
+    half = ols(formula, data.iloc[:1500])
+    merged = load(folder / "interact.json").merge(half)
+    twice = pd.concat([data, data.iloc[:1500]])
+    np.testing.assert_allclose(
+        merged.coef_, smf.ols(formula, twice).fit().params[names], rtol=1e-9
+    )
+    document = json.loads((folder / "interact.json").read_text())
+    term = document["design"]["terms"][-1]
+    assert term["parts"] == [[0, False], [1, True]] and term["value"] is None
+    term["parts"] = [[7, False]]
+    (folder / "bad-terms.json").write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="part must be a column name or"):
+        load(folder / "bad-terms.json")
+    from dask_linreg._dask.formula import design_frames, parse_formula
+
+    parsed = parse_formula(formula, dict(data.dtypes.items()))
+    X, y = design_frames(data.iloc[:1500], parsed)
+    streamed = load(folder / "interact.json")
+    streamed.partial_fit(X, y)
+    assert list(streamed.coef_names_) == names
+    np.testing.assert_allclose(streamed.coef_, merged.coef_, rtol=1e-9)
+    result = run("fit", "interact.parquet", "--formula", formula, "--model",
+                 "ridgecv", "--quiet", "--output", "cv.json", cwd=folder)  # fmt: skip
+    assert result.returncode == 2
+    assert "interacts categorical columns, which --model ridgecv" in result.stderr
+
+
 def test_categorical_features_fit_and_predict(table):
     folder, frame = table
     table_with_levels = frame.assign(region=np.where(frame.b > 0, "up", "down"))

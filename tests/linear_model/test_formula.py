@@ -96,7 +96,10 @@ def test_ols_arguments_are_checked(data, tmp_path):
     with pytest.raises(TypeError, match="data must be a pandas or Dask DataFrame"):
         ols("y ~ x1", data.to_numpy())
     model = ols("y ~ x1 + C(region)", data)
-    with pytest.raises(TypeError, match="fitted by ols\\(\\) cannot be saved"):
+    with pytest.raises(
+        TypeError,
+        match="fitted from a formula \\(ols\\(\\) or fit_formula\\(\\)\\) cannot be saved",
+    ):
         model.save(tmp_path / "model.json")
     assert model.score(data, data["y"]) == pytest.approx(
         smf.ols("y ~ x1 + C(region)", data).fit().rsquared, rel=1e-10

@@ -216,3 +216,15 @@ def test_get_prediction_of_interactions(data):
     want = expected.get_prediction(new).summary_frame()
     np.testing.assert_allclose(frame["mean"], want["mean"], rtol=1e-9)
     np.testing.assert_allclose(frame["mean_se"], want["mean_se"], rtol=1e-7)
+
+
+def test_partial_fit_of_a_formula_model_says_to_merge(data):
+    model = ols("y ~ x1 * C(region)", data)
+    coef = model.coef_.copy()
+    with pytest.raises(TypeError, match=r"fitted from the formula .* merge\(\)"):
+        model.partial_fit(data[["x1", "region"]], data["y"])
+    np.testing.assert_array_equal(model.coef_, coef)
+    merged = model.merge(ols("y ~ x1 * C(region)", data.iloc[:100]))
+    expected = smf.ols("y ~ x1 * C(region)", pd.concat([data, data.iloc[:100]])).fit()
+    names = statsmodels_names(merged.inference())
+    np.testing.assert_allclose(merged.inference().params, expected.params[names])
