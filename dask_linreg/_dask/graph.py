@@ -23,7 +23,8 @@ from threadpoolctl import ThreadpoolController
 from dask_linreg._numerics.cv import (
     assign_folds,
     block_fold_factors,
-    merge_fold_factors,
+    block_fold_level_moments,
+    merge_folds,
 )
 from dask_linreg._numerics.faults import complete_rows, find_block_faults
 from dask_linreg._numerics.levels import block_level_moments
@@ -41,6 +42,7 @@ __all__ = [
     "reduce_in_memory",
     "reduce_scores",
     "reduce_fold_factors",
+    "reduce_fold_level_statistic",
     "reduce_residual_moments",
     "reduce_in_memory_residuals",
     "lazy_predict",
@@ -543,7 +545,7 @@ def _block_folds(n_folds, x_parts, y_parts, sample_weight, labels):
 
 
 def _merge_folds(a, b):
-    return _FoldsFinite(merge_fold_factors(a.folds, b.folds))
+    return _FoldsFinite(merge_folds(a.folds, b.folds))
 
 
 def reduce_fold_factors(
@@ -585,6 +587,73 @@ def reduce_fold_factors(
         ),
         _merge_folds,
         _row_block_arguments(x, y, sample_weight, labels),
+        n_blocks=x.numblocks[0],
+        split_every=split_every,
+        scheduler=scheduler,
+    )
+    return folds.folds, faults
+
+
+def _block_fold_levels(
+    n_folds, level_options, x_parts, y_parts, sample_weight, labels, *factors
+):
+    if labels is None:
+        labels = assign_folds(x_parts, y_parts, n_folds)
+    return _FoldsFinite(
+        block_fold_level_moments(
+            x_parts, y_parts, sample_weight, labels, factors, **level_options
+        )
+    )
+
+
+def reduce_fold_level_statistic(
+    x,
+    y,
+    sample_weight,
+    labels,
+    factors,
+    *,
+    n_folds=None,
+    factor_names,
+    message_names,
+    terms=None,
+    max_levels=None,
+    split_every=None,
+    scheduler=None,
+    missing="raise",
+):
+    """:class:`~dask_linreg._numerics.levels.LevelMoments` per
+    cross-validation fold, the levels found in the same pass.
+
+    Parameters
+    ----------
+    x, y, sample_weight, labels, n_folds
+        As in :func:`reduce_fold_factors`.
+    factors, factor_names, message_names, terms, max_levels
+        As in :func:`reduce_level_statistic`.
+    split_every, scheduler, missing
+        As in :func:`reduce_statistic`; a missing level drops its row too.
+
+    Returns
+    -------
+    folds : dict
+        Fold label -> LevelMoments (each fold's own levels).
+    faults : InputFaults
+    """
+    level_options = {
+        "factor_names": tuple(factor_names),
+        "max_levels": max_levels,
+        "terms": None if terms is None else tuple(terms),
+    }
+    folds, faults = _tree_reduce(
+        partial(
+            checked_block,
+            partial(_block_fold_levels, n_folds, level_options),
+            ("cv", *message_names),
+            drop=_dropping(missing, message_names),
+        ),
+        _merge_folds,
+        _row_block_arguments(x, y, sample_weight, labels, *factors),
         n_blocks=x.numblocks[0],
         split_every=split_every,
         scheduler=scheduler,

@@ -1,7 +1,7 @@
 """Cross-validation from per-fold statistics (pure NumPy).
 
 One pass yields the statistics of every fold (:func:`block_fold_factors`,
-merged fold by fold with :func:`merge_fold_factors`): the weighted means
+merged fold by fold with :func:`merge_folds`): the weighted means
 and a triangular factor (TSQR) of the centered cross-products of
 ``[X | Y]``.  A fold's training statistics are the merge of the *other*
 folds (an addition of disjoint row sets, never a subtraction), and every
@@ -16,6 +16,7 @@ candidates with a rule that rounding cannot flip.
 import numpy as np
 from scipy import linalg
 
+from dask_linreg._numerics.levels import block_level_moments
 from dask_linreg._numerics.tsqr import (
     TriangularMoments,
     block_factor,
@@ -28,7 +29,8 @@ __all__ = [
     "TIE_RTOL",
     "assign_folds",
     "block_fold_factors",
-    "merge_fold_factors",
+    "block_fold_level_moments",
+    "merge_folds",
     "training_factors",
     "ridge_path",
     "squared_errors",
@@ -122,33 +124,73 @@ def block_fold_factors(x_parts, y_parts, sample_weight, labels):
     (see :func:`squared_errors`).  Householder QR costs about 3 to 5 times
     the symmetric rank-k update of the moments.
     """
-    labels = np.asarray(labels).reshape(-1)
-    if labels.size == 0:
-        return {}
-    # Row indices grouped by fold (one stable sort); each fold's rows are
-    # gathered piece by piece (``block_factor``'s ``rows``), never copied
-    # as a whole.
-    order = np.argsort(labels, kind="stable")
-    ordered = labels[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    bounds = np.r_[starts, len(labels)]
     columns = [np.asarray(c) for c in (*x_parts, *y_parts)]
     if sample_weight is not None:
         # Converted once, not once per fold.
         sample_weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-    folds = {}
+    return {
+        key: block_factor(columns, sample_weight, rows=rows)
+        for key, rows in _fold_rows(labels)
+    }
+
+
+def _fold_rows(labels):
+    """``(label, row indices)`` of each fold of a block, labels sorted."""
+    labels = np.asarray(labels).reshape(-1)
+    if labels.size == 0:
+        return
+    # Row indices grouped by fold (one stable sort); each fold's rows are
+    # gathered piece by piece, never copied as a whole.
+    order = np.argsort(labels, kind="stable")
+    ordered = labels[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    bounds = np.r_[starts, len(labels)]
     for k, label in enumerate(ordered[starts]):
-        rows = order[bounds[k] : bounds[k + 1]]
         key = label.item() if hasattr(label, "item") else label
-        folds[key] = block_factor(columns, sample_weight, rows=rows)
+        yield key, order[bounds[k] : bounds[k + 1]]
+
+
+def block_fold_level_moments(
+    x_parts, y_parts, sample_weight, labels, factors, **level_options
+):
+    """:class:`~dask_linreg._numerics.levels.LevelMoments` of ``[X | Y]``
+    and the indicators of ``factors`` per fold of a block of rows.
+
+    Parameters
+    ----------
+    x_parts, y_parts, sample_weight, labels
+        As in :func:`block_fold_factors`.
+    factors : sequence of (ndarray or pandas.Categorical)
+        Each factor's labels.
+    **level_options
+        ``factor_names``, ``max_levels`` and ``terms`` of
+        :func:`~dask_linreg._numerics.levels.block_level_moments`.
+
+    Returns
+    -------
+    dict
+        Fold label -> LevelMoments.  Cross-products rather than factors: a
+        categorical design's statistic is built from per-level sums (see
+        :func:`~dask_linreg._numerics.tsqr.factor_of_moments`).
+    """
+    folds = {}
+    for key, rows in _fold_rows(labels):
+        folds[key] = block_level_moments(
+            [part[rows] for part in x_parts],
+            [part[rows] for part in y_parts],
+            [labels_of[rows] for labels_of in factors],
+            None if sample_weight is None else np.asarray(sample_weight)[rows],
+            **level_options,
+        )
     return folds
 
 
-def merge_fold_factors(a, b):
-    """Fold-by-fold merge of two :func:`block_fold_factors` results."""
+def merge_folds(a, b):
+    """Fold-by-fold merge of two :func:`block_fold_factors` (or
+    :func:`block_fold_level_moments`) results."""
     merged = dict(a)
-    for label, factor in b.items():
-        merged[label] = merge_factors(merged[label], factor) if label in a else factor
+    for label, statistic in b.items():
+        merged[label] = merged[label].merge(statistic) if label in a else statistic
     return merged
 
 

@@ -125,7 +125,7 @@ MEAN_FIELDS = {
 }
 
 
-def _psd_root(cross):
+def psd_root(cross):
     """A root of a positive semidefinite matrix by a scaled eigendecomposition."""
     scale = np.sqrt(np.clip(np.diag(cross), 0.0, None))
     safe = np.where(scale > 0, scale, 1.0)
@@ -200,7 +200,7 @@ class Moments(WeightedMean):
         of ``[X | Y]``, by a scaled eigendecomposition."""
         equations = normal_equations(self, n_features, fit_intercept=fit_intercept)
         cross = np.block([[equations.xx, equations.xy], [equations.xy.T, equations.yy]])
-        return _psd_root(cross), equations.x_offset, equations.y_offset
+        return psd_root(cross), equations.x_offset, equations.y_offset
 
     def column_spread(self):
         """Square roots of the centered sums of squares of the columns."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from scipy import linalg
 
 from dask_linreg._numerics.accurate import (
     factor_equations,
@@ -29,11 +30,12 @@ from dask_linreg._numerics.moments import (
     Moments,
     WeightedMean,
     merge_weighted,
+    psd_root,
     weight_tally,
 )
 from dask_linreg._numerics.pieces import RowBlock, rows_per_piece
 
-__all__ = ["TriangularMoments", "block_factor", "merge_factors"]
+__all__ = ["TriangularMoments", "block_factor", "factor_of_moments", "merge_factors"]
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,30 @@ def block_factor(columns, sample_weight=None, *, piece_rows=None, rows=None):
     offset = factor[0, 1:] / factor[0, 0]
     return TriangularMoments(
         n_rows, weight_sum, shift, offset, factor[1:, 1:].copy(), **tally
+    )
+
+
+def factor_of_moments(moments):
+    """The :class:`TriangularMoments` of the same rows as ``moments``.
+
+    The factor is the triangular factor (QR) of a root of the
+    cross-products (a scaled eigendecomposition, which takes a singular
+    one, as the indicators of every level of a factor make): it carries the
+    cross-products' rounding (``eps * ||C||``), not the rows' own, which
+    only statistics reduced as factors from the rows have.  What needs a
+    factor (cross-validation) takes statistics of categorical designs,
+    reduced as cross-products, this way.
+    """
+    root = psd_root(moments.comoment)
+    factor = linalg.qr(root, mode="r", check_finite=False)[0]
+    return TriangularMoments(
+        moments.count,
+        moments.weight_sum,
+        moments.shift,
+        moments.offset,
+        factor,
+        positive_count=moments.positive_count,
+        log_weight_sum=moments.log_weight_sum,
     )
 
 

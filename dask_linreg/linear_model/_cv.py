@@ -3,6 +3,7 @@ data, fold labels from it, and the one pass of per-fold statistics."""
 
 import numbers
 from collections.abc import Iterable, Mapping, Set
+from dataclasses import replace
 from functools import reduce
 
 import dask.array as da
@@ -10,17 +11,21 @@ import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
 from dask_linreg._dask.columns import is_dask
-from dask_linreg._dask.graph import reduce_fold_factors
+from dask_linreg._dask.factors import factor_columns
+from dask_linreg._dask.graph import reduce_fold_factors, reduce_fold_level_statistic
 from dask_linreg._dask.inputs import check_groups
-from dask_linreg._numerics.tsqr import merge_factors
+from dask_linreg._numerics.levels import design_columns
+from dask_linreg._numerics.tsqr import factor_of_moments, merge_factors
 from dask_linreg.linear_model._errors import no_samples_error
 from dask_linreg.linear_model._params import Unsatisfied
 
 __all__ = [
     "CrossValidation",
+    "categorical_cross_validation_folds",
     "check_cv",
     "cross_validation_folds",
     "fold_labels",
+    "in_memory_split_labels",
     "is_label_array",
 ]
 
@@ -256,21 +261,30 @@ def _split_failure(cv, error, y, y_in_memory):
     return message
 
 
-def _labels_from_splits(cv, x, y=None, groups=None):
+def in_memory_split_labels(cv, X, y=None, groups=None):
+    """The fold labels of a splitter (or splits) ``cv`` over an in-memory X
+    with categorical columns, made before X is validated (such an X becomes
+    a Dask frame of unknown row blocks, to which the labels go with X);
+    None for any other ``cv`` or X."""
+    if is_dask(X) or not factor_columns(X):
+        return None
+    if not (hasattr(cv, "split") or _is_split_list(cv)):
+        return None
+    n_rows = getattr(X, "shape", (None,))[0]
+    if n_rows is None:
+        return None
+    _check_groups_argument(cv, groups)
+    return _labels_from_splits(cv, int(n_rows), y, groups)
+
+
+def _labels_from_splits(cv, n_rows, y=None, groups=None):
     """Fold labels from a scikit-learn splitter or ``(train, test)`` pairs.
 
-    Only splits whose test sets partition the rows (each row held out
-    exactly once, as ``KFold`` and ``GroupKFold`` do) are fold labels; the
-    rows must be known in number.  A splitter is given ``y`` when it is in
-    memory and ``groups`` (in memory) when it uses them.
+    Only splits whose test sets partition the ``n_rows`` rows (each row
+    held out exactly once, as ``KFold`` and ``GroupKFold`` do) are fold
+    labels.  A splitter is given ``y`` when it is in memory and ``groups``
+    (in memory) when it uses them.
     """
-    n_rows = x.shape[0]
-    if np.isnan(n_rows):
-        raise ValueError(
-            "cv given as scikit-learn splits needs the number of rows, which this "
-            "Dask input does not know; pass fold labels aligned with the rows."
-        )
-    n_rows = int(n_rows)
     if hasattr(cv, "split"):
         y_split, groups = _split_arguments(cv, n_rows, y, groups)
         try:
@@ -323,6 +337,17 @@ def _labels_from_splits(cv, x, y=None, groups=None):
     return labels
 
 
+def _check_groups_argument(cv, groups):
+    """``groups`` go only with a splitter that takes them."""
+    if groups is not None and not hasattr(cv, "split"):
+        given = f"cv={cv}" if isinstance(cv, numbers.Integral) else "this cv"
+        raise ValueError(
+            "groups are passed to the split method of a scikit-learn splitter "
+            f"given as cv (e.g. GroupKFold(5)); {given} does not take them. For "
+            "one fold per group, pass the labels themselves as cv=groups."
+        )
+
+
 def fold_labels(cv, x, *, y=None, groups=None, labels=None):
     """The ``cv`` of a cross-validated estimator as what the pass needs.
 
@@ -350,13 +375,7 @@ def fold_labels(cv, x, *, y=None, groups=None, labels=None):
     n_folds : int or None
         The number of hashed folds (None with labels).
     """
-    if groups is not None and not hasattr(cv, "split"):
-        given = f"cv={cv}" if isinstance(cv, numbers.Integral) else "this cv"
-        raise ValueError(
-            "groups are passed to the split method of a scikit-learn splitter "
-            f"given as cv (e.g. GroupKFold(5)); {given} does not take them. For "
-            "one fold per group, pass the labels themselves as cv=groups."
-        )
+    _check_groups_argument(cv, groups)
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
         n_rows = x.shape[0]
         if not np.isnan(n_rows) and cv > n_rows:
@@ -368,7 +387,14 @@ def fold_labels(cv, x, *, y=None, groups=None, labels=None):
             )
         return None, int(cv)
     if hasattr(cv, "split") or _is_split_list(cv):
-        return check_groups(_labels_from_splits(cv, x, y, groups), x, name="cv"), None
+        if np.isnan(x.shape[0]):
+            raise ValueError(
+                "cv given as scikit-learn splits needs the number of rows, which "
+                "this Dask input does not know; pass fold labels aligned with the "
+                "rows."
+            )
+        labels = _labels_from_splits(cv, int(x.shape[0]), y, groups)
+        return check_groups(labels, x, name="cv"), None
     if labels is None:
         # Aligned by itself: right for in-memory labels and Dask arrays; a
         # Dask Series of X's (Parquet) frame should come via check_fit_inputs.
@@ -376,6 +402,9 @@ def fold_labels(cv, x, *, y=None, groups=None, labels=None):
     if not isinstance(labels, da.Array):
         labels = check_groups(labels, x, name="cv")
     return labels, None
+
+
+_ZERO_WEIGHTS = "sample_weight sums to zero: at least one weight must be positive."
 
 
 def cross_validation_folds(estimator, inputs, labels, n_folds):
@@ -414,10 +443,73 @@ def cross_validation_folds(estimator, inputs, labels, n_folds):
     order = sorted(folds)
     fold_factors = [folds[label] for label in order]
     total = reduce(merge_factors, fold_factors)
-    if total.weight_sum == 0.0:
-        raise ValueError(
-            "sample_weight sums to zero: at least one weight must be positive."
+    _check_folds(order, fold_factors, total, n_folds)
+    return order, fold_factors, total, faults.dropped
+
+
+def categorical_cross_validation_folds(estimator, inputs, labels, n_folds):
+    """:func:`cross_validation_folds` of X with categorical columns.
+
+    The pass reduces each fold's level moments (levels found in it); the
+    folds are then embedded over the levels of all rows, so that every
+    fold's statistic is over the same model columns (the estimator's
+    encoding of all the levels; a level absent from a fold is a zero column
+    there), and made factors (:func:`factor_of_moments`).
+
+    Returns
+    -------
+    order, fold_factors, total, dropped
+        As :func:`cross_validation_folds`, over the model's columns.
+    design : FactorDesign
+        The design with the levels of all rows and the encoding.
+    names : list of str
+        The model's columns.
+    levels : LevelMoments
+        Of all rows (what the fitted model keeps).
+    """
+    design = inputs.design
+    folds, faults = reduce_fold_level_statistic(
+        inputs.x,
+        inputs.y,
+        inputs.sample_weight,
+        labels,
+        inputs.factors,
+        n_folds=n_folds,
+        terms=estimator._encoded(design).indicator_terms(),
+        factor_names=design.factors,
+        message_names=design.message_names(),
+        max_levels=estimator.max_levels,
+        split_every=estimator.split_every,
+        scheduler="threads" if inputs.local else None,
+        missing=estimator.missing,
+    )
+    faults.raise_if_any(np.asarray(design.numeric, dtype=object))
+    if not folds:
+        raise no_samples_error(len(design.columns))
+    order = sorted(folds)
+    levels = reduce(lambda a, b: a.merge(b), [folds[label] for label in order])
+    if levels.weight_sum == 0.0:
+        raise ValueError(_ZERO_WEIGHTS)
+    fitted_design, names, moments = estimator._factor_moments(levels, design)
+    columns, _ = design_columns(
+        levels.reordered(design.orders), fitted_design.terms, fitted_design.numeric
+    )
+    fold_factors = []
+    for label in order:
+        # Over all the levels, ordered as the model orders them.
+        fold = replace(folds[label].embedded(levels.levels), orders=levels.orders)
+        fold_factors.append(
+            factor_of_moments(fold.reordered(design.orders).select(columns))
         )
+    total = factor_of_moments(moments)
+    _check_folds(order, fold_factors, total, n_folds)
+    return order, fold_factors, total, faults.dropped, fitted_design, names, levels
+
+
+def _check_folds(order, fold_factors, total, n_folds):
+    """Raise ValueError unless the folds can cross-validate."""
+    if total.weight_sum == 0.0:
+        raise ValueError(_ZERO_WEIGHTS)
     if n_folds is not None:
         filled = sum(m.weight_sum > 0 for m in fold_factors)
         if total.positive_count < n_folds:
@@ -444,4 +536,3 @@ def cross_validation_folds(estimator, inputs, labels, n_folds):
             f"weight; got {len(order)} fold(s) from n_samples={total.count}"
             + (f", of which {empty} are empty." if empty else ".")
         )
-    return order, fold_factors, total, faults.dropped

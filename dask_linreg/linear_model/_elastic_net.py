@@ -28,8 +28,10 @@ from dask_linreg.linear_model._base import (
 )
 from dask_linreg.linear_model._cv import (
     CrossValidation,
+    categorical_cross_validation_folds,
     cross_validation_folds,
     fold_labels,
+    in_memory_split_labels,
     is_label_array,
 )
 from dask_linreg.linear_model._errors import magnitude_error, no_samples_error
@@ -49,7 +51,7 @@ _COMMON = {
     "split_every": SPLIT_EVERY,
     "missing": MISSING,
 }
-#: And of those that take categorical columns (not the CV versions yet).
+#: And of those that take categorical columns.
 _LEVELS = {"max_levels": MAX_LEVELS, "handle_unknown": HANDLE_UNKNOWN}
 
 
@@ -380,6 +382,12 @@ class ElasticNetCV(_CoordinateDescentModel):
     missing : {"raise", "drop"}, default="raise"
         ``"drop"`` leaves out the rows with a missing value in X, y or the
         weights (see :class:`LinearRegression`).
+    max_levels : int or None, default=1000
+        The most levels a categorical column of X may have (see
+        :class:`LinearRegression`).
+    handle_unknown : {"error", "ignore"}, default="error"
+        What ``predict`` does with a level not seen in the fit: raise, or
+        give it no indicator.
 
     Attributes
     ----------
@@ -437,6 +445,7 @@ class ElasticNetCV(_CoordinateDescentModel):
         ],
         "cv": [CrossValidation(none_means="5 folds")],
         **_COMMON,
+        **_LEVELS,
     }
     _fitted_attributes: dict = {
         "alpha_": ("float", ()),
@@ -462,6 +471,8 @@ class ElasticNetCV(_CoordinateDescentModel):
         tol=1e-4,
         split_every=None,
         missing="raise",
+        max_levels=DEFAULT_MAX_LEVELS,
+        handle_unknown="error",
     ):
         self.l1_ratio = l1_ratio
         self.eps = eps
@@ -473,6 +484,8 @@ class ElasticNetCV(_CoordinateDescentModel):
         self.tol = tol
         self.split_every = split_every
         self.missing = missing
+        self.max_levels = max_levels
+        self.handle_unknown = handle_unknown
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -517,6 +530,9 @@ class ElasticNetCV(_CoordinateDescentModel):
         grid = checked["alphas"] if isinstance(checked["alphas"], np.ndarray) else None
         if cv is None:
             cv = 5
+        split = in_memory_split_labels(cv, X, y, groups)
+        if split is not None:
+            cv, groups = split, None
         inputs = check_fit_inputs(
             self,
             X,
@@ -524,6 +540,7 @@ class ElasticNetCV(_CoordinateDescentModel):
             sample_weight,
             labels=cv if is_label_array(cv) else None,
             labels_name="cv",
+            categorical=True,
         )
         if not inputs.y_is_1d and inputs.n_targets != 1:
             raise ValueError(
@@ -539,18 +556,26 @@ class ElasticNetCV(_CoordinateDescentModel):
                 stacklevel=2,
             )
             inputs = replace(inputs, y=inputs.y[:, 0], y_is_1d=True)
-        if inputs.x.shape[0] == 0:
+        if inputs.design is None and inputs.x.shape[0] == 0:
             raise no_samples_error(inputs.x.shape[1])
         p = inputs.x.shape[1]
         labels, n_folds = fold_labels(
             cv, inputs.x, y=y, groups=groups, labels=inputs.labels
         )
-        order, fold_factors, total, dropped = cross_validation_folds(
-            self, inputs, labels, n_folds
-        )
-        extreme = extreme_column(total)
-        if extreme is not None:
-            raise magnitude_error(extreme, inputs.features, None)
+        design = names = levels = None
+        if inputs.design is not None:
+            # Extreme columns are checked with the model's column names.
+            order, fold_factors, total, dropped, design, names, levels = (
+                categorical_cross_validation_folds(self, inputs, labels, n_folds)
+            )
+            p = len(names)
+        else:
+            order, fold_factors, total, dropped = cross_validation_folds(
+                self, inputs, labels, n_folds
+            )
+            extreme = extreme_column(total)
+            if extreme is not None:
+                raise magnitude_error(extreme, inputs.features, None)
         settings = {
             "fit_intercept": self.fit_intercept,
             "max_iter": self.max_iter,
@@ -588,9 +613,13 @@ class ElasticNetCV(_CoordinateDescentModel):
         self.mse_path_ = mse[0] if single else mse
         self.folds_ = np.array(order)
         self.n_iter_ = int(n_iter[0])
-        self._store_path_point(
-            fit_state(total, y, inputs, sample_weight, dropped), coef[0]
+        self._store_design(design, names)
+        state = replace(
+            fit_state(total, y, inputs, sample_weight, dropped),
+            design=design,
+            levels=levels,
         )
+        self._store_path_point(state, coef[0])
         inputs.store_features(self)
         return self
 
@@ -614,6 +643,9 @@ class LassoCV(ElasticNetCV):
     missing : {"raise", "drop"}, default="raise"
         ``"drop"`` leaves out the rows with a missing value in X, y or the
         weights (see :class:`LinearRegression`).
+    max_levels : int or None, default=1000
+    handle_unknown : {"error", "ignore"}, default="error"
+        As in :class:`ElasticNetCV`.
 
     Attributes
     ----------
@@ -656,6 +688,8 @@ class LassoCV(ElasticNetCV):
         tol=1e-4,
         split_every=None,
         missing="raise",
+        max_levels=DEFAULT_MAX_LEVELS,
+        handle_unknown="error",
     ):
         self.eps = eps
         self.alphas = alphas
@@ -666,6 +700,8 @@ class LassoCV(ElasticNetCV):
         self.tol = tol
         self.split_every = split_every
         self.missing = missing
+        self.max_levels = max_levels
+        self.handle_unknown = handle_unknown
 
     @property
     def l1_ratio(self):

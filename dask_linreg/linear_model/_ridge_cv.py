@@ -1,6 +1,7 @@
 """RidgeCV: every penalty on every fold from one pass over the data."""
 
 import numbers
+from dataclasses import replace
 
 import numpy as np
 
@@ -11,9 +12,12 @@ from dask_linreg._numerics.cv import (
     ridge_fold_scores,
     ridge_gcv_scores,
 )
-from dask_linreg._numerics.tsqr import TriangularMoments
+from dask_linreg._numerics.tsqr import TriangularMoments, factor_of_moments
 from dask_linreg.linear_model._base import (
+    DEFAULT_MAX_LEVELS,
     FIT_INTERCEPT,
+    HANDLE_UNKNOWN,
+    MAX_LEVELS,
     MISSING,
     SOLVED_ATTRIBUTES,
     SPLIT_EVERY,
@@ -22,8 +26,10 @@ from dask_linreg.linear_model._base import (
 )
 from dask_linreg.linear_model._cv import (
     CrossValidation,
+    categorical_cross_validation_folds,
     cross_validation_folds,
     fold_labels,
+    in_memory_split_labels,
     is_label_array,
 )
 from dask_linreg.linear_model._errors import no_samples_error
@@ -127,6 +133,12 @@ class RidgeCV(_OnePassLinearModel):
     missing : {"raise", "drop"}, default="raise"
         ``"drop"`` leaves out the rows with a missing value in X, y or the
         weights (see :class:`LinearRegression`).
+    max_levels : int or None, default=1000
+        The most levels a categorical column of X may have (see
+        :class:`LinearRegression`).
+    handle_unknown : {"error", "ignore"}, default="error"
+        What ``predict`` does with a level not seen in the fit: raise, or
+        give it no indicator.
 
     Attributes
     ----------
@@ -205,6 +217,8 @@ class RidgeCV(_OnePassLinearModel):
     """
 
     _single_target_coef_is_1d = True
+    #: Categorical columns keep every level (the penalty identifies them).
+    _full_one_hot = True
 
     _parameter_constraints: dict = {
         "alphas": [_POSITIVE, ArrayOf(_POSITIVE, "(n_alphas,)")],
@@ -214,6 +228,8 @@ class RidgeCV(_OnePassLinearModel):
         "alpha_per_target": [Boolean()],
         "split_every": SPLIT_EVERY,
         "missing": MISSING,
+        "max_levels": MAX_LEVELS,
+        "handle_unknown": HANDLE_UNKNOWN,
     }
     _fitted_attributes: dict = {
         **SOLVED_ATTRIBUTES,
@@ -238,6 +254,8 @@ class RidgeCV(_OnePassLinearModel):
         alpha_per_target=False,
         split_every=None,
         missing="raise",
+        max_levels=DEFAULT_MAX_LEVELS,
+        handle_unknown="error",
     ):
         self.alphas = alphas
         self.fit_intercept = fit_intercept
@@ -246,6 +264,8 @@ class RidgeCV(_OnePassLinearModel):
         self.alpha_per_target = alpha_per_target
         self.split_every = split_every
         self.missing = missing
+        self.max_levels = max_levels
+        self.handle_unknown = handle_unknown
 
     def _check_params(self, n_targets=None):
         checked = super()._check_params(n_targets)
@@ -279,6 +299,9 @@ class RidgeCV(_OnePassLinearModel):
         """
         checked = self._check_params()
         alphas, cv = checked["alphas"], checked["cv"]
+        split = in_memory_split_labels(cv, X, y, groups)
+        if split is not None:
+            cv, groups = split, None
         inputs = check_fit_inputs(
             self,
             X,
@@ -286,8 +309,10 @@ class RidgeCV(_OnePassLinearModel):
             sample_weight,
             labels=cv if is_label_array(cv) else None,
             labels_name="cv",
+            categorical=True,
         )
-        if inputs.x.shape[0] == 0:
+        design = names = levels = None
+        if inputs.design is None and inputs.x.shape[0] == 0:
             raise no_samples_error(inputs.x.shape[1])
         p = inputs.x.shape[1]
         if cv is None:
@@ -298,7 +323,12 @@ class RidgeCV(_OnePassLinearModel):
                     "has no folds."
                 )
             # GCV needs the statistics of all rows only: the fit's own pass.
-            total, dropped = self._reduce(inputs, TriangularMoments)
+            if inputs.design is not None:
+                levels, dropped = self._reduce_factors(inputs)
+                design, names, moments = self._factor_moments(levels, inputs.design)
+                total, p = factor_of_moments(moments), len(names)
+            else:
+                total, dropped = self._reduce(inputs, TriangularMoments)
             if total.positive_count < 2:
                 raise ValueError(
                     "Generalized cross-validation (cv=None) needs at least 2 "
@@ -318,9 +348,15 @@ class RidgeCV(_OnePassLinearModel):
             labels, n_folds = fold_labels(
                 cv, inputs.x, y=y, groups=groups, labels=inputs.labels
             )
-            order, fold_factors, total, dropped = cross_validation_folds(
-                self, inputs, labels, n_folds
-            )
+            if inputs.design is not None:
+                order, fold_factors, total, dropped, design, names, levels = (
+                    categorical_cross_validation_folds(self, inputs, labels, n_folds)
+                )
+                p = len(names)
+            else:
+                order, fold_factors, total, dropped = cross_validation_folds(
+                    self, inputs, labels, n_folds
+                )
             scoring = self.scoring or "r2"
             fold_scores = ridge_fold_scores(
                 fold_factors,
@@ -342,8 +378,12 @@ class RidgeCV(_OnePassLinearModel):
         self.scores_ = scores
         self.alpha_ = chosen
         self.best_score_ = best_score
-        self._store_fit(
-            fit_state(total, y, inputs, sample_weight, dropped), solved, n_passes=1
+        self._store_design(design, names)
+        state = replace(
+            fit_state(total, y, inputs, sample_weight, dropped),
+            design=design,
+            levels=levels,
         )
+        self._store_fit(state, solved, n_passes=1)
         inputs.store_features(self)
         return self

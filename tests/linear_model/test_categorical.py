@@ -371,18 +371,6 @@ def test_model_files_and_pickles_keep_levels_and_statistics(estimator, tmp_path)
         load(tmp_path / "bad.json")
 
 
-@pytest.mark.parametrize("estimator", ["RidgeCV", "ElasticNetCV", "LassoCV"])
-def test_estimators_without_categorical_support_say_so(estimator):
-    import dask_linreg
-
-    frame = _table()
-    with pytest.raises(
-        TypeError,
-        match=f"X column 'region' is categorical .*{estimator} does not take categorical columns",
-    ):
-        getattr(dask_linreg, estimator)().fit(frame[FEATURES], frame["sales"])
-
-
 def test_many_small_partitions_and_several_targets():
     frame = _table(n=2000, seed=5)
     frame["other"] = frame["sales"] * 2 + frame["price"]
