@@ -15,6 +15,7 @@ from dask_linreg._numerics.levels import (
     IndicatorTerm,
     ModelTerm,
     category_order,
+    model_term_rows,
     term_names,
 )
 
@@ -253,24 +254,15 @@ def term_values(design, frame, *, handle_unknown="error"):
     its value there (None: 1), in the order of ``design.terms``."""
     codes = level_codes(design, frame, handle_unknown=handle_unknown)
     values = []
-    for term, width in zip(design.terms, design.term_widths(), strict=True):
+    for term, (index, width) in zip(
+        design.terms, model_term_rows(design.terms, design.levels, codes), strict=True
+    ):
         value = (
             None
             if term.value is None
             else frame[term.value].to_numpy(dtype=np.float64, na_value=np.nan)
         )
-        if not term.factors:
-            values.append((np.zeros(len(frame), dtype=np.int64), value, width))
-            continue
-        index = np.zeros(len(frame), dtype=np.int64)
-        valid = np.ones(len(frame), dtype=bool)
-        stride = 1
-        for f, reduced in zip(term.factors, term.reduced, strict=True):
-            kept = codes[f] - int(reduced)
-            valid &= kept >= 0
-            index += stride * kept
-            stride *= len(design.levels[f]) - int(reduced)
-        values.append((np.where(valid, index, -1), value, width))
+        values.append((index, value, width))
     return values
 
 

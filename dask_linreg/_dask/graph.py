@@ -33,7 +33,11 @@ from dask_linreg._numerics.moments import (
     block_residual_moments,
     merge_moments,
 )
-from dask_linreg._numerics.sandwich import block_scores, merge_scores
+from dask_linreg._numerics.sandwich import (
+    block_level_scores,
+    block_scores,
+    merge_scores,
+)
 
 __all__ = [
     "DEFAULT_SPLIT_EVERY",
@@ -231,16 +235,13 @@ def reduce_statistic(
     result : StatisticKind
     faults : InputFaults
     """
-    return _tree_reduce(
-        partial(
-            checked_block,
-            partial(_block_statistic, kind),
-            (),
-            drop=_dropping(missing),
-        ),
+    return _checked_reduce(
+        partial(_block_statistic, kind),
         _merge,
-        _row_block_arguments(x, y, sample_weight),
-        n_blocks=x.numblocks[0],
+        x,
+        y,
+        sample_weight,
+        missing=missing,
         split_every=split_every,
         scheduler=scheduler,
     )
@@ -311,16 +312,16 @@ def reduce_level_statistic(
         max_levels,
         None if terms is None else tuple(terms),
     )
-    return _tree_reduce(
-        partial(
-            checked_block,
-            compute,
-            tuple(message_names),
-            drop=_dropping(missing, message_names),
-        ),
+    return _checked_reduce(
+        compute,
         _merge,
-        _row_block_arguments(x, y, sample_weight, *factors),
-        n_blocks=x.numblocks[0],
+        x,
+        y,
+        sample_weight,
+        factors,
+        names=message_names,
+        drop_names=message_names,
+        missing=missing,
         split_every=split_every,
         scheduler=scheduler,
     )
@@ -370,6 +371,36 @@ def reduce_in_memory_residuals(
 def effective_split_every(split_every):
     """The merge tree's fan-in for a ``split_every`` parameter (None: 8)."""
     return DEFAULT_SPLIT_EVERY if split_every is None else split_every
+
+
+def _checked_reduce(
+    compute,
+    merge,
+    x,
+    y,
+    sample_weight,
+    companions=(),
+    *,
+    names=(),
+    drop_names=(),
+    missing,
+    split_every,
+    scheduler,
+):
+    """:func:`checked_block` of ``compute`` on each row block of ``x``,
+    ``y``, the weights and the ``companions`` (called ``names`` in messages;
+    with ``missing="drop"`` a missing value among ``drop_names`` leaves its
+    row out too), merged in a tree by ``merge``."""
+    return _tree_reduce(
+        partial(
+            checked_block, compute, tuple(names), drop=_dropping(missing, drop_names)
+        ),
+        merge,
+        _row_block_arguments(x, y, sample_weight, *companions),
+        n_blocks=x.numblocks[0],
+        split_every=split_every,
+        scheduler=scheduler,
+    )
 
 
 def _tree_reduce(block_function, merge, arguments, *, n_blocks, split_every, scheduler):
@@ -490,6 +521,8 @@ def reduce_scores(
     groups,
     model,
     *,
+    factors=(),
+    message_names=(),
     split_every=None,
     scheduler=None,
     missing="raise",
@@ -499,11 +532,17 @@ def reduce_scores(
     Parameters
     ----------
     x, y, sample_weight
-        As in :func:`reduce_statistic`.
+        As in :func:`reduce_statistic` (``x``: the numeric columns).
     groups : dask.array.Array of shape (n_samples,) or None
         Cluster labels, with the row blocks of ``x``.
-    model : ScoreModel
-        The fitted model (a few small arrays, embedded in the graph).
+    model : ScoreModel or LevelScoreModel
+        The fitted model (a few small arrays, embedded in the graph); a
+        :class:`~dask_linreg._numerics.sandwich.LevelScoreModel` for a model
+        with categorical columns.
+    factors : sequence of dask.array.Array, default=()
+        Each categorical column's labels, with x's row blocks.
+    message_names : sequence of str, default=()
+        How messages name the factors.
     split_every, scheduler, missing
         As in :func:`reduce_statistic`.
 
@@ -512,20 +551,27 @@ def reduce_scores(
     sums : ScoreSums
     faults : InputFaults
     """
-    sums, faults = _tree_reduce(
-        partial(
-            checked_block,
-            partial(_block_scores, model),
-            ("groups",),
-            drop=_dropping(missing),
-        ),
+    block = _block_level_scores if factors else _block_scores
+    sums, faults = _checked_reduce(
+        partial(block, model),
         _merge_scores,
-        _row_block_arguments(x, y, sample_weight, groups),
-        n_blocks=x.numblocks[0],
+        x,
+        y,
+        sample_weight,
+        (groups, *factors),
+        names=("groups", *message_names),
+        drop_names=message_names,
+        missing=missing,
         split_every=split_every,
         scheduler=scheduler,
     )
     return sums.sums, faults
+
+
+def _block_level_scores(model, x_parts, y_parts, sample_weight, groups, *factors):
+    return _ScoresFinite(
+        block_level_scores(x_parts, y_parts, sample_weight, groups, factors, model)
+    )
 
 
 class _FoldsFinite:
@@ -578,16 +624,15 @@ def reduce_fold_factors(
         Fold label -> TriangularMoments.
     faults : InputFaults
     """
-    folds, faults = _tree_reduce(
-        partial(
-            checked_block,
-            partial(_block_folds, n_folds),
-            ("cv",),
-            drop=_dropping(missing),
-        ),
+    folds, faults = _checked_reduce(
+        partial(_block_folds, n_folds),
         _merge_folds,
-        _row_block_arguments(x, y, sample_weight, labels),
-        n_blocks=x.numblocks[0],
+        x,
+        y,
+        sample_weight,
+        (labels,),
+        names=("cv",),
+        missing=missing,
         split_every=split_every,
         scheduler=scheduler,
     )
@@ -645,16 +690,16 @@ def reduce_fold_level_statistic(
         "max_levels": max_levels,
         "terms": None if terms is None else tuple(terms),
     }
-    folds, faults = _tree_reduce(
-        partial(
-            checked_block,
-            partial(_block_fold_levels, n_folds, level_options),
-            ("cv", *message_names),
-            drop=_dropping(missing, message_names),
-        ),
+    folds, faults = _checked_reduce(
+        partial(_block_fold_levels, n_folds, level_options),
         _merge_folds,
-        _row_block_arguments(x, y, sample_weight, labels, *factors),
-        n_blocks=x.numblocks[0],
+        x,
+        y,
+        sample_weight,
+        (labels, *factors),
+        names=("cv", *message_names),
+        drop_names=message_names,
+        missing=missing,
         split_every=split_every,
         scheduler=scheduler,
     )
@@ -694,11 +739,13 @@ def reduce_residual_moments(
     faults : InputFaults
     """
     compute = partial(_block_residuals, coef, intercept)
-    return _tree_reduce(
-        partial(checked_block, compute, (), drop=_dropping(missing)),
+    return _checked_reduce(
+        compute,
         merge_moments,
-        _row_block_arguments(x, y, sample_weight),
-        n_blocks=x.numblocks[0],
+        x,
+        y,
+        sample_weight,
+        missing=missing,
         split_every=split_every,
         scheduler=scheduler,
     )

@@ -42,6 +42,7 @@ __all__ = [
     "design_columns",
     "indicator_names",
     "main_effects",
+    "model_term_rows",
     "select_moments",
     "term_names",
 ]
@@ -595,6 +596,44 @@ def merge_level_moments(a, b):
         levels=tuple(levels),
         orders=orders,
     )
+
+
+def model_term_rows(model_terms, levels, codes):
+    """Each row's column within every model term's block (no indicator
+    built).
+
+    Parameters
+    ----------
+    model_terms : sequence of ModelTerm
+    levels : sequence of ndarray
+        Each factor's levels, in the model's order.
+    codes : sequence of ndarray of int
+        Each factor's level index per row (-1: a level the model does not
+        know).
+
+    Returns
+    -------
+    list of (ndarray of int64, int)
+        Per term, the row's column within the term's block (-1 for none: a
+        reference level left out, or an unknown level) and the block's
+        width; a numeric term is its one column (index 0).
+    """
+    n_rows = len(codes[0]) if codes else 0
+    rows = []
+    for term in model_terms:
+        if not term.factors:
+            rows.append((np.zeros(n_rows, dtype=np.int64), 1))
+            continue
+        index = np.zeros(n_rows, dtype=np.int64)
+        valid = np.ones(n_rows, dtype=bool)
+        stride = 1
+        for f, reduced in zip(term.factors, term.reduced, strict=True):
+            kept = np.asarray(codes[f], dtype=np.int64) - int(reduced)
+            valid &= kept >= 0
+            index += stride * kept
+            stride *= len(levels[f]) - int(reduced)
+        rows.append((np.where(valid, index, -1), stride))
+    return rows
 
 
 def design_columns(level_moments, model_terms, numeric_names):

@@ -17,11 +17,19 @@ but covariances are formed in the *centered* parametrization ``y = a +
 large offsets are multiplied; :func:`uncenter` maps them back at the end.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pandas as pd
 from scipy import linalg, sparse
 
+from dask_linreg._numerics.levels import (
+    IndicatorTerm,
+    block_level_moments,
+    design_columns,
+    model_term_rows,
+    select_moments,
+)
 from dask_linreg._numerics.pieces import RowBlock, rows_per_piece
 
 __all__ = [
@@ -29,10 +37,12 @@ __all__ = [
     "FitSummary",
     "ScoreSums",
     "ScoreModel",
+    "LevelScoreModel",
     "COV_TYPES",
     "design_root",
     "fit_summary",
     "block_scores",
+    "block_level_scores",
     "merge_scores",
     "robust_covariance",
     "uncenter",
@@ -469,3 +479,223 @@ def robust_covariance(summary, sums, cov_type):
         correction = summary.nobs / summary.df_resid if cov_type == "HC1" else 1.0
     covariances = correction * (bread @ meat @ bread)
     return covariances, n_groups
+
+
+@dataclass(frozen=True)
+class LevelScoreModel:
+    """A fitted model with categorical columns, as a robust pass sees it.
+
+    Attributes
+    ----------
+    score : ScoreModel
+        Over the model's columns (``coef`` of shape (n_columns, n_targets),
+        ``x_mean`` their means).
+    model_terms : tuple of ModelTerm
+        The model's terms, in the order of its columns.
+    levels : tuple of ndarray
+        Each factor's levels, in the model's order.
+    numeric : tuple of str
+        The names of the numeric columns of the pass's x, in order.
+    factor_names : tuple of str
+    """
+
+    score: ScoreModel
+    model_terms: tuple
+    levels: tuple
+    numeric: tuple
+    factor_names: tuple
+
+
+def _level_codes(labels, levels, name):
+    """Each row's index among the fitted ``levels`` (all must be known: the
+    robust pass reads the data the model was fitted on)."""
+    values = np.asarray(labels, dtype=object).astype(str)
+    codes = pd.Index(np.asarray(levels, dtype=object)).get_indexer(values)
+    if (codes < 0).any():
+        raise ValueError(
+            f"X column {name!r} has level {str(values[codes < 0][0])!r}, which the model "
+            "was not fitted on: a robust covariance needs the data of the fit."
+        )
+    return codes
+
+
+def _sparse_rows(model, x_columns, codes):
+    """The model's centered design rows ``z_i = q_i - mu`` in sparse form.
+
+    ``q_i`` holds, at ``positions`` (n_rows, n_slots), the intercept's 1
+    (with one), each numeric term's centered value, and each indicator
+    term's value at the row's column (0 where it has none); ``mu`` is the
+    indicator columns' means (the numeric ones are centered in ``q``).
+    """
+    score = model.score
+    lead = int(score.fit_intercept)
+    k = score.coef.shape[0] + lead
+    n_rows = len(x_columns[0]) if x_columns else len(codes[0])
+    numeric_index = {name: j for j, name in enumerate(model.numeric)}
+    positions, values = [], []
+    if lead:
+        positions.append(np.zeros(n_rows, dtype=np.int64))
+        values.append(np.ones(n_rows))
+    mu = np.zeros(k)
+    start = lead
+    for term, (index, width) in zip(
+        model.model_terms,
+        model_term_rows(model.model_terms, model.levels, codes),
+        strict=True,
+    ):
+        value = None if term.value is None else x_columns[numeric_index[term.value]]
+        if not term.factors:
+            positions.append(np.full(n_rows, start, dtype=np.int64))
+            values.append(value - score.x_mean[start - lead])
+        else:
+            valid = index >= 0
+            positions.append(np.where(valid, start + index, 0))
+            ones = np.ones(n_rows) if value is None else value
+            values.append(np.where(valid, ones, 0.0))
+            mu[start : start + width] = score.x_mean[
+                start - lead : start - lead + width
+            ]
+        start += width
+    return np.column_stack(positions), np.column_stack(values), mu
+
+
+def block_level_scores(x_parts, y_parts, sample_weight, groups, factors, model):
+    """:class:`ScoreSums` of one block of rows of a model with categorical
+    columns, the indicators never built.
+
+    Parameters
+    ----------
+    x_parts, y_parts, sample_weight, groups
+        As in :func:`block_scores` (``x_parts``: the numeric columns).
+    factors : sequence of (ndarray or pandas.Categorical)
+        Each factor's labels.
+    model : LevelScoreModel
+
+    Returns
+    -------
+    ScoreSums
+
+    Notes
+    -----
+    A row of the model has one column per term (its level's), so it is
+    held sparse: ``s`` (column, value) slots.  Residuals and leverages
+    ``w z' B z`` take ``O(s)`` and ``O(s**2)`` per row.  The HC meat
+    ``sum_i u_i z_i z_i'`` is the ``u``-weighted moments of the same
+    design, reduced by :func:`~dask_linreg._numerics.levels.block_level_moments`
+    (per-level sums, numeric columns shifted) and moved to the model's
+    centering: ``C_u + U d d'`` with ``d = m_u - x_mean``.  Cluster scores
+    sum ``w e (q - mu)`` per cluster.
+    """
+    score = model.score
+    x_block = RowBlock(x_parts, sample_weight)
+    n_rows, weights = x_block.n_rows, x_block.weights
+    x_columns = [
+        np.asarray(part[:, j], dtype=np.float64)
+        for part in x_parts
+        for j in range(part.shape[1])
+    ]
+    y = np.column_stack(
+        [np.asarray(part, dtype=np.float64) for part in y_parts]
+    ).reshape(n_rows, -1)
+    codes = [
+        _level_codes(labels, levels, name)
+        for labels, levels, name in zip(
+            factors, model.levels, model.factor_names, strict=True
+        )
+    ]
+    lead = int(score.fit_intercept)
+    k = score.coef.shape[0] + lead
+    n_targets = score.coef.shape[1]
+    w = np.ones(n_rows) if weights is None else np.asarray(weights, dtype=np.float64)
+    positive = n_rows if weights is None else int(np.count_nonzero(w > 0))
+    positions, values, mu = _sparse_rows(model, x_columns, codes)
+    full_coef = np.vstack([np.zeros((lead, n_targets)), score.coef])
+    # e = (y - y_mean) - (q - mu) @ coef, q's numeric values centered.
+    fitted = np.einsum("is,ist->it", values, full_coef[positions])
+    residual = (y - score.y_mean) - fitted + mu @ full_coef
+    weighted = w[:, None] * residual
+    ssr = np.einsum("it,it->t", weighted, residual)
+    if score.cov_type == "cluster":
+        kept = w > 0
+        labels, inverse = np.unique(np.asarray(groups)[kept], return_inverse=True)
+        inverse = inverse.reshape(-1)
+        scores = np.empty((labels.size, k, n_targets))
+        flat = inverse[:, None] * k + positions[kept]
+        for t in range(n_targets):
+            per_slot = weighted[kept, t, None] * values[kept]
+            sums = np.bincount(
+                flat.ravel(), weights=per_slot.ravel(), minlength=labels.size * k
+            ).reshape(labels.size, k)
+            totals = np.bincount(
+                inverse, weights=weighted[kept, t], minlength=labels.size
+            )
+            scores[:, :, t] = sums - np.outer(totals, mu)
+        return ScoreSums(n_rows, positive, ssr, None, labels, scores)
+    squared = weighted**2
+    if score.cov_type in ("HC2", "HC3"):
+        bread = score.centered_cov
+        quadratic = np.zeros(n_rows)
+        for a in range(positions.shape[1]):
+            for b in range(positions.shape[1]):
+                quadratic += (
+                    values[:, a]
+                    * values[:, b]
+                    * bread[positions[:, a], positions[:, b]]
+                )
+        pulled = bread @ mu
+        leverage = w * (
+            quadratic
+            - 2.0 * np.einsum("is,is->i", values, pulled[positions])
+            + mu @ pulled
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            power = 1.0 if score.cov_type == "HC2" else 2.0
+            squared = np.where(
+                squared > 0, squared / (1.0 - leverage[:, None]) ** power, 0.0
+            )
+    meat = np.stack(
+        [
+            _weighted_meat(model, x_parts, factors, squared[:, t], lead, k)
+            for t in range(n_targets)
+        ]
+    )
+    return ScoreSums(n_rows, positive, ssr, meat)
+
+
+def _weighted_meat(model, x_parts, factors, u, lead, k):
+    """``sum_i u_i z_i z_i'`` in the model's columns and centering."""
+    terms = _indicator_blocks(model)
+    moments = block_level_moments(
+        x_parts,
+        [np.zeros((len(u), 1))],
+        factors,
+        u,
+        factor_names=model.factor_names,
+        terms=terms,
+    )
+    fitted = tuple(np.sort(np.asarray(lv, dtype=object)) for lv in model.levels)
+    ordered = replace(moments.embedded(fitted), orders=None).reordered(model.levels)
+    columns, _ = design_columns(ordered, model.model_terms, model.numeric)
+    selected = select_moments(ordered.moments, columns)
+    total = selected.weight_sum
+    difference = selected.mean - model.score.x_mean
+    meat = np.empty((k, k))
+    inner = selected.comoment + total * np.outer(difference, difference)
+    meat[lead:, lead:] = inner
+    if lead:
+        meat[0, 0] = total
+        meat[0, 1:] = meat[1:, 0] = total * difference
+    return meat
+
+
+def _indicator_blocks(model):
+    """The indicator blocks of the model's terms (as the fit reduced them)."""
+    numeric_index = {name: j for j, name in enumerate(model.numeric)}
+    blocks = []
+    for term in model.model_terms:
+        if term.factors:
+            value = None if term.value is None else numeric_index[term.value]
+            block = IndicatorTerm(term.factors, value)
+            if block not in blocks:
+                blocks.append(block)
+    return tuple(blocks)

@@ -350,6 +350,13 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
             for name, levels in zip(design.factors, design.levels, strict=True)
         }
 
+    def _with_design(self, state, design, names, levels):
+        """``state`` with the fit's design and level statistics, and
+        ``coef_names_`` set (None: no categorical columns); a last step of
+        a fit, which nothing after may fail."""
+        self._store_design(design, names)
+        return replace(state, design=design, levels=levels)
+
     def _solve(self, result, n_features, alpha):
         """``(solution, x_offset, y_offset)`` from a merged statistic."""
         return result.solve(n_features, fit_intercept=self.fit_intercept, alpha=alpha)

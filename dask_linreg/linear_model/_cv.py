@@ -3,7 +3,7 @@ data, fold labels from it, and the one pass of per-fold statistics."""
 
 import numbers
 from collections.abc import Iterable, Mapping, Set
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import reduce
 
 import dask.array as da
@@ -24,7 +24,9 @@ __all__ = [
     "categorical_cross_validation_folds",
     "check_cv",
     "cross_validation_folds",
+    "FoldStatistics",
     "fold_labels",
+    "fold_statistics",
     "in_memory_split_labels",
     "is_label_array",
 ]
@@ -402,6 +404,56 @@ def fold_labels(cv, x, *, y=None, groups=None, labels=None):
     if not isinstance(labels, da.Array):
         labels = check_groups(labels, x, name="cv")
     return labels, None
+
+
+@dataclass(frozen=True)
+class FoldStatistics:
+    """What the one pass of a cross-validated estimator yields.
+
+    Attributes
+    ----------
+    order : list
+        Fold labels, sorted.
+    fold_factors : list of TriangularMoments
+        In that order, over the model's columns.
+    total : TriangularMoments
+        Of all rows.
+    dropped : int
+        Rows left out for a missing value.
+    n_columns : int
+        The model's feature columns.
+    design : FactorDesign or None
+        With categorical columns: the design, levels and encoding.
+    names : list of str or None
+        With categorical columns: the model's columns.
+    levels : LevelMoments or None
+        With categorical columns: the level statistics of all rows.
+    """
+
+    order: list
+    fold_factors: list
+    total: object
+    dropped: int
+    n_columns: int
+    design: object = None
+    names: list | None = None
+    levels: object = None
+
+
+def fold_statistics(estimator, inputs, labels, n_folds):
+    """:func:`cross_validation_folds`, or with categorical columns
+    :func:`categorical_cross_validation_folds`, as :class:`FoldStatistics`."""
+    if inputs.design is not None:
+        order, factors, total, dropped, design, names, levels = (
+            categorical_cross_validation_folds(estimator, inputs, labels, n_folds)
+        )
+        return FoldStatistics(
+            order, factors, total, dropped, len(names), design, names, levels
+        )
+    order, factors, total, dropped = cross_validation_folds(
+        estimator, inputs, labels, n_folds
+    )
+    return FoldStatistics(order, factors, total, dropped, inputs.x.shape[1])
 
 
 _ZERO_WEIGHTS = "sample_weight sums to zero: at least one weight must be positive."

@@ -28,9 +28,8 @@ from dask_linreg.linear_model._base import (
 )
 from dask_linreg.linear_model._cv import (
     CrossValidation,
-    categorical_cross_validation_folds,
-    cross_validation_folds,
     fold_labels,
+    fold_statistics,
     in_memory_split_labels,
     is_label_array,
 )
@@ -252,11 +251,8 @@ class ElasticNet(_CoordinateDescentModel):
         )
         # Everything is computed: only now is the estimator changed.
         self.n_iter_ = int(n_iter[0]) if inputs.y_is_1d else n_iter
-        self._store_design(design, names)
-        state = replace(
-            fit_state(moments, y, inputs, sample_weight, dropped),
-            design=design,
-            levels=levels,
+        state = self._with_design(
+            fit_state(moments, y, inputs, sample_weight, dropped), design, names, levels
         )
         self._store_path_point(state, coef[0])
         inputs.store_features(self)
@@ -383,11 +379,9 @@ class ElasticNetCV(_CoordinateDescentModel):
         ``"drop"`` leaves out the rows with a missing value in X, y or the
         weights (see :class:`LinearRegression`).
     max_levels : int or None, default=1000
-        The most levels a categorical column of X may have (see
-        :class:`LinearRegression`).
     handle_unknown : {"error", "ignore"}, default="error"
-        What ``predict`` does with a level not seen in the fit: raise, or
-        give it no indicator.
+        As in :class:`ElasticNet`: the most levels a categorical column of X may
+        have, and what ``predict`` does with a level the fit did not see.
 
     Attributes
     ----------
@@ -562,17 +556,15 @@ class ElasticNetCV(_CoordinateDescentModel):
         labels, n_folds = fold_labels(
             cv, inputs.x, y=y, groups=groups, labels=inputs.labels
         )
-        design = names = levels = None
-        if inputs.design is not None:
-            # Extreme columns are checked with the model's column names.
-            order, fold_factors, total, dropped, design, names, levels = (
-                categorical_cross_validation_folds(self, inputs, labels, n_folds)
-            )
-            p = len(names)
-        else:
-            order, fold_factors, total, dropped = cross_validation_folds(
-                self, inputs, labels, n_folds
-            )
+        passed = fold_statistics(self, inputs, labels, n_folds)
+        order, fold_factors, total, p = (
+            passed.order,
+            passed.fold_factors,
+            passed.total,
+            passed.n_columns,
+        )
+        if passed.design is None:
+            # (A categorical design's columns are checked by their names.)
             extreme = extreme_column(total)
             if extreme is not None:
                 raise magnitude_error(extreme, inputs.features, None)
@@ -613,11 +605,11 @@ class ElasticNetCV(_CoordinateDescentModel):
         self.mse_path_ = mse[0] if single else mse
         self.folds_ = np.array(order)
         self.n_iter_ = int(n_iter[0])
-        self._store_design(design, names)
-        state = replace(
-            fit_state(total, y, inputs, sample_weight, dropped),
-            design=design,
-            levels=levels,
+        state = self._with_design(
+            fit_state(total, y, inputs, sample_weight, passed.dropped),
+            passed.design,
+            passed.names,
+            passed.levels,
         )
         self._store_path_point(state, coef[0])
         inputs.store_features(self)

@@ -8,7 +8,9 @@ from dask_linreg._numerics.sandwich import COV_TYPES
 __all__ = ["check_inference_arguments"]
 
 
-def check_inference_arguments(cov_type, X, y, groups, use_t):
+def check_inference_arguments(cov_type, X, y, groups, use_t, *, y_in_x=False):
+    """Check ``inference``'s arguments before any work (``y_in_x``: a
+    formula model, whose X holds the target)."""
     if cov_type not in COV_TYPES:
         raise ValueError(
             f"cov_type must be one of {', '.join(map(repr, COV_TYPES))}; got "
@@ -23,10 +25,14 @@ def check_inference_arguments(cov_type, X, y, groups, use_t):
                 "y or groups (they are read only for robust covariances)."
             )
         return
-    if X is None or y is None:
+    if X is None or (y is None and not y_in_x):
         raise ValueError(
             f"cov_type={cov_type!r} needs one pass over the training data: pass "
-            "X and y (and the sample_weight of the fit)."
+            + (
+                "the data (and the weights of the fit)."
+                if y_in_x
+                else "X and y (and the sample_weight of the fit)."
+            )
         )
     if cov_type == "cluster" and groups is None:
         raise ValueError(

@@ -7,9 +7,11 @@ from dataclasses import replace
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from dask_linreg._dask.formula import design_frames
 from dask_linreg._dask.graph import reduce_scores
 from dask_linreg._dask.inputs import check_fit_inputs
 from dask_linreg._numerics.sandwich import (
+    LevelScoreModel,
     ScoreModel,
     design_root,
     fit_summary,
@@ -384,7 +386,9 @@ class LinearRegression(_MergeableLinearModel):
                 "inference is not available for positive=True: the standard "
                 "errors of constrained estimates are not the classical ones."
             )
-        check_inference_arguments(cov_type, X, y, groups, use_t)
+        check_inference_arguments(
+            cov_type, X, y, groups, use_t, y_in_x=self._fit_state.formula is not None
+        )
         summary = self._inference_summary()
         if "coef_names_" in vars(self):
             names = list(self.coef_names_)
@@ -432,15 +436,20 @@ class LinearRegression(_MergeableLinearModel):
 
     def _robust_covariances(self, summary, X, y, sample_weight, groups, cov_type):
         """One pass over the training data for the sandwich covariances."""
-        if self._fit_design() is not None:
-            raise ValueError(
-                f"cov_type={cov_type!r} is not available for a model with "
-                "categorical columns (it has "
-                f"{', '.join(map(repr, self._fit_design().factors))}); "
-                "cov_type='nonrobust' is."
-            )
-        inputs = check_fit_inputs(self, X, y, sample_weight, reset=False, labels=groups)
-        coef = np.reshape(self.coef_, (-1, self.n_features_in_))
+        formula = self._fit_state.formula
+        if formula is not None:
+            X, y, sample_weight = _formula_training_data(formula, X, y, sample_weight)
+        design = self._fit_design()
+        inputs = check_fit_inputs(
+            self,
+            X,
+            y,
+            sample_weight,
+            reset=False,
+            labels=groups,
+            categorical=design is not None,
+        )
+        coef = np.reshape(self.coef_, (-1, self._n_coefficients))
         if inputs.n_targets != coef.shape[0]:
             raise ValueError(
                 f"y has {inputs.n_targets} target(s) but the model was fitted on "
@@ -455,17 +464,35 @@ class LinearRegression(_MergeableLinearModel):
             cov_type=cov_type,
             centered_cov=summary.centered_cov,
         )
-        sums, faults = reduce_scores(
-            inputs.x,
-            inputs.y,
-            inputs.sample_weight,
-            labels,
-            model,
-            split_every=self.split_every,
-            scheduler="threads" if inputs.local else None,
-            missing=self.missing,
-        )
-        faults.raise_if_any(inputs.features.names)
+        options = {
+            "split_every": self.split_every,
+            "scheduler": "threads" if inputs.local else None,
+            "missing": self.missing,
+        }
+        if design is not None:
+            if inputs.design is None or inputs.design.factors != design.factors:
+                raise ValueError(
+                    "X is not the data the model was fitted on: it was fitted with "
+                    f"the categorical columns {list(design.factors)}."
+                )
+            sums, faults = reduce_scores(
+                inputs.x,
+                inputs.y,
+                inputs.sample_weight,
+                labels,
+                LevelScoreModel(
+                    model, design.terms, design.levels, design.numeric, design.factors
+                ),
+                factors=inputs.factors,
+                message_names=design.message_names(),
+                **options,
+            )
+            faults.raise_if_any(np.asarray(design.numeric, dtype=object))
+        else:
+            sums, faults = reduce_scores(
+                inputs.x, inputs.y, inputs.sample_weight, labels, model, **options
+            )
+            faults.raise_if_any(inputs.features.names)
         tolerance = 1e-6 * (summary.ssr + 1e-9 * summary.tss)
         if sums.positive_count != summary.nobs or np.any(
             np.abs(sums.ssr - summary.ssr) > tolerance
@@ -683,3 +710,22 @@ class Ridge(_MergeableLinearModel):
 
     def _penalties(self, checked, n_targets):
         return penalties_per_target(checked["alpha"], n_targets)
+
+
+def _formula_training_data(formula, data, y, sample_weight):
+    """The design, target and weights of a formula model's training data
+    (``data`` the DataFrame of raw columns; ``y`` the formula's left-hand
+    side when None; ``sample_weight`` a column name or one per row)."""
+    if not hasattr(data, "columns"):
+        raise TypeError(
+            "a model fitted from a formula takes its training data as the "
+            f"DataFrame of raw columns; got {type(data).__name__}."
+        )
+    X, targets = design_frames(data, formula)
+    if isinstance(sample_weight, str):
+        if sample_weight not in data.columns:
+            raise ValueError(
+                f"sample_weight={sample_weight!r} is not a column of the data."
+            )
+        sample_weight = data[sample_weight]
+    return X, targets if y is None else y, sample_weight

@@ -1,7 +1,6 @@
 """RidgeCV: every penalty on every fold from one pass over the data."""
 
 import numbers
-from dataclasses import replace
 
 import numpy as np
 
@@ -26,9 +25,8 @@ from dask_linreg.linear_model._base import (
 )
 from dask_linreg.linear_model._cv import (
     CrossValidation,
-    categorical_cross_validation_folds,
-    cross_validation_folds,
     fold_labels,
+    fold_statistics,
     in_memory_split_labels,
     is_label_array,
 )
@@ -134,11 +132,9 @@ class RidgeCV(_OnePassLinearModel):
         ``"drop"`` leaves out the rows with a missing value in X, y or the
         weights (see :class:`LinearRegression`).
     max_levels : int or None, default=1000
-        The most levels a categorical column of X may have (see
-        :class:`LinearRegression`).
     handle_unknown : {"error", "ignore"}, default="error"
-        What ``predict`` does with a level not seen in the fit: raise, or
-        give it no indicator.
+        As in :class:`Ridge`: the most levels a categorical column of X may
+        have, and what ``predict`` does with a level the fit did not see.
 
     Attributes
     ----------
@@ -348,15 +344,19 @@ class RidgeCV(_OnePassLinearModel):
             labels, n_folds = fold_labels(
                 cv, inputs.x, y=y, groups=groups, labels=inputs.labels
             )
-            if inputs.design is not None:
-                order, fold_factors, total, dropped, design, names, levels = (
-                    categorical_cross_validation_folds(self, inputs, labels, n_folds)
-                )
-                p = len(names)
-            else:
-                order, fold_factors, total, dropped = cross_validation_folds(
-                    self, inputs, labels, n_folds
-                )
+            passed = fold_statistics(self, inputs, labels, n_folds)
+            order, fold_factors, total, p = (
+                passed.order,
+                passed.fold_factors,
+                passed.total,
+                passed.n_columns,
+            )
+            design, names, levels, dropped = (
+                passed.design,
+                passed.names,
+                passed.levels,
+                passed.dropped,
+            )
             scoring = self.scoring or "r2"
             fold_scores = ridge_fold_scores(
                 fold_factors,
@@ -378,11 +378,8 @@ class RidgeCV(_OnePassLinearModel):
         self.scores_ = scores
         self.alpha_ = chosen
         self.best_score_ = best_score
-        self._store_design(design, names)
-        state = replace(
-            fit_state(total, y, inputs, sample_weight, dropped),
-            design=design,
-            levels=levels,
+        state = self._with_design(
+            fit_state(total, y, inputs, sample_weight, dropped), design, names, levels
         )
         self._store_fit(state, solved, n_passes=1)
         inputs.store_features(self)
