@@ -195,18 +195,24 @@ def test_parquet_with_unknown_categories(tmp_path):
     np.testing.assert_allclose(results.bse.to_numpy(), expected.bse[names], rtol=RTOL)
 
 
-def test_one_compute_finds_the_levels_and_fits():
+def test_one_compute_reads_each_partition_once(computes):
     frame = _table()
+    reads = []
+
+    def counted(part):
+        reads.append(int(part.index[0]))
+        return part
+
     ddf = dd.from_pandas(frame, npartitions=5)
-    computes = []
-
-    def counting_scheduler(dsk, keys, **kwargs):
-        computes.append(keys)
-        return dask.get(dsk, keys, **kwargs)
-
-    with dask.config.set(scheduler=counting_scheduler):
-        LinearRegression().fit(ddf[FEATURES], ddf["sales"])
+    starts = sorted(int(ddf.partitions[i].index.min().compute()) for i in range(5))
+    ddf = ddf.map_partitions(counted, meta=frame.head(0))
+    computes.clear()
+    model = LinearRegression().fit(ddf[FEATURES], ddf["sales"])
     assert len(computes) == 1
+    # Levels and moments from the same read of every row: each partition
+    # (named by its first row) was read exactly once.
+    assert sorted(reads) == starts
+    assert "region[T.west]" in list(model.coef_names_)
 
 
 def test_predict_and_score_apply_the_training_levels():
