@@ -5,6 +5,7 @@ from dask_linreg.inference._prediction import PredictionResults
 from dask_linreg.inference._results import RegressionResults, TestResult
 from dask_linreg.inference._summary import Summary
 from dask_linreg.io._model_file import ModelFileError, load
+from dask_linreg.linear_model._absorbed import FixedEffectsRegression
 from dask_linreg.linear_model._base import SOLVERS
 from dask_linreg.linear_model._elastic_net import (
     ElasticNet,
@@ -21,6 +22,7 @@ __all__ = [
     "AccuracyWarning",
     "ElasticNet",
     "ElasticNetCV",
+    "FixedEffectsRegression",
     "Lasso",
     "LassoCV",
     "LinearRegression",

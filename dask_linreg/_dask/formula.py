@@ -22,7 +22,7 @@ from dask_linreg._dask.columns import is_dask
 from dask_linreg._dask.factors import _is_factor_dtype
 from dask_linreg._numerics.levels import ModelTerm
 
-__all__ = ["FormulaDesign", "parse_formula", "design_frames"]
+__all__ = ["FormulaDesign", "parse_formula", "design_frames", "split_absorbed"]
 
 #: formulaic's transforms that need state from the whole data (a mean, a
 #: knot sequence...): evaluated per partition they would each see one
@@ -124,6 +124,44 @@ def _categorical_call(expression, formula):
     return call.args[0].id, levels
 
 
+def split_absorbed(formula):
+    """fixest's ``"y ~ x1 + x2 | firm"``: the formula before ``|`` and the
+    absorbed columns after it (empty without ``|``).
+
+    Raises
+    ------
+    ValueError
+        For more than one ``|`` (fixest's instrumental-variable part), or
+        an absorbed part that is not columns joined by ``+``.
+    """
+    if not isinstance(formula, str):
+        raise TypeError(f"formula must be a string; got {type(formula).__name__}.")
+    depth, bars = 0, []
+    for position, character in enumerate(formula):
+        if character in "([{":
+            depth += 1
+        elif character in ")]}":
+            depth -= 1
+        elif character == "|" and depth == 0:
+            bars.append(position)
+    if not bars:
+        return formula, ()
+    if len(bars) > 1:
+        raise ValueError(
+            f"formula {formula!r} has {len(bars) + 1} parts ('|'): only one "
+            "absorbed part is supported ('y ~ x | firm'), not instrumental "
+            "variables."
+        )
+    main, absorbed = formula[: bars[0]].strip(), formula[bars[0] + 1 :]
+    names = tuple(name.strip() for name in absorbed.split("+"))
+    if not all(name.isidentifier() for name in names):
+        raise ValueError(
+            f"formula {formula!r}: the absorbed part {absorbed.strip()!r} must be "
+            "columns joined by '+' ('| firm' or '| firm + year')."
+        )
+    return main, names
+
+
 def parse_formula(formula, dtypes):
     """Parse ``formula`` against a frame's ``dtypes`` (column -> dtype).
 
@@ -148,8 +186,8 @@ def parse_formula(formula, dtypes):
     ):
         raise ValueError(
             f"formula {formula!r} has several parts ('|'): absorbed fixed effects "
-            "(y ~ x | store) are not supported yet; enter the column as "
-            "C(store), or leave it out."
+            "(y ~ x | store) are fitted by dask_linreg.ols only; here enter the "
+            "column as C(store), or leave it out."
         )
     targets = tuple(str(t) for t in parsed.lhs)
     if not targets or "1" in targets:

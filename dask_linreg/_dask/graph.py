@@ -20,6 +20,7 @@ import dask.array as da
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from dask_linreg._numerics.absorbed import block_group_moments
 from dask_linreg._numerics.cv import (
     assign_folds,
     block_fold_factors,
@@ -46,6 +47,7 @@ __all__ = [
     "reduce_in_memory",
     "reduce_scores",
     "reduce_fold_factors",
+    "reduce_group_statistic",
     "reduce_fold_level_statistic",
     "reduce_residual_moments",
     "reduce_in_memory_residuals",
@@ -571,6 +573,68 @@ def reduce_scores(
 def _block_level_scores(model, x_parts, y_parts, sample_weight, groups, *factors):
     return _ScoresFinite(
         block_level_scores(x_parts, y_parts, sample_weight, groups, factors, model)
+    )
+
+
+def _block_group_statistic(
+    factor_name, max_bytes, x_parts, y_parts, sample_weight, labels
+):
+    return block_group_moments(
+        [*x_parts, *y_parts],
+        sample_weight,
+        labels,
+        factor_name=factor_name,
+        max_bytes=max_bytes,
+    )
+
+
+def reduce_group_statistic(
+    x,
+    y,
+    sample_weight,
+    labels,
+    *,
+    factor_name,
+    message_name,
+    max_bytes=None,
+    split_every=None,
+    scheduler=None,
+    missing="raise",
+):
+    """:class:`~dask_linreg._numerics.absorbed.GroupMoments` of ``[x | y]``
+    per level of an absorbed factor, in one pass.
+
+    Parameters
+    ----------
+    x, y, sample_weight
+        As in :func:`reduce_statistic`.
+    labels : dask.array.Array of shape (n_samples,)
+        The absorbed factor's level of each row, with x's row blocks.
+    factor_name : str
+    message_name : str
+        How messages name the labels.
+    max_bytes : int, default=None
+        The most bytes of per-level statistics; checked on the workers.
+    split_every, scheduler, missing
+        As in :func:`reduce_statistic`; a missing level drops its row too.
+
+    Returns
+    -------
+    result : GroupMoments
+    faults : InputFaults
+    """
+    return _checked_reduce(
+        partial(_block_group_statistic, factor_name, max_bytes),
+        _merge,
+        x,
+        y,
+        sample_weight,
+        (labels,),
+        names=(message_name,),
+        drop_names=(message_name,),
+        missing=missing,
+        split_every=split_every,
+        scheduler=scheduler,
     )
 
 

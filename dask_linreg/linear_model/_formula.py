@@ -6,7 +6,8 @@ from dataclasses import replace
 from sklearn.base import clone
 
 from dask_linreg._dask.columns import is_dask
-from dask_linreg._dask.formula import design_frames, parse_formula
+from dask_linreg._dask.formula import design_frames, parse_formula, split_absorbed
+from dask_linreg.linear_model._absorbed import FixedEffectsRegression
 from dask_linreg.linear_model._elastic_net import ElasticNet
 from dask_linreg.linear_model._least_squares import LinearRegression, Ridge
 
@@ -209,6 +210,39 @@ def ols(formula, data, *, weights=None, missing="raise", **params):
             "ols() takes the intercept from the formula ('- 1' removes it), not "
             "fit_intercept."
         )
+    main, absorbed = split_absorbed(formula)
+    if absorbed:
+        return _fit_absorbed(main, absorbed, data, weights, missing, params)
     return fit_formula(
         LinearRegression(missing=missing, **params), formula, data, weights=weights
     )
+
+
+def _fit_absorbed(formula, absorbed, data, weights, missing, params):
+    """``ols("y ~ x | firm")``: a :class:`FixedEffectsRegression` of the
+    formula's terms (its intercept absorbed too)."""
+    if len(absorbed) > 1:
+        raise ValueError(
+            f"absorbing {len(absorbed)} columns ({' + '.join(absorbed)}) is not "
+            "supported yet: absorb one, and enter the others as C(column)."
+        )
+    (absorb,) = absorbed
+    parsed = _parsed(formula, data)
+    if absorb not in data.columns:
+        raise ValueError(
+            f"the absorbed column {absorb!r} is not a column of data; it has: "
+            f"{', '.join(map(str, data.columns))}."
+        )
+    if parsed.factors:
+        raise ValueError(
+            f"formula {formula!r} has categorical terms besides the absorbed "
+            f"{absorb!r}: with a fixed effect, enter numeric terms only (or "
+            "use ols without '|')."
+        )
+    weights = _weights(weights, data)
+    X, y = design_frames(data, parsed)
+    X = X.assign(**{absorb: data[absorb]})
+    model = FixedEffectsRegression(absorb, missing=missing, **params)
+    model.fit(X, y, sample_weight=weights)
+    model._fit_state = replace(model._fit_state, formula=parsed)
+    return model

@@ -194,6 +194,18 @@ class Options:
         return f"a str among {{{', '.join(map(repr, self.options))}}}"
 
 
+class ColumnName:
+    """A non-empty string naming a column."""
+
+    def check(self, value):
+        if not (isinstance(value, str) and value):
+            raise Unsatisfied()
+        return value
+
+    def __str__(self):
+        return "a non-empty str (a column name)"
+
+
 class _NoneConstraint:
     def check(self, value):
         if value is not None:

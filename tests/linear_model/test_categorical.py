@@ -1,6 +1,5 @@
 """Categorical columns of X against statsmodels' formulas on the same data."""
 
-import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd

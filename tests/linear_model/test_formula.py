@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from dask_linreg import Ridge, design, ols
+from dask_linreg import Ridge, design, fit_formula, ols
 from tests.linear_model._statsmodels_oracle import assert_ols_matches_statsmodels
 
 
@@ -73,7 +73,7 @@ def test_design_serves_the_other_estimators(data):
         ("y ~ x1 + nope", "names column 'nope', which the data do not have"),
         ("y ~ C(region, Sum)", "treatment coding is the only contrast"),
         ("y ~ x1 ~ x2", "cannot be parsed|needs a target"),
-        ("y ~ x1 | region", "absorbed fixed effects .* are not supported yet"),
+        ("y ~ x1 | region + channel", "absorbing 2 columns"),
         ("y ~ C(x1)", "column 'x1' is numeric .* make it a category first"),
     ],
 )
@@ -84,6 +84,13 @@ def test_formulas_that_cannot_be_fitted_are_refused_before_the_pass(
     with pytest.raises(ValueError, match=message):
         ols(formula, ddf)
     assert computes == []
+
+
+def test_absorbed_parts_are_for_ols_only(data):
+    with pytest.raises(ValueError, match="fitted by dask_linreg.ols only"):
+        design("y ~ x1 | region", data)
+    with pytest.raises(ValueError, match="fitted by dask_linreg.ols only"):
+        fit_formula(Ridge(), "y ~ x1 | region", data)
 
 
 def test_ols_arguments_are_checked(data, tmp_path):

@@ -1,0 +1,311 @@
+"""Absorbed fixed effects of one factor from keyed, mergeable statistics.
+
+The within (fixed-effects) estimator of ``y = x b + alpha_g + e`` regresses
+the rows demeaned within their level ``g`` of the absorbed factor.  Its
+normal equations need only the *pooled within-level co-moments* of
+``Z = [X | Y]``::
+
+    C_within = sum_g sum_{i in g} w_i (z_i - m_g)(z_i - m_g)'
+
+and the fixed effects ``alpha_g = m_g,y - m_g,x b`` the per-level weighted
+means ``m_g``.  A block of rows yields :class:`GroupMoments` (its levels'
+counts, weights and shifted means, and its pooled within co-moments, each
+level demeaned by its own mean in the block); two of them merge by key with
+the Chan, Golub & LeVeque update: a level both saw adds ``W_a W_b / W
+(m_a - m_b)(m_a - m_b)'`` to ``C_within``.  No raw sums are subtracted,
+so a column like ``1e9 + N(0, 1)`` keeps the digits of its spread.  The
+arithmetic is over sorted key arrays, never a Python loop over levels.
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from dask_linreg._numerics.moments import Moments
+from dask_linreg._numerics.pieces import RowBlock, rows_per_piece
+
+__all__ = [
+    "GroupMoments",
+    "block_group_moments",
+    "merge_group_moments",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class GroupMoments:
+    """Per-level statistics of ``Z = [X | Y]`` and its pooled within co-moments.
+
+    Attributes
+    ----------
+    keys : ndarray of shape (G,)
+        The levels seen, sorted (strings, or numbers).
+    counts : ndarray of int64 of shape (G,)
+        Rows of each level.
+    positive : ndarray of int64 of shape (G,)
+        Rows of positive weight of each level.
+    weights : ndarray of shape (G,)
+        ``W_g``, each level's weight sum.
+    shift : ndarray of shape (q,)
+        A point inside the data, common to all levels.
+    offsets : ndarray of shape (G, q)
+        Each level's weighted mean minus ``shift`` (zero for a level of
+        zero weight).
+    within : ndarray of shape (q, q)
+        The pooled within-level co-moments ``C_within``.
+    log_weight_sum : float
+        ``sum log(w)`` over the rows of positive weight.
+    factor_name : str
+        The absorbed column (for messages).
+    max_bytes : int or None
+        The most bytes the per-level statistics may take; checked in every
+        block and merge, so that too many levels fail on the worker that
+        finds them, with a :class:`MemoryError` naming the column.
+    """
+
+    keys: np.ndarray
+    counts: np.ndarray
+    positive: np.ndarray
+    weights: np.ndarray
+    shift: np.ndarray
+    offsets: np.ndarray
+    within: np.ndarray
+    log_weight_sum: float
+    factor_name: str
+    max_bytes: int | None = None
+
+    @property
+    def n_levels(self):
+        return len(self.keys)
+
+    @property
+    def count(self):
+        return int(self.counts.sum())
+
+    @property
+    def weight_sum(self):
+        return float(self.weights.sum())
+
+    def merge(self, other):
+        """The statistics of the union of two disjoint row sets."""
+        return merge_group_moments(self, other)
+
+    def is_finite(self):
+        """Whether everything that went in was finite."""
+        return bool(np.isfinite(self.within).all() and np.isfinite(self.offsets).all())
+
+    def means(self):
+        """Each level's weighted means of ``Z`` (levels of zero weight: NaN)."""
+        means = self.shift + self.offsets
+        means[self.weights <= 0] = np.nan
+        return means
+
+    def without_singletons(self):
+        """These statistics without the levels of one row of positive weight
+        (fixest's ``fixef_rm="singleton"``): such a level fits its row
+        exactly, adds nothing to ``C_within`` and nothing to the slopes'
+        information, but would count as an observation."""
+        keep = self.positive != 1
+        return replace(
+            self,
+            keys=self.keys[keep],
+            counts=self.counts[keep],
+            positive=self.positive[keep],
+            weights=self.weights[keep],
+            offsets=self.offsets[keep],
+        )
+
+    def within_moments(self):
+        """The within co-moments as :class:`Moments` of zero mean (what the
+        slopes' normal equations and their inference need)."""
+        q = self.within.shape[0]
+        return Moments(
+            self.count,
+            self.weight_sum,
+            np.zeros(q),
+            np.zeros(q),
+            self.within,
+            positive_count=int(self.positive.sum()),
+            log_weight_sum=self.log_weight_sum,
+        )
+
+    def between(self):
+        """Co-moments of the level means about the overall mean,
+        ``sum_g W_g (m_g - m)(m_g - m)'``; with :attr:`within` they make the
+        total co-moments (for the overall R²)."""
+        total = self.weight_sum
+        if total <= 0:
+            return np.zeros_like(self.within)
+        center = self.weights @ self.offsets / total
+        deviation = (self.offsets - center) * np.sqrt(self.weights)[:, None]
+        return deviation.T @ deviation
+
+
+def _bytes_needed(n_levels, q):
+    """Bytes of the per-level statistics of ``n_levels`` levels of ``q``
+    columns (keys, three counts and the means)."""
+    return int(n_levels) * (q + 4) * 8
+
+
+def _size(n_bytes):
+    return f"{n_bytes / 2**20:,.1f} MiB" if n_bytes >= 2**20 else f"{n_bytes:,} bytes"
+
+
+def _check_bytes(n_levels, q, factor_name, max_bytes):
+    if max_bytes is not None and _bytes_needed(n_levels, q) > max_bytes:
+        raise MemoryError(
+            f"the absorbed column {factor_name!r} has {n_levels:,} levels so far; "
+            f"their statistics over {q} columns take "
+            f"{_size(_bytes_needed(n_levels, q))}, more than max_bytes="
+            f"{max_bytes:,} ({_size(max_bytes)}). Raise max_bytes if the client "
+            "has the memory, or absorb a coarser column."
+        )
+
+
+def block_group_moments(
+    columns, sample_weight, labels, *, factor_name, max_bytes=None, piece_rows=None
+):
+    """:class:`GroupMoments` of one block of rows.
+
+    Parameters
+    ----------
+    columns : sequence of ndarray
+        Column groups (2-D) of ``Z = [X | Y]``, side by side.
+    sample_weight : ndarray of shape (n_rows,) or None
+    labels : ndarray of shape (n_rows,)
+        The absorbed factor's level of each row, none missing.
+    factor_name : str
+    max_bytes : int, default=None
+    piece_rows : int, default=None
+        Rows per piece of the demeaned rows (cache-sized by default).
+
+    Returns
+    -------
+    GroupMoments
+
+    Notes
+    -----
+    Two sweeps over the block: per-level shifted sums ``sum w (z - s)``
+    (one ``bincount`` per column) give the means; then each piece of rows,
+    demeaned by its level's mean in a scratch buffer, is accumulated into
+    ``C_within`` with one rank-k update.
+    """
+    block = RowBlock(columns, sample_weight)
+    n_rows, q = block.n_rows, block.n_columns
+    codes, keys = pd.factorize(np.asarray(labels), sort=True)
+    keys = np.asarray(keys)
+    n_levels = len(keys)
+    _check_bytes(n_levels, q, factor_name, max_bytes)
+    weights = (
+        np.ones(n_rows)
+        if block.weights is None
+        else np.asarray(block.weights, dtype=np.float64)
+    )
+    counts = np.bincount(codes, minlength=n_levels).astype(np.int64)
+    positive = np.bincount(codes, weights=weights > 0, minlength=n_levels)
+    level_weights = np.bincount(codes, weights=weights, minlength=n_levels)
+    shift = block.shift_point() if n_rows else np.zeros(q)
+    step = piece_rows or rows_per_piece(q, n_rows)
+    scratch = np.empty((max(1, min(step, n_rows)), q))
+    # Non-finite data make the statistic non-finite, which the caller
+    # reports (naming the column); no warning on the way.
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        sums = _level_sums(block, scratch, shift, codes, weights, n_levels)
+        offsets = np.where(
+            level_weights[:, None] > 0, sums / level_weights[:, None], 0.0
+        )
+        within = _pooled_within(block, scratch, shift, codes, weights, offsets)
+    positive_weights = weights[weights > 0]
+    return GroupMoments(
+        keys,
+        counts,
+        positive.astype(np.int64),
+        level_weights,
+        shift,
+        offsets,
+        within,
+        float(np.log(positive_weights).sum()),
+        str(factor_name),
+        max_bytes,
+    )
+
+
+def _level_sums(block, scratch, shift, codes, weights, n_levels):
+    """``sum w (z - shift)`` per level, piece by piece."""
+    sums = np.zeros((n_levels, block.n_columns))
+    for span, piece in block.pieces(scratch, shift):
+        weighted = piece * weights[span, None]
+        for j in range(block.n_columns):
+            sums[:, j] += np.bincount(
+                codes[span], weights=weighted[:, j], minlength=n_levels
+            )
+    return sums
+
+
+def _pooled_within(block, scratch, shift, codes, weights, offsets):
+    """``sum w (z - m_g)(z - m_g)'``, each piece demeaned in the scratch."""
+    q = block.n_columns
+    within = np.zeros((q, q))
+    for span, piece in block.pieces(scratch, shift):
+        piece -= offsets[codes[span]]
+        piece *= np.sqrt(weights[span])[:, None]
+        within += piece.T @ piece
+    return within
+
+
+def merge_group_moments(a, b):
+    """:class:`GroupMoments` of the union of two disjoint row sets.
+
+    Levels are joined by key (sorted arrays, ``searchsorted``); a level
+    both sides saw merges its mean and adds ``W_a W_b / W (m_b - m_a)(m_b
+    - m_a)'`` to the pooled within co-moments (Chan, Golub & LeVeque).
+    """
+    if a.n_levels == 0:
+        return b
+    if b.n_levels == 0:
+        return a
+    keys = a.keys if np.array_equal(a.keys, b.keys) else np.union1d(a.keys, b.keys)
+    q = a.within.shape[0]
+    _check_bytes(len(keys), q, a.factor_name, a.max_bytes)
+    in_a = np.searchsorted(keys, a.keys)
+    in_b = np.searchsorted(keys, b.keys)
+    n = len(keys)
+    counts = np.zeros(n, dtype=np.int64)
+    positive = np.zeros(n, dtype=np.int64)
+    weights = np.zeros(n)
+    offsets = np.zeros((n, q))
+    # b's means about a's shift: the difference of two points of the data.
+    b_offsets = b.offsets + (b.shift - a.shift)
+    counts[in_a] += a.counts
+    counts[in_b] += b.counts
+    positive[in_a] += a.positive
+    positive[in_b] += b.positive
+    weights[in_a] += a.weights
+    weights[in_b] += b.weights
+    offsets[in_a] = a.offsets
+    only_b = np.ones(len(b.keys), dtype=bool)
+    both_a = np.isin(a.keys, b.keys, assume_unique=True)
+    within = a.within + b.within
+    if both_a.any():
+        both_b = np.isin(b.keys, a.keys, assume_unique=True)
+        only_b = ~both_b
+        wa, wb = a.weights[both_a], b.weights[both_b]
+        total = wa + wb
+        delta = b_offsets[both_b] - a.offsets[both_a]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(total > 0, wb / total, 0.0)
+            coupling = np.where(total > 0, wa * wb / total, 0.0)
+        offsets[in_a[both_a]] = a.offsets[both_a] + share[:, None] * delta
+        scaled = delta * np.sqrt(coupling)[:, None]
+        within = within + scaled.T @ scaled
+    offsets[in_b[only_b]] = b_offsets[only_b]
+    return replace(
+        a,
+        keys=keys,
+        counts=counts,
+        positive=positive,
+        weights=weights,
+        offsets=offsets,
+        within=within,
+        log_weight_sum=a.log_weight_sum + b.log_weight_sum,
+    )
