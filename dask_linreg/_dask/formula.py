@@ -407,22 +407,40 @@ def _meta(design, frame_meta):
     return pd.DataFrame({name: columns[name] for name in design.columns})
 
 
-def design_frames(data, design, *, with_targets=True):
+def _design_keeping(part, design, keep):
+    """The design of one partition, with its columns ``keep`` as they are."""
+    X = design_partition(part, design, False)
+    return X.assign(**{column: part[column] for column in keep}) if keep else X
+
+
+def design_frames(data, design, *, with_targets=True, keep=()):
     """``(X, y)`` (or ``X``) of ``design`` over a pandas or Dask DataFrame.
 
     Dask: one lazy ``map_partitions`` per frame, with the partitions of
-    ``data`` (rows matched by position, as the fit requires).
+    ``data`` (rows matched by position, as the fit requires).  ``keep``:
+    columns of ``data`` that X carries too, as they are (an absorbed
+    factor), taken in the same partitions.
     """
+    keep = list(keep)
     if not is_dask(data):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(
                 f"data must be a pandas or Dask DataFrame; got {type(data).__name__}."
             )
-        return design_partition(data, design, with_targets)
+        if not keep:
+            return design_partition(data, design, with_targets)
+        X = _design_keeping(data, design, keep)
+        if not with_targets:
+            return X
+        _, y = design_partition(data, design, True)
+        return X, y
     # Fail now, not in the pass: the terms evaluated on Dask's fake rows.
     design_partition(data._meta_nonempty, design, with_targets, strict=False)
     X = data.map_partitions(
-        design_partition, design, False, meta=_meta(design, data._meta)
+        _design_keeping,
+        design,
+        keep,
+        meta=_meta(design, data._meta).assign(**{c: data._meta[c] for c in keep}),
     )
     if not with_targets:
         return X

@@ -20,7 +20,7 @@ import dask.array as da
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from dask_linreg._numerics.absorbed import block_group_moments
+from dask_linreg._numerics.absorbed import block_absorbed_scores, block_group_moments
 from dask_linreg._numerics.cv import (
     assign_folds,
     block_fold_factors,
@@ -46,6 +46,7 @@ __all__ = [
     "reduce_level_statistic",
     "reduce_in_memory",
     "reduce_scores",
+    "reduce_absorbed_scores",
     "reduce_fold_factors",
     "reduce_group_statistic",
     "reduce_fold_level_statistic",
@@ -636,6 +637,43 @@ def reduce_group_statistic(
         split_every=split_every,
         scheduler=scheduler,
     )
+
+
+def _block_absorbed_scores(model, x_parts, y_parts, sample_weight, labels):
+    return _ScoresFinite(
+        block_absorbed_scores(x_parts, y_parts, sample_weight, labels, model)
+    )
+
+
+def reduce_absorbed_scores(
+    x,
+    y,
+    sample_weight,
+    labels,
+    model,
+    *,
+    message_name,
+    split_every=None,
+    scheduler=None,
+    missing="raise",
+):
+    """:func:`reduce_scores` of a within model (``labels`` the absorbed
+    levels, with x's row blocks; ``model`` an
+    :class:`~dask_linreg._numerics.absorbed.AbsorbedScoreModel`)."""
+    sums, faults = _checked_reduce(
+        partial(_block_absorbed_scores, model),
+        _merge_scores,
+        x,
+        y,
+        sample_weight,
+        (labels,),
+        names=(message_name,),
+        drop_names=(message_name,),
+        missing=missing,
+        split_every=split_every,
+        scheduler=scheduler,
+    )
+    return sums.sums, faults
 
 
 class _FoldsFinite:

@@ -24,9 +24,12 @@ import pandas as pd
 
 from dask_linreg._numerics.moments import Moments
 from dask_linreg._numerics.pieces import RowBlock, rows_per_piece
+from dask_linreg._numerics.sandwich import ScoreModel, block_scores
 
 __all__ = [
+    "AbsorbedScoreModel",
     "GroupMoments",
+    "block_absorbed_scores",
     "block_group_moments",
     "merge_group_moments",
 ]
@@ -308,4 +311,45 @@ def merge_group_moments(a, b):
         offsets=offsets,
         within=within,
         log_weight_sum=a.log_weight_sum + b.log_weight_sum,
+    )
+
+
+@dataclass(frozen=True)
+class AbsorbedScoreModel:
+    """A fitted within model, as a robust pass sees it.
+
+    Attributes
+    ----------
+    score : ScoreModel
+        The slopes over the demeaned design (no intercept, zero means), the
+        ``cov_type`` and the bread.
+    keys : ndarray of shape (G,)
+        The absorbed levels of the fit (sorted; singletons left out).
+    means : ndarray of shape (G, q)
+        Their weighted means of ``[X | Y]``.
+    """
+
+    score: ScoreModel
+    keys: np.ndarray
+    means: np.ndarray
+
+
+def block_absorbed_scores(x_parts, y_parts, sample_weight, labels, model):
+    """:class:`~dask_linreg._numerics.sandwich.ScoreSums` of one block of
+    rows of a within model: each row demeaned by its level's mean (looked up
+    by key), rows of levels the fit left out (singletons) dropped; with
+    ``cov_type="cluster"`` the absorbed levels are the clusters."""
+    labels = np.asarray(labels)
+    keys = model.keys
+    position = np.searchsorted(keys, labels)
+    inside = position < len(keys)
+    kept = np.zeros(len(labels), dtype=bool)
+    kept[inside] = keys[position[inside]] == labels[inside]
+    columns = np.hstack([np.asarray(p, dtype=np.float64) for p in (*x_parts, *y_parts)])
+    demeaned = columns[kept] - model.means[position[kept]]
+    p = model.score.coef.shape[0]
+    weights = None if sample_weight is None else np.asarray(sample_weight)[kept]
+    groups = labels[kept] if model.score.cov_type == "cluster" else None
+    return block_scores(
+        [demeaned[:, :p]], [demeaned[:, p:]], weights, groups, model.score
     )

@@ -6,13 +6,20 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
 from dask_linreg._dask.columns import is_dask
 from dask_linreg._dask.formula import design_frames
-from dask_linreg._dask.graph import reduce_group_statistic
+from dask_linreg._dask.graph import reduce_absorbed_scores, reduce_group_statistic
 from dask_linreg._dask.inputs import check_fit_inputs
-from dask_linreg._numerics.sandwich import design_root, fit_summary
+from dask_linreg._numerics.absorbed import AbsorbedScoreModel
+from dask_linreg._numerics.sandwich import (
+    ScoreModel,
+    design_root,
+    fit_summary,
+    robust_covariance,
+)
 from dask_linreg.inference._results import RegressionResults
 from dask_linreg.linear_model._base import (
     MISSING,
@@ -21,6 +28,7 @@ from dask_linreg.linear_model._base import (
     fit_state,
 )
 from dask_linreg.linear_model._errors import no_samples_error
+from dask_linreg.linear_model._inference_args import check_robust_pass
 from dask_linreg.linear_model._params import ColumnName, Interval, Options
 
 __all__ = ["FixedEffectsRegression"]
@@ -202,7 +210,9 @@ class FixedEffectsRegression(_OnePassLinearModel):
         residual = within[p:, p:] - solution.coef.T @ within[:p, p:]
         with np.errstate(divide="ignore", invalid="ignore"):
             r2 = 1.0 - np.diag(residual) / np.diag(within[p:, p:])
-        state = fit_state(moments, y, inputs, sample_weight, faults.dropped)
+        state = replace(
+            fit_state(moments, y, inputs, sample_weight, faults.dropped), levels=kept
+        )
         # Everything is computed: only now is the estimator changed.
         self._store_solution(solution.coef, None, None, inputs.y_is_1d)
         self.intercept_ = 0.0 if inputs.y_is_1d else np.zeros(inputs.n_targets)
@@ -241,9 +251,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
         if formula is not None:
             # A formula model predicts from the raw columns.
             self._split(X)
-            X = design_frames(X, formula, with_targets=False).assign(
-                **{self.absorb: X[self.absorb]}
-            )
+            X = design_frames(X, formula, with_targets=False, keep=[self.absorb])
         numeric, labels = self._split(X)
         names = [c for c in self.feature_names_in_ if c != self.absorb]
         if list(map(str, numeric.columns)) != names:
@@ -275,18 +283,61 @@ class FixedEffectsRegression(_OnePassLinearModel):
         y = y.compute() if is_dask(y) else y
         return r2_score(y, prediction, sample_weight=sample_weight)
 
-    def inference(self):
-        """Classical standard errors, tests and intervals of the slopes.
+    def inference(
+        self, X=None, y=None, *, sample_weight=None, cov_type="nonrobust", groups=None
+    ):
+        """Standard errors, tests and intervals of the slopes.
 
-        The degrees of freedom count the absorbed levels (``df_resid = nobs
-        - rank - n_levels``), as fixest's ``vcov="iid"``; ``rsquared`` is the
-        within R².
+        Parameters
+        ----------
+        X, y, sample_weight
+            The training data, for a robust ``cov_type`` only (one pass): X
+            with the absorbed column (for a model from :func:`ols`, the
+            DataFrame of raw columns, and y may be left out).
+        cov_type : {"nonrobust", "HC1", "cluster"}, default="nonrobust"
+            fixest's ``vcov="iid"``, ``"hetero"`` and ``{"CRV1": absorb}``:
+            classical, heteroskedasticity-robust, or clustered by the
+            absorbed column.
+        groups : str, default=None
+            For ``"cluster"``: the absorbed column (the default), the only
+            clustering supported yet.
 
         Returns
         -------
         RegressionResults or list of RegressionResults
+
+        Notes
+        -----
+        The degrees of freedom count the absorbed levels as fixest does:
+        ``df_resid = nobs - rank - n_levels``, which also makes HC1's
+        ``nobs / df_resid``; clustered by the absorbed column the levels are
+        nested in the clusters and count as one parameter (CRV1's ``G / (G -
+        1) (nobs - 1) / (nobs - k - 1)``, t on ``G - 1`` degrees of freedom).
+        ``rsquared`` is the within R².
         """
         check_is_fitted(self)
+        if cov_type not in ("nonrobust", "HC1", "cluster"):
+            raise ValueError(
+                "cov_type must be 'nonrobust', 'HC1' or 'cluster' for a model with "
+                f"an absorbed fixed effect; got {cov_type!r}."
+            )
+        if groups is not None and (cov_type != "cluster" or groups != self.absorb):
+            raise ValueError(
+                "groups: the absorbed column "
+                f"{self.absorb!r} is the only clustering supported yet "
+                "(cov_type='cluster', groups=None or the column's name); got "
+                f"{groups!r}."
+            )
+        formula = self._fit_state.formula
+        if cov_type == "nonrobust" and (X is not None or y is not None):
+            raise ValueError(
+                "cov_type='nonrobust' needs no pass over the data: do not pass X or y."
+            )
+        if cov_type != "nonrobust" and (X is None or (y is None and formula is None)):
+            raise ValueError(
+                f"cov_type={cov_type!r} needs one pass over the training data: "
+                "pass X and y (and the sample_weight of the fit)."
+            )
         state = self._fit_state
         p = self._n_coefficients
         coef = np.reshape(self.coef_, (-1, p))
@@ -296,6 +347,17 @@ class FixedEffectsRegression(_OnePassLinearModel):
         summary = replace(
             summary, df_resid=summary.nobs - summary.rank - self.n_levels_
         )
+        n_groups = None
+        if cov_type == "nonrobust":
+            covariances = [
+                summary.centered_cov
+                * (ssr / summary.df_resid if summary.df_resid > 0 else np.nan)
+                for ssr in summary.ssr
+            ]
+        else:
+            covariances, n_groups = self._robust(
+                summary, coef, X, y, sample_weight, cov_type
+            )
         names = [c for c in self.feature_names_in_ if c != self.absorb]
         results = [
             RegressionResults(
@@ -305,18 +367,67 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 names=names,
                 summary=summary,
                 target_index=t,
-                centered_cov=summary.centered_cov
-                * (
-                    summary.ssr[t] / summary.df_resid
-                    if summary.df_resid > 0
-                    else np.nan
-                ),
-                cov_type="nonrobust",
+                centered_cov=covariances[t],
+                cov_type=cov_type,
                 use_t=True,
+                n_groups=n_groups,
             )
             for t in range(coef.shape[0])
         ]
         return results if np.ndim(self.coef_) == 2 else results[0]
+
+    def _robust(self, summary, coef, X, y, sample_weight, cov_type):
+        """One pass over the training data for the sandwich covariances."""
+        formula = self._fit_state.formula
+        if formula is not None:
+            if not hasattr(X, "columns"):
+                raise TypeError(
+                    "a model fitted from a formula takes its training data as the "
+                    f"DataFrame of raw columns; got {type(X).__name__}."
+                )
+            if isinstance(sample_weight, str):
+                sample_weight = X[sample_weight]
+            X, targets = design_frames(X, formula, keep=[self.absorb])
+            y = targets if y is None else y
+        numeric, labels = self._split(X)
+        message = f"the absorbed column {self.absorb!r}"
+        inputs = check_fit_inputs(
+            clone(self), numeric, y, sample_weight, labels=labels, labels_name=message
+        )
+        kept = self._fit_state.levels
+        model = AbsorbedScoreModel(
+            ScoreModel(
+                coef=coef.T,
+                x_mean=np.zeros(coef.shape[1]),
+                y_mean=np.zeros(coef.shape[0]),
+                fit_intercept=False,
+                cov_type=cov_type,
+                centered_cov=summary.centered_cov,
+            ),
+            kept.keys,
+            kept.means(),
+        )
+        sums, faults = reduce_absorbed_scores(
+            inputs.x,
+            inputs.y,
+            inputs.sample_weight,
+            inputs.labels,
+            model,
+            message_name=message,
+            split_every=self.split_every,
+            scheduler="threads" if inputs.local else None,
+            missing=self.missing,
+        )
+        faults.raise_if_any(inputs.features.names)
+        check_robust_pass(summary, sums, cov_type)
+        covariances, n_groups = robust_covariance(summary, sums, cov_type)
+        if cov_type == "cluster":
+            # fixest's small-sample factor counts one parameter for the
+            # absorbed levels nested in the clusters: (n - 1) / (n - k - 1),
+            # where statsmodels' CR1 has (n - 1) / (n - k).
+            k = summary.centered_cov.shape[0]
+            covariances = covariances * ((summary.nobs - k) / (summary.nobs - k - 1))
+        return covariances, n_groups
 
 
 def _predict_partition(frame, absorb, names, coef, effects):

@@ -240,8 +240,7 @@ def _fit_absorbed(formula, absorbed, data, weights, missing, params):
             "use ols without '|')."
         )
     weights = _weights(weights, data)
-    X, y = design_frames(data, parsed)
-    X = X.assign(**{absorb: data[absorb]})
+    X, y = design_frames(data, parsed, keep=[absorb])
     model = FixedEffectsRegression(absorb, missing=missing, **params)
     model.fit(X, y, sample_weight=weights)
     model._fit_state = replace(model._fit_state, formula=parsed)

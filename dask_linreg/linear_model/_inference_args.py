@@ -5,7 +5,7 @@ import numpy as np
 
 from dask_linreg._numerics.sandwich import COV_TYPES
 
-__all__ = ["check_inference_arguments"]
+__all__ = ["check_inference_arguments", "check_robust_pass"]
 
 
 def check_inference_arguments(cov_type, X, y, groups, use_t, *, y_in_x=False):
@@ -41,4 +41,25 @@ def check_inference_arguments(cov_type, X, y, groups, use_t, *, y_in_x=False):
     if cov_type != "cluster" and groups is not None:
         raise ValueError(
             f"groups is only used with cov_type='cluster'; got cov_type={cov_type!r}."
+        )
+
+
+def check_robust_pass(summary, sums, cov_type):
+    """Raise unless the robust pass read the data of the fit (the same rows
+    of positive weight and residual sum of squares) and, clustered, found
+    at least two clusters."""
+    tolerance = 1e-6 * (summary.ssr + 1e-9 * summary.tss)
+    if sums.positive_count != summary.nobs or np.any(
+        np.abs(sums.ssr - summary.ssr) > tolerance
+    ):
+        raise ValueError(
+            "X, y and sample_weight are not the data the model was fitted on: "
+            f"the fit had {summary.nobs} rows of positive weight and residual "
+            f"sum of squares {summary.ssr.tolist()}; these have "
+            f"{sums.positive_count} and {sums.ssr.tolist()}."
+        )
+    if cov_type == "cluster" and sums.cluster_labels.size < 2:
+        raise ValueError(
+            "cov_type='cluster' needs at least 2 clusters; groups has "
+            f"{sums.cluster_labels.size} among the rows of positive weight."
         )

@@ -31,7 +31,10 @@ from dask_linreg.linear_model._base import (
     SPLIT_EVERY,
 )
 from dask_linreg.linear_model._errors import require_statistics
-from dask_linreg.linear_model._inference_args import check_inference_arguments
+from dask_linreg.linear_model._inference_args import (
+    check_inference_arguments,
+    check_robust_pass,
+)
 from dask_linreg.linear_model._mergeable import _MergeableLinearModel
 from dask_linreg.linear_model._params import (
     ArrayOf,
@@ -493,21 +496,7 @@ class LinearRegression(_MergeableLinearModel):
                 inputs.x, inputs.y, inputs.sample_weight, labels, model, **options
             )
             faults.raise_if_any(inputs.features.names)
-        tolerance = 1e-6 * (summary.ssr + 1e-9 * summary.tss)
-        if sums.positive_count != summary.nobs or np.any(
-            np.abs(sums.ssr - summary.ssr) > tolerance
-        ):
-            raise ValueError(
-                "X, y and sample_weight are not the data the model was fitted on: "
-                f"the fit had {summary.nobs} rows of positive weight and residual "
-                f"sum of squares {summary.ssr.tolist()}; these have "
-                f"{sums.positive_count} and {sums.ssr.tolist()}."
-            )
-        if cov_type == "cluster" and sums.cluster_labels.size < 2:
-            raise ValueError(
-                "cov_type='cluster' needs at least 2 clusters; groups has "
-                f"{sums.cluster_labels.size} among the rows of positive weight."
-            )
+        check_robust_pass(summary, sums, cov_type)
         return robust_covariance(summary, sums, cov_type)
 
     def summary(

@@ -151,3 +151,56 @@ def test_bad_input_is_named(panel):
     with pytest.raises(ValueError):
         model.fit(panel[["x1", "firm"]].assign(x1=np.inf), panel["y"])
     np.testing.assert_array_equal(model.coef_, coef)
+
+
+def test_from_parquet(panel, tmp_path):
+    for i, rows in enumerate(np.array_split(np.arange(len(panel)), 3)):
+        panel.iloc[rows].to_parquet(tmp_path / f"part{i}.parquet")
+    ddf = dd.read_parquet(tmp_path)
+    model = ols(FORMULA + " | firm", ddf)
+    _compare(model, _feols(FORMULA + " | firm", panel), panel)
+    predicted = model.predict(ddf).compute().to_numpy()
+    assert predicted.shape == (len(panel),) and np.isfinite(predicted).all()
+
+
+@pytest.mark.parametrize("partitions", [None, 5])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fixef_rm", ["singleton", "none"])
+@pytest.mark.parametrize(
+    "cov_type, vcov", [("HC1", "hetero"), ("cluster", {"CRV1": "firm"})]
+)
+def test_robust_standard_errors_match_pyfixest(
+    panel, partitions, weighted, fixef_rm, cov_type, vcov
+):
+    source = panel if partitions is None else dd.from_pandas(panel, partitions)
+    weights = "w" if weighted else None
+    model = ols(FORMULA + " | firm", source, weights=weights, fixef_rm=fixef_rm)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = pyfixest.feols(
+            FORMULA + " | firm", panel, vcov=vcov, weights=weights, fixef_rm=fixef_rm
+        )
+    results = model.inference(source, cov_type=cov_type, sample_weight=weights)
+    np.testing.assert_allclose(results.bse, expected.se(), rtol=1e-8)
+    np.testing.assert_allclose(results.tvalues, expected.tstat(), rtol=1e-8)
+    if cov_type == "cluster":
+        assert results.df_resid_inference == results.n_groups - 1
+
+
+def test_robust_inference_arguments_are_checked(panel):
+    model = ols("y ~ x1 | firm", panel)
+    with pytest.raises(ValueError, match="only clustering supported yet"):
+        model.inference(panel, cov_type="cluster", groups="z")
+    with pytest.raises(ValueError, match="'nonrobust', 'HC1' or 'cluster'"):
+        model.inference(panel, cov_type="HC3")
+    with pytest.raises(ValueError, match="needs one pass over the training data"):
+        model.inference(cov_type="HC1")
+    with pytest.raises(ValueError, match="not the data the model was fitted on"):
+        model.inference(panel.iloc[:500], cov_type="HC1")
+    columns = FixedEffectsRegression("firm").fit(panel[["x1", "firm"]], panel["y"])
+    with pytest.raises(ValueError, match="pass X and y"):
+        columns.inference(panel[["x1", "firm"]], cov_type="HC1")
+    hc1 = columns.inference(panel[["x1", "firm"]], panel["y"], cov_type="HC1")
+    np.testing.assert_allclose(
+        hc1.bse, model.inference(panel, cov_type="HC1").bse, rtol=1e-12
+    )
