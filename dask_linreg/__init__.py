@@ -16,6 +16,7 @@ from dask_linreg.linear_model._elastic_net import (
 from dask_linreg.linear_model._formula import design, fit_formula, ols
 from dask_linreg.linear_model._least_squares import LinearRegression, Ridge
 from dask_linreg.linear_model._ridge_cv import RidgeCV
+from dask_linreg.linear_model._split import SplitFit
 from dask_linreg.linear_model._warnings import AccuracyWarning
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Ridge",
     "RidgeCV",
     "SOLVERS",
+    "SplitFit",
     "Summary",
     "TestResult",
     "__version__",

@@ -28,6 +28,7 @@ from dask_linreg._numerics.cv import (
     merge_folds,
 )
 from dask_linreg._numerics.faults import complete_rows, find_block_faults
+from dask_linreg._numerics.grouped import block_grouped_moments
 from dask_linreg._numerics.levels import block_level_moments
 from dask_linreg._numerics.moments import (
     Moments,
@@ -578,9 +579,9 @@ def _block_level_scores(model, x_parts, y_parts, sample_weight, groups, *factors
 
 
 def _block_group_statistic(
-    factor_name, max_bytes, x_parts, y_parts, sample_weight, labels
+    block, factor_name, max_bytes, x_parts, y_parts, sample_weight, labels
 ):
-    return block_group_moments(
+    return block(
         [*x_parts, *y_parts],
         sample_weight,
         labels,
@@ -598,12 +599,14 @@ def reduce_group_statistic(
     factor_name,
     message_name,
     max_bytes=None,
+    per_group=False,
     split_every=None,
     scheduler=None,
     missing="raise",
 ):
     """:class:`~dask_linreg._numerics.absorbed.GroupMoments` of ``[x | y]``
-    per level of an absorbed factor, in one pass.
+    per level of an absorbed factor (or, ``per_group``, each level's own
+    :class:`~dask_linreg._numerics.grouped.GroupedMoments`), in one pass.
 
     Parameters
     ----------
@@ -616,6 +619,9 @@ def reduce_group_statistic(
         How messages name the labels.
     max_bytes : int, default=None
         The most bytes of per-level statistics; checked on the workers.
+    per_group : bool, default=False
+        Each level's full moments (one model per group) rather than the
+        pooled within co-moments (one absorbed fixed effect).
     split_every, scheduler, missing
         As in :func:`reduce_statistic`; a missing level drops its row too.
 
@@ -625,7 +631,12 @@ def reduce_group_statistic(
     faults : InputFaults
     """
     return _checked_reduce(
-        partial(_block_group_statistic, factor_name, max_bytes),
+        partial(
+            _block_group_statistic,
+            block_grouped_moments if per_group else block_group_moments,
+            factor_name,
+            max_bytes,
+        ),
         _merge,
         x,
         y,

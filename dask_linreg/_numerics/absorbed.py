@@ -20,10 +20,9 @@ arithmetic is over sorted key arrays, never a Python loop over levels.
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 
+from dask_linreg._numerics.keyed import LevelBudget, join_levels, level_rows
 from dask_linreg._numerics.moments import Moments
-from dask_linreg._numerics.pieces import RowBlock, rows_per_piece
 from dask_linreg._numerics.sandwich import ScoreModel, block_scores
 
 __all__ = [
@@ -144,25 +143,13 @@ class GroupMoments:
         return deviation.T @ deviation
 
 
-def _bytes_needed(n_levels, q):
-    """Bytes of the per-level statistics of ``n_levels`` levels of ``q``
-    columns (keys, three counts and the means)."""
-    return int(n_levels) * (q + 4) * 8
+def _budget(factor_name, max_bytes):
+    return LevelBudget(factor_name, max_bytes, "absorbed column", _bytes_per_level)
 
 
-def _size(n_bytes):
-    return f"{n_bytes / 2**20:,.1f} MiB" if n_bytes >= 2**20 else f"{n_bytes:,} bytes"
-
-
-def _check_bytes(n_levels, q, factor_name, max_bytes):
-    if max_bytes is not None and _bytes_needed(n_levels, q) > max_bytes:
-        raise MemoryError(
-            f"the absorbed column {factor_name!r} has {n_levels:,} levels so far; "
-            f"their statistics over {q} columns take "
-            f"{_size(_bytes_needed(n_levels, q))}, more than max_bytes="
-            f"{max_bytes:,} ({_size(max_bytes)}). Raise max_bytes if the client "
-            "has the memory, or absorb a coarser column."
-        )
+def _bytes_per_level(q):
+    """Bytes of one level's statistics over ``q`` columns."""
+    return (q + 4) * 8
 
 
 def block_group_moments(
@@ -193,123 +180,56 @@ def block_group_moments(
     demeaned by its level's mean in a scratch buffer, is accumulated into
     ``C_within`` with one rank-k update.
     """
-    block = RowBlock(columns, sample_weight)
-    n_rows, q = block.n_rows, block.n_columns
-    codes, keys = pd.factorize(np.asarray(labels), sort=True)
-    keys = np.asarray(keys)
-    n_levels = len(keys)
-    _check_bytes(n_levels, q, factor_name, max_bytes)
-    weights = (
-        np.ones(n_rows)
-        if block.weights is None
-        else np.asarray(block.weights, dtype=np.float64)
-    )
-    counts = np.bincount(codes, minlength=n_levels).astype(np.int64)
-    positive = np.bincount(codes, weights=weights > 0, minlength=n_levels)
-    level_weights = np.bincount(codes, weights=weights, minlength=n_levels)
-    shift = block.shift_point() if n_rows else np.zeros(q)
-    step = piece_rows or rows_per_piece(q, n_rows)
-    scratch = np.empty((max(1, min(step, n_rows)), q))
     # Non-finite data make the statistic non-finite, which the caller
     # reports (naming the column); no warning on the way.
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        sums = _level_sums(block, scratch, shift, codes, weights, n_levels)
-        offsets = np.where(
-            level_weights[:, None] > 0, sums / level_weights[:, None], 0.0
+        rows = level_rows(
+            columns,
+            sample_weight,
+            labels,
+            check_levels=_budget(factor_name, max_bytes).check,
+            piece_rows=piece_rows,
         )
-        within = _pooled_within(block, scratch, shift, codes, weights, offsets)
-    positive_weights = weights[weights > 0]
+        q = rows.block.n_columns
+        within = np.zeros((q, q))
+        for _, piece in rows.demeaned_pieces():
+            within += piece.T @ piece
     return GroupMoments(
-        keys,
-        counts,
-        positive.astype(np.int64),
-        level_weights,
-        shift,
-        offsets,
+        rows.keys,
+        rows.counts,
+        rows.positive,
+        rows.level_weights,
+        rows.shift,
+        rows.offsets,
         within,
-        float(np.log(positive_weights).sum()),
+        float(rows.log_weights.sum()),
         str(factor_name),
         max_bytes,
     )
 
 
-def _level_sums(block, scratch, shift, codes, weights, n_levels):
-    """``sum w (z - shift)`` per level, piece by piece."""
-    sums = np.zeros((n_levels, block.n_columns))
-    for span, piece in block.pieces(scratch, shift):
-        weighted = piece * weights[span, None]
-        for j in range(block.n_columns):
-            sums[:, j] += np.bincount(
-                codes[span], weights=weighted[:, j], minlength=n_levels
-            )
-    return sums
-
-
-def _pooled_within(block, scratch, shift, codes, weights, offsets):
-    """``sum w (z - m_g)(z - m_g)'``, each piece demeaned in the scratch."""
-    q = block.n_columns
-    within = np.zeros((q, q))
-    for span, piece in block.pieces(scratch, shift):
-        piece -= offsets[codes[span]]
-        piece *= np.sqrt(weights[span])[:, None]
-        within += piece.T @ piece
-    return within
-
-
 def merge_group_moments(a, b):
     """:class:`GroupMoments` of the union of two disjoint row sets.
 
-    Levels are joined by key (sorted arrays, ``searchsorted``); a level
-    both sides saw merges its mean and adds ``W_a W_b / W (m_b - m_a)(m_b
-    - m_a)'`` to the pooled within co-moments (Chan, Golub & LeVeque).
+    Levels are joined by key (:func:`~dask_linreg._numerics.keyed.join_levels`);
+    a level both sides saw merges its mean and adds ``W_a W_b / W (m_b -
+    m_a)(m_b - m_a)'`` to the pooled within co-moments (Chan, Golub &
+    LeVeque).
     """
     if a.n_levels == 0:
         return b
     if b.n_levels == 0:
         return a
-    keys = a.keys if np.array_equal(a.keys, b.keys) else np.union1d(a.keys, b.keys)
-    q = a.within.shape[0]
-    _check_bytes(len(keys), q, a.factor_name, a.max_bytes)
-    in_a = np.searchsorted(keys, a.keys)
-    in_b = np.searchsorted(keys, b.keys)
-    n = len(keys)
-    counts = np.zeros(n, dtype=np.int64)
-    positive = np.zeros(n, dtype=np.int64)
-    weights = np.zeros(n)
-    offsets = np.zeros((n, q))
-    # b's means about a's shift: the difference of two points of the data.
-    b_offsets = b.offsets + (b.shift - a.shift)
-    counts[in_a] += a.counts
-    counts[in_b] += b.counts
-    positive[in_a] += a.positive
-    positive[in_b] += b.positive
-    weights[in_a] += a.weights
-    weights[in_b] += b.weights
-    offsets[in_a] = a.offsets
-    only_b = np.ones(len(b.keys), dtype=bool)
-    both_a = np.isin(a.keys, b.keys, assume_unique=True)
-    within = a.within + b.within
-    if both_a.any():
-        both_b = np.isin(b.keys, a.keys, assume_unique=True)
-        only_b = ~both_b
-        wa, wb = a.weights[both_a], b.weights[both_b]
-        total = wa + wb
-        delta = b_offsets[both_b] - a.offsets[both_a]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(total > 0, wb / total, 0.0)
-            coupling = np.where(total > 0, wa * wb / total, 0.0)
-        offsets[in_a[both_a]] = a.offsets[both_a] + share[:, None] * delta
-        scaled = delta * np.sqrt(coupling)[:, None]
-        within = within + scaled.T @ scaled
-    offsets[in_b[only_b]] = b_offsets[only_b]
+    joined = join_levels(a, b, _budget(a.factor_name, a.max_bytes))
+    delta = joined.scaled_delta
     return replace(
         a,
-        keys=keys,
-        counts=counts,
-        positive=positive,
-        weights=weights,
-        offsets=offsets,
-        within=within,
+        keys=joined.keys,
+        counts=joined.summed(a.counts, b.counts),
+        positive=joined.summed(a.positive, b.positive),
+        weights=joined.summed(a.weights, b.weights),
+        offsets=joined.offsets,
+        within=a.within + b.within + delta.T @ delta,
         log_weight_sum=a.log_weight_sum + b.log_weight_sum,
     )
 

@@ -10,6 +10,7 @@ from dask_linreg._dask.formula import design_frames, parse_formula, split_absorb
 from dask_linreg.linear_model._absorbed import FixedEffectsRegression
 from dask_linreg.linear_model._elastic_net import ElasticNet
 from dask_linreg.linear_model._least_squares import LinearRegression, Ridge
+from dask_linreg.linear_model._split import fit_split
 
 __all__ = ["design", "fit_formula", "ols"]
 
@@ -161,7 +162,7 @@ def _weights(weights, data):
     return weights
 
 
-def ols(formula, data, *, weights=None, missing="raise", **params):
+def ols(formula, data, *, weights=None, missing="raise", split=None, **params):
     """Fit a :class:`LinearRegression` from a formula, in one pass.
 
     Parameters
@@ -179,9 +180,16 @@ def ols(formula, data, *, weights=None, missing="raise", **params):
         ``"drop"`` leaves out the rows with a missing value (NaN, None,
         ``pd.NA``) in any column the formula uses, the weights included,
         as statsmodels' ``missing="drop"``; ``summary()`` shows how many.
+    split : str, default=None
+        A column of ``data``: fit one model per group, in one pass, and
+        return a :class:`~dask_linreg.SplitFit` (per-group coefficients, standard
+        errors, R² and counts, and each group's model).
     **params
         Other parameters of :class:`LinearRegression` (``solver``,
-        ``max_levels``, ``handle_unknown``, ``split_every``).
+        ``max_levels``, ``handle_unknown``, ``split_every``); with ``split``,
+        ``split_every`` and ``max_bytes`` (the most bytes of per-group
+        statistics, about ``(q**2 + q + 5) * 8`` per group for ``q`` columns
+        of ``[X | y]``; default a quarter of this machine's memory).
 
     Returns
     -------
@@ -211,10 +219,52 @@ def ols(formula, data, *, weights=None, missing="raise", **params):
             "fit_intercept."
         )
     main, absorbed = split_absorbed(formula)
+    if split is not None:
+        return _fit_split(main, absorbed, split, data, weights, missing, params)
     if absorbed:
         return _fit_absorbed(main, absorbed, data, weights, missing, params)
     return fit_formula(
         LinearRegression(missing=missing, **params), formula, data, weights=weights
+    )
+
+
+def _fit_split(formula, absorbed, split, data, weights, missing, params):
+    """``ols(formula, data, split="store")``: one model per group."""
+    if absorbed:
+        raise ValueError(
+            "split= and an absorbed part ('|') together are not supported: each "
+            "group's model has its own intercept already."
+        )
+    if not isinstance(split, str) or split not in data.columns:
+        raise ValueError(
+            f"split={split!r} is not a column of data; it has: "
+            f"{', '.join(map(str, data.columns))}."
+        )
+    unknown = set(params) - {"split_every", "max_bytes"}
+    if unknown:
+        raise TypeError(
+            f"ols() with split takes split_every and max_bytes; got "
+            f"{', '.join(sorted(unknown))}."
+        )
+    parsed = _parsed(formula, data)
+    if parsed.factors:
+        raise ValueError(
+            f"formula {formula!r} has categorical terms: with split=, enter "
+            "numeric terms only (each group would find its own levels)."
+        )
+    if len(parsed.targets) != 1:
+        raise ValueError("split= fits one target; the formula has several.")
+    weights = _weights(weights, data)
+    X, y = design_frames(data, parsed, keep=[split])
+    return fit_split(
+        parsed,
+        X,
+        y,
+        weights,
+        split,
+        missing=missing,
+        split_every=params.get("split_every"),
+        max_bytes=params.get("max_bytes"),
     )
 
 

@@ -1,0 +1,261 @@
+"""One model per group from keyed, mergeable statistics (pure NumPy).
+
+``ols(formula, data, split="store")`` fits every store's own regression in
+one pass.  A block of rows yields :class:`GroupedMoments`: per level of the
+split column, its weighted count, shifted means and centered co-moments of
+``Z = [X | Y]`` (each level's rows demeaned by its own mean in the block, so
+nothing is subtracted from raw sums), a ``(G, q, q)`` array built with one
+``bincount`` per entry of the upper triangle.  Two merge by key with the
+Chan, Golub & LeVeque update, a level both saw adding ``W_a W_b / W
+(m_a - m_b)(m_a - m_b)'`` to its own co-moments.  Each group's statistic is
+a :class:`~dask_linreg._numerics.moments.Moments`, so each group's model is
+solved, and inferred, as any fit; :func:`solve_groups` solves all of them at
+once for the per-group table.
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from dask_linreg._numerics.keyed import LevelBudget, join_levels, level_rows
+from dask_linreg._numerics.moments import Moments
+
+__all__ = ["GroupedMoments", "block_grouped_moments", "solve_groups"]
+
+
+@dataclass(frozen=True, eq=False)
+class GroupedMoments:
+    """Per-level moments of ``Z = [X | Y]``.
+
+    Attributes
+    ----------
+    keys : ndarray of shape (G,)
+        The levels seen, sorted.
+    counts, positive : ndarray of int64 of shape (G,)
+        Rows, and rows of positive weight, of each level.
+    weights : ndarray of shape (G,)
+        Each level's weight sum.
+    log_weights : ndarray of shape (G,)
+        Each level's ``sum log(w)`` over its rows of positive weight.
+    shift : ndarray of shape (q,)
+        A point inside the data, common to all levels.
+    offsets : ndarray of shape (G, q)
+        Each level's weighted mean minus ``shift``.
+    comoments : ndarray of shape (G, q, q)
+        Each level's weighted centered co-moments.
+    factor_name : str
+    max_bytes : int or None
+        The most bytes the statistics may take, checked in every block and
+        merge (:class:`MemoryError` naming the column).
+    """
+
+    keys: np.ndarray
+    counts: np.ndarray
+    positive: np.ndarray
+    weights: np.ndarray
+    log_weights: np.ndarray
+    shift: np.ndarray
+    offsets: np.ndarray
+    comoments: np.ndarray
+    factor_name: str
+    max_bytes: int | None = None
+
+    @property
+    def n_levels(self):
+        return len(self.keys)
+
+    def merge(self, other):
+        """The statistics of the union of two disjoint row sets."""
+        return merge_grouped_moments(self, other)
+
+    def is_finite(self):
+        """Whether everything that went in was finite."""
+        return bool(
+            np.isfinite(self.comoments).all() and np.isfinite(self.offsets).all()
+        )
+
+    def moments(self, index):
+        """The :class:`Moments` of level ``index`` (its own model's statistic)."""
+        return Moments(
+            int(self.counts[index]),
+            float(self.weights[index]),
+            self.shift.copy(),
+            self.offsets[index].copy(),
+            self.comoments[index].copy(),
+            positive_count=int(self.positive[index]),
+            log_weight_sum=float(self.log_weights[index]),
+        )
+
+
+def _budget(factor_name, max_bytes):
+    return LevelBudget(factor_name, max_bytes, "split column", _bytes_per_level)
+
+
+def _bytes_per_level(q):
+    """Bytes of one level's statistics over ``q`` columns."""
+    return (q * q + q + 5) * 8
+
+
+def block_grouped_moments(
+    columns, sample_weight, labels, *, factor_name, max_bytes=None, piece_rows=None
+):
+    """:class:`GroupedMoments` of one block of rows.
+
+    Parameters
+    ----------
+    columns : sequence of ndarray
+        Column groups (2-D) of ``Z = [X | Y]``, side by side.
+    sample_weight : ndarray of shape (n_rows,) or None
+    labels : ndarray of shape (n_rows,)
+        Each row's group, none missing.
+    factor_name : str
+    max_bytes : int, default=None
+    piece_rows : int, default=None
+
+    Returns
+    -------
+    GroupedMoments
+    """
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        rows = level_rows(
+            columns,
+            sample_weight,
+            labels,
+            check_levels=_budget(factor_name, max_bytes).check,
+            piece_rows=piece_rows,
+        )
+        q, n_levels = rows.block.n_columns, len(rows.keys)
+        upper = np.triu_indices(q)
+        comoments = np.zeros((n_levels, q, q))
+        for span, piece in rows.demeaned_pieces():
+            for j, k in zip(*upper, strict=True):
+                comoments[:, j, k] += np.bincount(
+                    rows.codes[span],
+                    weights=piece[:, j] * piece[:, k],
+                    minlength=n_levels,
+                )
+    comoments[:, upper[1], upper[0]] = comoments[:, upper[0], upper[1]]
+    return GroupedMoments(
+        rows.keys,
+        rows.counts,
+        rows.positive,
+        rows.level_weights,
+        rows.log_weights,
+        rows.shift,
+        rows.offsets,
+        comoments,
+        str(factor_name),
+        max_bytes,
+    )
+
+
+def merge_grouped_moments(a, b):
+    """:class:`GroupedMoments` of the union of two disjoint row sets: the
+    levels joined by key, a level both saw merged with the Chan update."""
+    if a.n_levels == 0:
+        return b
+    if b.n_levels == 0:
+        return a
+    joined = join_levels(a, b, _budget(a.factor_name, a.max_bytes))
+    comoments = joined.summed(a.comoments, b.comoments)
+    delta = joined.scaled_delta
+    comoments[joined.common] += delta[:, :, None] * delta[:, None, :]
+    return replace(
+        a,
+        keys=joined.keys,
+        counts=joined.summed(a.counts, b.counts),
+        positive=joined.summed(a.positive, b.positive),
+        weights=joined.summed(a.weights, b.weights),
+        log_weights=joined.summed(a.log_weights, b.log_weights),
+        offsets=joined.offsets,
+        comoments=comoments,
+    )
+
+
+def solve_groups(grouped, n_features, *, fit_intercept=True, rtol=1e-10):
+    """Every group's least-squares fit at once, with classical inference.
+
+    Parameters
+    ----------
+    grouped : GroupedMoments
+    n_features : int
+        ``p``: the targets are the columns after them (one here).
+    fit_intercept : bool, default=True
+    rtol : float, default=1e-10
+        Eigenvalues of a group's scaled cross-products below ``rtol`` times
+        its largest are null directions (rank-deficient groups are solved
+        with the minimum-norm solution).
+
+    Returns
+    -------
+    dict
+        Of these arrays:
+    coef : ndarray of shape (G, p)
+    intercept : ndarray of shape (G,)
+    bse : ndarray of shape (G, p)
+        Classical standard errors (NaN where ``df_resid <= 0``).
+    intercept_bse : ndarray of shape (G,)
+    rsquared : ndarray of shape (G,)
+    nobs : ndarray of int of shape (G,)
+    rank : ndarray of int of shape (G,)
+    df_resid : ndarray of int of shape (G,)
+
+    Notes
+    -----
+    The normal equations of each group, scaled to unit diagonal and
+    pseudo-inverted by a batched eigendecomposition: the cost is ``G``
+    small eigenproblems, vectorized.  A group's own model
+    (:meth:`GroupedMoments.moments`) is solved as any fit.
+    """
+    p = n_features
+    if fit_intercept:
+        mean = grouped.shift + grouped.offsets
+        cross = grouped.comoments
+    else:
+        mean = np.zeros_like(grouped.offsets)
+        total = grouped.shift + grouped.offsets
+        cross = grouped.comoments + grouped.weights[:, None, None] * (
+            total[:, :, None] * total[:, None, :]
+        )
+    xx, xy, yy = cross[:, :p, :p], cross[:, :p, p], cross[:, p, p]
+    scale = np.sqrt(np.clip(np.diagonal(xx, axis1=1, axis2=2), 0.0, None))
+    safe = np.where(scale > 0, scale, 1.0)
+    scaled = xx / (safe[:, :, None] * safe[:, None, :])
+    values, vectors = np.linalg.eigh(scaled)
+    largest = values.max(axis=1, keepdims=True) if p else np.zeros((len(xx), 1))
+    keep = (values > rtol * largest) & (values > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inverse_values = np.where(keep, 1.0 / values, 0.0)
+    inverse = np.einsum("gij,gj,gkj->gik", vectors, inverse_values, vectors)
+    inverse = inverse / (safe[:, :, None] * safe[:, None, :])
+    inverse = np.where((scale[:, :, None] > 0) & (scale[:, None, :] > 0), inverse, 0.0)
+    coef = np.einsum("gij,gj->gi", inverse, xy)
+    rank = keep.sum(axis=1)
+    ssr = np.clip(yy - np.einsum("gi,gi->g", coef, xy), 0.0, None)
+    nobs = grouped.positive
+    df_resid = nobs - rank - int(fit_intercept)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma2 = np.where(df_resid > 0, ssr / df_resid, np.nan)
+        bse = np.sqrt(np.diagonal(inverse, axis1=1, axis2=2) * sigma2[:, None])
+        rsquared = np.where(yy > 0, 1.0 - ssr / yy, np.nan)
+    if fit_intercept:
+        intercept = mean[:, p] - np.einsum("gi,gi->g", mean[:, :p], coef)
+        m = mean[:, :p]
+        with np.errstate(invalid="ignore"):
+            intercept_var = sigma2 * (
+                1.0 / grouped.weights + np.einsum("gi,gij,gj->g", m, inverse, m)
+            )
+        intercept_bse = np.sqrt(intercept_var)
+    else:
+        intercept = np.zeros(len(coef))
+        intercept_bse = np.full(len(coef), np.nan)
+    return {
+        "coef": coef,
+        "intercept": intercept,
+        "bse": bse,
+        "intercept_bse": intercept_bse,
+        "rsquared": rsquared,
+        "nobs": nobs,
+        "rank": rank,
+        "df_resid": df_resid,
+    }
