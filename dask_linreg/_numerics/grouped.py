@@ -20,7 +20,12 @@ import numpy as np
 from dask_linreg._numerics.keyed import LevelBudget, join_levels, level_rows
 from dask_linreg._numerics.moments import Moments
 
-__all__ = ["GroupedMoments", "block_grouped_moments", "solve_groups"]
+__all__ = [
+    "GroupedMoments",
+    "block_grouped_moments",
+    "leave_one_out_coefficients",
+    "solve_groups",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,6 +78,59 @@ class GroupedMoments:
         return bool(
             np.isfinite(self.comoments).all() and np.isfinite(self.offsets).all()
         )
+
+    def total(self):
+        """The :class:`Moments` of all the groups' rows together: the
+        within co-moments plus the between part, ``sum_g W_g (m_g - m)(m_g -
+        m)'`` (deviations of means, nothing subtracted from raw sums)."""
+        weight_sum = float(self.weights.sum())
+        center = (
+            self.weights @ self.offsets / weight_sum
+            if weight_sum > 0
+            else np.zeros(self.shift.shape)
+        )
+        deviation = (self.offsets - center) * np.sqrt(self.weights)[:, None]
+        return Moments(
+            int(self.counts.sum()),
+            weight_sum,
+            self.shift.copy(),
+            center,
+            self.comoments.sum(axis=0) + deviation.T @ deviation,
+            positive_count=int(self.positive.sum()),
+            log_weight_sum=float(self.log_weights.sum()),
+        )
+
+    def cluster_scores(self, coef, total, *, fit_intercept=True):
+        """Each group's score ``sum_{i in g} w_i z_i e_i`` as clusters of a
+        fit of all the rows, from the groups' moments alone (no pass).
+
+        Parameters
+        ----------
+        coef : ndarray of shape (p, n_targets)
+            The fit's slopes.
+        total : Moments
+            :meth:`total` (its means center ``z = [1 | x - mean]``).
+        fit_intercept : bool, default=True
+
+        Returns
+        -------
+        ndarray of shape (G, k, n_targets)
+            ``k = p + fit_intercept``, as
+            :class:`~dask_linreg._numerics.sandwich.ScoreSums` holds them.
+        """
+        p, n_targets = coef.shape
+        center = total.mean if fit_intercept else np.zeros(total.mean.shape)
+        deviation = self.shift + self.offsets - center  # (G, q)
+        # Each group's cross-products about the center: C_g + W_g d d'.
+        about = self.comoments + self.weights[:, None, None] * (
+            deviation[:, :, None] * deviation[:, None, :]
+        )
+        direction = np.vstack([-coef, np.eye(n_targets)])  # (q, T): e = z v
+        scores = np.einsum("gij,jt->git", about[:, :p, :], direction)
+        if not fit_intercept:
+            return scores
+        summed = self.weights[:, None] * (deviation @ direction)  # sum w e
+        return np.concatenate([summed[:, None, :], scores], axis=1)
 
     def moments(self, index):
         """The :class:`Moments` of level ``index`` (its own model's statistic)."""
@@ -259,3 +317,61 @@ def solve_groups(grouped, n_features, *, fit_intercept=True, rtol=1e-10):
         "rank": rank,
         "df_resid": df_resid,
     }
+
+
+def leave_one_out_coefficients(grouped, n_features, *, fit_intercept=True):
+    """Each group's leave-one-out fit (all the other groups' rows), from
+    the groups' moments: the CRV3 jackknife's replicates.
+
+    Parameters
+    ----------
+    grouped : GroupedMoments
+    n_features : int
+        ``p``; one target after them.
+    fit_intercept : bool, default=True
+
+    Returns
+    -------
+    ndarray of shape (G, k)
+        Per group, the replicate's ``(intercept', coef)`` in the centered
+        parametrization ``y = a + (x - mean) @ coef`` of the full fit (``k =
+        p + fit_intercept``).
+
+    Notes
+    -----
+    With ``N = sum w z z'`` (``z = [1 | x - mean]``) and each group's ``N_g``
+    about the same center, the replicate solves ``(N - N_g) b = r - r_g``:
+    the other groups' normal equations, from a subtraction of the group's
+    own (the usual cost of a jackknife from sufficient statistics; a group
+    that holds most of the data loses digits here).
+    """
+    p = n_features
+    total = grouped.total()
+    center = total.mean if fit_intercept else np.zeros(total.mean.shape)
+    deviation = grouped.shift + grouped.offsets - center
+    about = grouped.comoments + grouped.weights[:, None, None] * (
+        deviation[:, :, None] * deviation[:, None, :]
+    )
+    whole = about.sum(axis=0)
+    if fit_intercept:
+        weights = grouped.weights
+        n_groups = len(weights)
+        own = np.zeros((n_groups, p + 1, p + 2))
+        own[:, 0, 0] = weights
+        own[:, 0, 1:] = weights[:, None] * deviation
+        own[:, 1:, 0] = own[:, 0, 1 : p + 1]
+        own[:, 1:, 1:] = about[:, :p, :]
+        full = np.zeros((p + 1, p + 2))
+        full[0, 0] = weights.sum()
+        full[0, 1:] = weights @ deviation
+        full[1:, 0] = full[0, 1 : p + 1]
+        full[1:, 1:] = whole[:p, :]
+    else:
+        own, full = about[:, :p, :], whole[:p, :]
+    rest = full[None] - own
+    k = rest.shape[1]
+    # Batched; a replicate whose equations are singular (a group carrying a
+    # direction of its own) takes the minimum-norm solution.
+    return np.einsum(
+        "gij,gj->gi", np.linalg.pinv(rest[:, :, :k], hermitian=True), rest[:, :, k]
+    )

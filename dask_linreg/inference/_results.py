@@ -190,7 +190,7 @@ class RegressionResults:
         self.df_model = summary.df_model
         self.df_resid = summary.df_resid
         self.df_resid_inference = (
-            n_groups - 1 if cov_type == "cluster" else summary.df_resid
+            n_groups - 1 if cov_type in ("cluster", "CRV3") else summary.df_resid
         )
         self.k_constant = int(summary.fit_intercept)
         self.ssr = float(summary.ssr[target_index])

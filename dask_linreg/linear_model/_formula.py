@@ -10,7 +10,7 @@ from dask_linreg._dask.formula import design_frames, parse_formula, split_absorb
 from dask_linreg.linear_model._absorbed import FixedEffectsRegression
 from dask_linreg.linear_model._elastic_net import ElasticNet
 from dask_linreg.linear_model._least_squares import LinearRegression, Ridge
-from dask_linreg.linear_model._split import fit_split
+from dask_linreg.linear_model._split import fit_clustered, fit_split
 
 __all__ = ["design", "fit_formula", "ols"]
 
@@ -162,7 +162,9 @@ def _weights(weights, data):
     return weights
 
 
-def ols(formula, data, *, weights=None, missing="raise", split=None, **params):
+def ols(
+    formula, data, *, weights=None, missing="raise", split=None, cluster=None, **params
+):
     """Fit a :class:`LinearRegression` from a formula, in one pass.
 
     Parameters
@@ -180,6 +182,10 @@ def ols(formula, data, *, weights=None, missing="raise", split=None, **params):
         ``"drop"`` leaves out the rows with a missing value (NaN, None,
         ``pd.NA``) in any column the formula uses, the weights included,
         as statsmodels' ``missing="drop"``; ``summary()`` shows how many.
+    cluster : str, default=None
+        A column of ``data``: keep each cluster's statistics in the pass, so
+        that ``inference(cov_type="cluster")`` (CR1) needs no data and no
+        second pass; memory as for ``split``.
     split : str, default=None
         A column of ``data``: fit one model per group, in one pass, and
         return a :class:`~dask_linreg.SplitFit` (per-group coefficients, standard
@@ -219,8 +225,10 @@ def ols(formula, data, *, weights=None, missing="raise", split=None, **params):
             "fit_intercept."
         )
     main, absorbed = split_absorbed(formula)
-    if split is not None:
-        return _fit_split(main, absorbed, split, data, weights, missing, params)
+    if split is not None or cluster is not None:
+        return _fit_keyed(
+            main, absorbed, split, cluster, data, weights, missing, params
+        )
     if absorbed:
         return _fit_absorbed(main, absorbed, data, weights, missing, params)
     return fit_formula(
@@ -228,40 +236,47 @@ def ols(formula, data, *, weights=None, missing="raise", split=None, **params):
     )
 
 
-def _fit_split(formula, absorbed, split, data, weights, missing, params):
-    """``ols(formula, data, split="store")``: one model per group."""
+def _fit_keyed(formula, absorbed, split, cluster, data, weights, missing, params):
+    """``ols(..., split="store")`` (one model per group) or ``ols(...,
+    cluster="firm")`` (the clusters' moments kept): one pass keyed by a
+    column."""
+    argument, column = ("split", split) if split is not None else ("cluster", cluster)
+    if split is not None and cluster is not None:
+        raise ValueError("split= and cluster= together are not supported yet.")
     if absorbed:
         raise ValueError(
-            "split= and an absorbed part ('|') together are not supported: each "
-            "group's model has its own intercept already."
+            f"{argument}= and an absorbed part ('|') together are not supported "
+            "yet: cluster an absorbed model with inference(data, "
+            "cov_type='cluster'); a split model has its own intercepts already."
         )
-    if not isinstance(split, str) or split not in data.columns:
+    if not isinstance(column, str) or column not in data.columns:
         raise ValueError(
-            f"split={split!r} is not a column of data; it has: "
+            f"{argument}={column!r} is not a column of data; it has: "
             f"{', '.join(map(str, data.columns))}."
         )
     unknown = set(params) - {"split_every", "max_bytes"}
     if unknown:
         raise TypeError(
-            f"ols() with split takes split_every and max_bytes; got "
+            f"ols() with {argument} takes split_every and max_bytes; got "
             f"{', '.join(sorted(unknown))}."
         )
     parsed = _parsed(formula, data)
     if parsed.factors:
         raise ValueError(
-            f"formula {formula!r} has categorical terms: with split=, enter "
-            "numeric terms only (each group would find its own levels)."
+            f"formula {formula!r} has categorical terms: with {argument}=, enter "
+            "numeric terms only."
         )
     if len(parsed.targets) != 1:
-        raise ValueError("split= fits one target; the formula has several.")
+        raise ValueError(f"{argument}= fits one target; the formula has several.")
     weights = _weights(weights, data)
-    X, y = design_frames(data, parsed, keep=[split])
-    return fit_split(
+    X, y = design_frames(data, parsed, keep=[column])
+    fit = fit_split if split is not None else fit_clustered
+    return fit(
         parsed,
         X,
         y,
         weights,
-        split,
+        column,
         missing=missing,
         split_every=params.get("split_every"),
         max_bytes=params.get("max_bytes"),

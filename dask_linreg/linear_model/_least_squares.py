@@ -10,9 +10,11 @@ from sklearn.utils.validation import check_is_fitted
 from dask_linreg._dask.formula import design_frames
 from dask_linreg._dask.graph import reduce_scores
 from dask_linreg._dask.inputs import check_fit_inputs
+from dask_linreg._numerics.grouped import leave_one_out_coefficients
 from dask_linreg._numerics.sandwich import (
     LevelScoreModel,
     ScoreModel,
+    ScoreSums,
     design_root,
     fit_summary,
     robust_covariance,
@@ -335,10 +337,13 @@ class LinearRegression(_MergeableLinearModel):
             The training targets; only for robust ``cov_type``.
         sample_weight : array-like or dask collection of shape (n_samples,), default=None
             The weights of the fit, if any; only for robust ``cov_type``.
-        cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"}, default="nonrobust"
+        cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "CRV3"}, default="nonrobust"
             Covariance of the coefficients: classical ``scale * (X'WX)^-1``;
             White's heteroskedasticity-consistent HC0 to HC3 (MacKinnon &
-            White); or cluster-robust (CR1) with ``groups``.
+            White); or cluster-robust (CR1) with ``groups``.  A model fitted
+            by ``ols(..., cluster=column)`` kept its clusters' statistics:
+            ``"cluster"`` then needs no data, and ``"CRV3"`` (the cluster
+            jackknife, pyfixest's) is available.
         groups : array-like or dask collection of shape (n_samples,), default=None
             Cluster label of each row, for ``cov_type="cluster"``; any
             sortable labels (integers, strings).
@@ -389,9 +394,28 @@ class LinearRegression(_MergeableLinearModel):
                 "inference is not available for positive=True: the standard "
                 "errors of constrained estimates are not the classical ones."
             )
-        check_inference_arguments(
-            cov_type, X, y, groups, use_t, y_in_x=self._fit_state.formula is not None
-        )
+        clusters = self._fit_state.clusters
+        if cov_type == "CRV3" and clusters is None:
+            raise ValueError(
+                "cov_type='CRV3' (the cluster jackknife) needs the clusters' "
+                "statistics of the fit: fit with ols(formula, data, cluster=...)."
+            )
+        if cov_type in ("cluster", "CRV3") and clusters is not None and X is None:
+            if y is not None or groups is not None:
+                raise ValueError(
+                    "this model kept its clusters' statistics at fit time "
+                    f"(cluster={clusters.factor_name!r}): cov_type={cov_type!r} "
+                    "needs no data, y or groups."
+                )
+        else:
+            check_inference_arguments(
+                cov_type,
+                X,
+                y,
+                groups,
+                use_t,
+                y_in_x=self._fit_state.formula is not None,
+            )
         summary = self._inference_summary()
         if "coef_names_" in vars(self):
             names = list(self.coef_names_)
@@ -411,6 +435,10 @@ class LinearRegression(_MergeableLinearModel):
                 else np.full_like(summary.centered_cov, np.nan)
                 for r_ss in summary.ssr
             ]
+        elif cov_type in ("cluster", "CRV3") and clusters is not None and X is None:
+            covariances, n_groups = _kept_cluster_covariances(
+                summary, clusters, coef, jackknife=cov_type == "CRV3"
+            )
         else:
             covariances, n_groups = self._robust_covariances(
                 summary, X, y, sample_weight, groups, cov_type
@@ -718,3 +746,37 @@ def _formula_training_data(formula, data, y, sample_weight):
             )
         sample_weight = data[sample_weight]
     return X, targets if y is None else y, sample_weight
+
+
+def _kept_cluster_covariances(summary, clusters, coef, *, jackknife=False):
+    """CR1 (or, ``jackknife``, CRV3) covariances from the per-cluster
+    moments a fit kept (no pass).
+
+    CRV3 is pyfixest's: ``G / (G - 1) (n - 1) / (n - k) sum_g (b_g -
+    b)(b_g - b)'`` over the leave-one-cluster-out fits ``b_g`` about the
+    full fit ``b`` (MacKinnon, Nielsen & Webb's jackknife, with CR1's
+    small-sample factor).
+    """
+    if jackknife:
+        replicates = leave_one_out_coefficients(
+            clusters, coef.shape[1], fit_intercept=summary.fit_intercept
+        )
+        n_groups = len(replicates)
+        if n_groups < 2:
+            raise ValueError("cov_type='CRV3' needs at least 2 clusters.")
+        # About the full fit, in the replicates' parametrization (y and x
+        # centered at the full means: the full fit's intercept is 0 there).
+        full = coef[0]
+        if summary.fit_intercept:
+            full = np.concatenate([[0.0], full])
+        deviation = replicates - full
+        k = deviation.shape[1]
+        factor = n_groups / (n_groups - 1) * (summary.nobs - 1) / (summary.nobs - k)
+        return [factor * deviation.T @ deviation], n_groups
+    total = clusters.total()
+    scores = clusters.cluster_scores(coef.T, total, fit_intercept=summary.fit_intercept)
+    sums = ScoreSums(
+        total.count, total.positive_count, summary.ssr, None, clusters.keys, scores
+    )
+    check_robust_pass(summary, sums, "cluster")
+    return robust_covariance(summary, sums, "cluster")

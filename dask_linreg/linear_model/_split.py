@@ -13,7 +13,7 @@ from dask_linreg.linear_model._errors import no_samples_error
 from dask_linreg.linear_model._least_squares import LinearRegression
 from dask_linreg.linear_model._state import FitState
 
-__all__ = ["SplitFit", "fit_split"]
+__all__ = ["SplitFit", "fit_clustered", "fit_split"]
 
 #: By default the per-group statistics may take a quarter of this
 #: machine's memory.
@@ -106,13 +106,18 @@ class SplitFit:
         )
 
 
-def fit_split(parsed, X, y, weights, split, *, missing, split_every, max_bytes):
-    """The one pass of :func:`dask_linreg.ols` with ``split``."""
-    numeric = X.drop(columns=[split])
-    message = f"the split column {split!r}"
-    checker = LinearRegression(missing=missing)
+def _grouped_pass(X, y, weights, column, role, *, missing, split_every, max_bytes):
+    """One pass to the :class:`GroupedMoments` of ``X``'s numeric columns
+    and ``y`` per level of ``X[column]``; also the inputs checked."""
+    numeric = X.drop(columns=[column])
+    message = f"the {role} column {column!r}"
     inputs = check_fit_inputs(
-        checker, numeric, y, weights, labels=X[split], labels_name=message
+        LinearRegression(missing=missing),
+        numeric,
+        y,
+        weights,
+        labels=X[column],
+        labels_name=message,
     )
     if max_bytes is None:
         import psutil
@@ -123,7 +128,7 @@ def fit_split(parsed, X, y, weights, split, *, missing, split_every, max_bytes):
         inputs.y,
         inputs.sample_weight,
         inputs.labels,
-        factor_name=split,
+        factor_name=column,
         message_name=message,
         max_bytes=max_bytes,
         per_group=True,
@@ -134,7 +139,59 @@ def fit_split(parsed, X, y, weights, split, *, missing, split_every, max_bytes):
     faults.raise_if_any(inputs.features.names)
     if grouped.n_levels == 0:
         raise no_samples_error(inputs.x.shape[1])
-    names = list(numeric.columns)
+    return grouped, inputs, faults.dropped
+
+
+def fit_clustered(parsed, X, y, weights, cluster, *, missing, split_every, max_bytes):
+    """:func:`dask_linreg.ols` with ``cluster``: one pass to the clusters'
+    moments, whose merge is the fit's statistic; they are kept, so the
+    cluster-robust covariance needs no second pass."""
+    grouped, inputs, dropped = _grouped_pass(
+        X,
+        y,
+        weights,
+        cluster,
+        "cluster",
+        missing=missing,
+        split_every=split_every,
+        max_bytes=max_bytes,
+    )
+    total = grouped.total()
+    if total.weight_sum == 0.0:
+        raise ValueError(
+            "sample_weight sums to zero: at least one weight must be positive."
+        )
+    model = LinearRegression(fit_intercept=parsed.intercept, missing=missing)
+    p = inputs.x.shape[1]
+    solved = model._solve(total, p, None)
+    state = FitState(
+        statistic=total,
+        solve_factor=None,
+        y_is_1d=True,
+        target_names=tuple(parsed.targets),
+        weighted_fit=weights is not None,
+        formula=parsed,
+        dropped=dropped,
+        clusters=grouped,
+    )
+    inputs.store_features(model)
+    model._store_fit(state, solved, n_passes=1)
+    return model
+
+
+def fit_split(parsed, X, y, weights, split, *, missing, split_every, max_bytes):
+    """The one pass of :func:`dask_linreg.ols` with ``split``."""
+    grouped, inputs, _ = _grouped_pass(
+        X,
+        y,
+        weights,
+        split,
+        "split",
+        missing=missing,
+        split_every=split_every,
+        max_bytes=max_bytes,
+    )
+    names = [c for c in X.columns if c != split]
     result = SplitFit(
         grouped,
         names,

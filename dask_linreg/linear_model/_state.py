@@ -48,6 +48,9 @@ class FitState:
     formula : FormulaDesign or None
         The formula of a model fitted by :func:`dask_linreg.ols`: new data
         with the raw columns go through it before ``predict`` and ``score``.
+    clusters : GroupedMoments or None
+        Per-cluster moments kept by the fit (``ols(..., cluster=)``), from
+        which the cluster-robust covariance needs no second pass.
     """
 
     statistic: object
@@ -59,6 +62,7 @@ class FitState:
     levels: object = None
     formula: object = None
     dropped: int = 0
+    clusters: object = None
 
     @property
     def n_targets(self):

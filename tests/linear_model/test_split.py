@@ -1,9 +1,12 @@
 """One model per group (``ols(..., split="store")``) against a pandas
 groupby loop of scikit-learn fits and statsmodels' per-group WLS."""
 
+import warnings
+
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
+import pyfixest
 import pytest
 import statsmodels.formula.api as smf
 from sklearn.linear_model import LinearRegression as SklearnLinearRegression
@@ -113,3 +116,54 @@ def test_many_groups(stores):
     sums = frame.assign(xy=frame.x * frame.y, xx=frame.x**2).groupby("g").mean()
     slope = (sums.xy - sums.x * sums.y) / (sums.xx - sums.x**2)
     np.testing.assert_allclose(fit.params["x"], slope, rtol=1e-8)
+
+
+@pytest.mark.parametrize("partitions", [None, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_clusters_kept_at_fit_time_need_no_second_pass(
+    stores, partitions, weighted, computes
+):
+    frame = stores[stores.store != "tiny"].assign(x=lambda t: t.x - 1e3)
+    source = frame if partitions is None else dd.from_pandas(frame, partitions)
+    weights = "w" if weighted else None
+    computes.clear()
+    model = ols(FORMULA, source, cluster="store", weights=weights)
+    cr1 = model.inference(cov_type="cluster")
+    crv3 = model.inference(cov_type="CRV3")
+    assert len(computes) <= 1  # the fit's pass only (none for pandas)
+    expected = (
+        smf.wls(FORMULA, frame, weights=frame.w)
+        if weighted
+        else smf.ols(FORMULA, frame)
+    ).fit(cov_type="cluster", cov_kwds={"groups": frame["store"]})
+    np.testing.assert_allclose(model.coef_, expected.params.iloc[1:], rtol=1e-10)
+    np.testing.assert_allclose(cr1.bse, expected.bse, rtol=1e-8)
+    assert cr1.n_groups == 60 and cr1.df_resid_inference == 59
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        jackknife = pyfixest.feols(
+            FORMULA, frame, vcov={"CRV3": "store"}, weights=weights
+        )
+    np.testing.assert_allclose(crv3.bse, jackknife.se(), rtol=1e-8)
+    classical = (
+        smf.wls(FORMULA, frame, weights=frame.w)
+        if weighted
+        else smf.ols(FORMULA, frame)
+    ).fit()
+    np.testing.assert_allclose(model.inference().bse, classical.bse, rtol=1e-8)
+
+
+def test_cluster_arguments_are_checked(stores):
+    frame = stores[stores.store != "tiny"]
+    model = ols(FORMULA, frame, cluster="store")
+    with pytest.raises(ValueError, match="needs no data, y or groups"):
+        model.inference(cov_type="cluster", groups=frame["store"])
+    plain = ols(FORMULA, frame)
+    with pytest.raises(
+        ValueError, match="fit with ols\\(formula, data, cluster=...\\)"
+    ):
+        plain.inference(cov_type="CRV3")
+    with pytest.raises(ValueError, match="split= and cluster= together"):
+        ols(FORMULA, frame, cluster="store", split="store")
+    with pytest.raises(ValueError, match="cluster='nope' is not a column"):
+        ols(FORMULA, frame, cluster="nope")
