@@ -101,7 +101,11 @@ class RegressionResults:
         only the one that matches the model (with or without intercept) is
         set, the other is None.
     rsquared, rsquared_adj : float
-        R² and adjusted R² (uncentered without an intercept, as statsmodels).
+        R² and adjusted R² (uncentered without an intercept, as statsmodels;
+        within the absorbed levels for a model with an absorbed fixed
+        effect).
+    rsquared_kind : str or None
+        ``"within"`` for a model with an absorbed fixed effect, else None.
     fvalue, f_pvalue : float
         F statistic that all coefficients but the intercept are zero, and its
         p-value; with a robust covariance, the Wald F statistic.
@@ -140,6 +144,7 @@ class RegressionResults:
         cov_type,
         use_t,
         n_groups=None,
+        rsquared_kind=None,
     ):
         # A snapshot: everything read of the model is copied now, so that a
         # later fit, partial_fit or set_params changes nothing here.
@@ -165,6 +170,9 @@ class RegressionResults:
                 np.asarray(self._design.coefficient_names(), dtype=object)
             )
         self.target = str(target)
+        # What rsquared is, as the summary labels it: None for centered
+        # (with an intercept) or uncentered; "within" for absorbed effects.
+        self.rsquared_kind = rsquared_kind
         self.cov_type = str(cov_type)
         self.use_t = bool(use_t)
         self.n_groups = None if n_groups is None else int(n_groups)

@@ -103,8 +103,11 @@ def _target_text(results, alpha):
         ("Df Model:", f"{results.df_model}"),
         ("Covariance Type:", results.cov_type),
     ]
-    r2 = "R-squared:" if results.k_constant else "R-squared (uncentered):"
-    adj = "Adj. R-squared:" if results.k_constant else "Adj. R-squared (uncentered):"
+    kind = getattr(results, "rsquared_kind", None) or (
+        None if results.k_constant else "uncentered"
+    )
+    r2 = f"R-squared ({kind}):" if kind else "R-squared:"
+    adj = f"Adj. R-squared ({kind}):" if kind else "Adj. R-squared:"
     right = [
         (r2, f"{results.rsquared:.3f}"),
         (adj, f"{results.rsquared_adj:.3f}"),

@@ -10,6 +10,7 @@ import glob
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -65,7 +66,18 @@ def _build_parser():
     )
     fit.add_argument("--l1-ratio", type=float, default=0.5, help="elasticnet mix")
     fit.add_argument("--cv", type=int, help="folds for ridgecv (default: GCV)")
-    fit.add_argument("--output", default="model.json", help="model file to write")
+    fit.add_argument(
+        "--split",
+        metavar="COL",
+        help="fit one model per group of COL (with --formula, --model linear): "
+        "--output is then a Parquet table of every group's coefficients, "
+        "standard errors, R-squared and counts",
+    )
+    fit.add_argument(
+        "--output",
+        help="model file to write (default: model.json; with --split, the "
+        "table groups.parquet)",
+    )
     _add_common(fit)
 
     predict = commands.add_parser("predict", help="predict a table with a saved model")
@@ -307,7 +319,58 @@ def _summary_text(model):
     return "\n".join(lines)
 
 
+def _fit_split(args):
+    """``fit --split``: every group's model, written as one table."""
+    if args.formula is None or args.model != "linear":
+        raise argparse.ArgumentTypeError(
+            "--split fits one least-squares model per group: give --formula "
+            "(and --model linear)"
+        )
+    _check_output(args.output)
+    frame = _read_table(args.data)
+    if args.weights:
+        _columns(frame, args.weights, [args.weights], None, args.data)
+    _columns(frame, args.split, [args.split], None, args.data)
+    from dask_linreg.linear_model._formula import ols
+
+    with _cluster(args.scheduler, args.quiet):
+        start = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            fit = ols(
+                args.formula,
+                frame,
+                split=args.split,
+                weights=args.weights,
+                missing=args.missing,
+            )
+        elapsed = time.perf_counter() - start
+    table = pd.concat(
+        [
+            fit.params,
+            fit.bse.add_prefix("se:"),
+            fit.rsquared,
+            fit.nobs,
+            fit.df_resid,
+        ],
+        axis=1,
+    )
+    table.index = table.index.astype(str)
+    table.to_parquet(args.output)
+    for warning in caught:
+        print(f"note: {warning.message}")
+    print(
+        f"Fitted {len(fit):,} groups of {args.split!r} in {elapsed:.2f} s (one pass "
+        f"over the data); {len(fit.too_small):,} too small; table written to "
+        f"{args.output}"
+    )
+
+
 def _fit(args):
+    if args.split is not None:
+        args.output = args.output or "groups.parquet"
+        return _fit_split(args)
+    args.output = args.output or "model.json"
     model = _checked_model(args)
     _check_output(args.output)
     if os.path.isdir(args.output):

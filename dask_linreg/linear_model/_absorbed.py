@@ -371,6 +371,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 cov_type=cov_type,
                 use_t=True,
                 n_groups=n_groups,
+                rsquared_kind="within",
             )
             for t in range(coef.shape[0])
         ]

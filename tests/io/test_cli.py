@@ -222,6 +222,27 @@ def test_fit_a_formula_with_interactions_and_predict_with_it(table):
     assert "interacts categorical columns, which --model ridgecv" in result.stderr
 
 
+def test_fit_one_model_per_group_writes_a_table(table):
+    from dask_linreg import ols
+
+    folder, frame = table
+    data = frame.assign(store=np.arange(len(frame)) % 7)
+    data.to_parquet(folder / "stores.parquet")
+    result = run("fit", "stores.parquet", "--formula", "y ~ a + b", "--split",
+                 "store", "--weights", "w", "--quiet", cwd=folder)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Fitted 7 groups of 'store'" in result.stdout
+    written = pd.read_parquet(folder / "groups.parquet")
+    expected = ols("y ~ a + b", data, split="store", weights="w")
+    assert list(written.index) == [str(k) for k in expected.params.index]
+    np.testing.assert_allclose(written[["Intercept", "a", "b"]], expected.params)
+    np.testing.assert_allclose(written["se:a"], expected.bse["a"])
+    np.testing.assert_array_equal(written["nobs"], expected.nobs)
+    result = run("fit", "stores.parquet", "--target", "y", "--split", "store",
+                 "--quiet", cwd=folder)  # fmt: skip
+    assert result.returncode == 2 and "give --formula" in result.stderr
+
+
 def test_categorical_features_fit_and_predict(table):
     folder, frame = table
     table_with_levels = frame.assign(region=np.where(frame.b > 0, "up", "down"))

@@ -204,3 +204,10 @@ def test_robust_inference_arguments_are_checked(panel):
     np.testing.assert_allclose(
         hc1.bse, model.inference(panel, cov_type="HC1").bse, rtol=1e-12
     )
+
+
+def test_summary_labels_the_within_r2(panel):
+    results = ols("y ~ x1 | firm", panel).inference()
+    assert results.rsquared_kind == "within"
+    text = str(results.summary())
+    assert "R-squared (within):" in text and "uncentered" not in text
