@@ -344,9 +344,10 @@ class LinearRegression(_MergeableLinearModel):
             by ``ols(..., cluster=column)`` kept its clusters' statistics:
             ``"cluster"`` then needs no data, and ``"CRV3"`` (the cluster
             jackknife, pyfixest's) is available.
-        groups : array-like or dask collection of shape (n_samples,), default=None
+        groups : array-like, dask collection or str, default=None
             Cluster label of each row, for ``cov_type="cluster"``; any
-            sortable labels (integers, strings).
+            sortable labels (integers, strings).  For a model fitted from a
+            formula, the name of a column of the data.
         use_t : bool, default=None
             Whether p-values and intervals use the t distribution (on
             ``df_resid``, or number of clusters minus one) or the normal.
@@ -469,7 +470,9 @@ class LinearRegression(_MergeableLinearModel):
         """One pass over the training data for the sandwich covariances."""
         formula = self._fit_state.formula
         if formula is not None:
-            X, y, sample_weight = _formula_training_data(formula, X, y, sample_weight)
+            X, y, sample_weight, groups = _formula_training_data(
+                formula, X, y, sample_weight, groups
+            )
         design = self._fit_design()
         inputs = check_fit_inputs(
             self,
@@ -729,23 +732,28 @@ class Ridge(_MergeableLinearModel):
         return penalties_per_target(checked["alpha"], n_targets)
 
 
-def _formula_training_data(formula, data, y, sample_weight):
-    """The design, target and weights of a formula model's training data
-    (``data`` the DataFrame of raw columns; ``y`` the formula's left-hand
-    side when None; ``sample_weight`` a column name or one per row)."""
+def _formula_training_data(formula, data, y, sample_weight, groups):
+    """The design, target, weights and cluster labels of a formula model's
+    training data (``data`` the DataFrame of raw columns; ``y`` the
+    formula's left-hand side when None; ``sample_weight`` and ``groups`` a
+    column name of ``data``, or one per row)."""
     if not hasattr(data, "columns"):
         raise TypeError(
             "a model fitted from a formula takes its training data as the "
             f"DataFrame of raw columns; got {type(data).__name__}."
         )
     X, targets = design_frames(data, formula)
-    if isinstance(sample_weight, str):
-        if sample_weight not in data.columns:
-            raise ValueError(
-                f"sample_weight={sample_weight!r} is not a column of the data."
-            )
-        sample_weight = data[sample_weight]
-    return X, targets if y is None else y, sample_weight
+    named = {}
+    for argument, value in (("sample_weight", sample_weight), ("groups", groups)):
+        if isinstance(value, str):
+            if value not in data.columns:
+                raise ValueError(
+                    f"{argument}={value!r} is not a column of the data; it has: "
+                    f"{', '.join(map(str, data.columns))}."
+                )
+            value = data[value]
+        named[argument] = value
+    return X, targets if y is None else y, named["sample_weight"], named["groups"]
 
 
 def _kept_cluster_covariances(summary, clusters, coef, *, jackknife=False):

@@ -97,3 +97,16 @@ def test_other_data_than_the_fit_is_refused(data):
     with pytest.raises(ValueError, match="categorical columns \\['g'\\]"):
         columns.inference(data[["x", "z"]].rename(columns={"z": "g"}), data["y"],
                           cov_type="HC0")  # fmt: skip
+
+
+def test_a_formula_model_clusters_by_a_column_name(data):
+    model = ols("y ~ x + C(g)", dd.from_pandas(data, npartitions=3))
+    results = model.inference(
+        dd.from_pandas(data, npartitions=3), cov_type="cluster", groups="cluster"
+    )
+    expected = smf.ols("y ~ x + C(g)", data).fit(
+        cov_type="cluster", cov_kwds={"groups": data["cluster"]}
+    )
+    np.testing.assert_allclose(results.bse, expected.bse[_names(results)], rtol=RTOL)
+    with pytest.raises(ValueError, match="groups='nope' is not a column"):
+        model.inference(data, cov_type="cluster", groups="nope")
