@@ -427,13 +427,14 @@ def design_frames(data, design, *, with_targets=True, keep=()):
             raise TypeError(
                 f"data must be a pandas or Dask DataFrame; got {type(data).__name__}."
             )
+        designed = design_partition(data, design, with_targets)
         if not keep:
-            return design_partition(data, design, with_targets)
-        X = _design_keeping(data, design, keep)
+            return designed
+        kept = {column: data[column] for column in keep}
         if not with_targets:
-            return X
-        _, y = design_partition(data, design, True)
-        return X, y
+            return designed.assign(**kept)
+        X, y = designed
+        return X.assign(**kept), y
     # Fail now, not in the pass: the terms evaluated on Dask's fake rows.
     design_partition(data._meta_nonempty, design, with_targets, strict=False)
     X = data.map_partitions(

@@ -764,6 +764,19 @@ def available_memory():
     return psutil.virtual_memory().available
 
 
+#: The share of this machine's memory keyed statistics (per absorbed level,
+#: per group) may take by default.
+KEYED_MEMORY_SHARE = 0.25
+
+
+def default_keyed_bytes():
+    """The default cap of keyed statistics: a share of the client's memory
+    (they are merged, and solved, on the client)."""
+    import psutil
+
+    return int(psutil.virtual_memory().total * KEYED_MEMORY_SHARE)
+
+
 def check_statistic_memory(n_columns, split_every):
     """Fail before the pass when the statistics cannot fit in memory.
 

@@ -119,18 +119,24 @@ class GroupedMoments:
             :class:`~dask_linreg._numerics.sandwich.ScoreSums` holds them.
         """
         p, n_targets = coef.shape
-        center = total.mean if fit_intercept else np.zeros(total.mean.shape)
-        deviation = self.shift + self.offsets - center  # (G, q)
-        # Each group's cross-products about the center: C_g + W_g d d'.
-        about = self.comoments + self.weights[:, None, None] * (
-            deviation[:, :, None] * deviation[:, None, :]
-        )
+        deviation, about = self.about(total.mean if fit_intercept else None)
         direction = np.vstack([-coef, np.eye(n_targets)])  # (q, T): e = z v
         scores = np.einsum("gij,jt->git", about[:, :p, :], direction)
         if not fit_intercept:
             return scores
         summed = self.weights[:, None] * (deviation @ direction)  # sum w e
         return np.concatenate([summed[:, None, :], scores], axis=1)
+
+    def about(self, center=None):
+        """Each group's mean deviation ``d_g = m_g - center`` (G, q) and its
+        cross-products about ``center``, ``C_g + W_g d_g d_g'`` (G, q, q);
+        ``center`` None is the origin (raw cross-products)."""
+        means = self.shift + self.offsets
+        deviation = means if center is None else means - center
+        about = self.comoments + self.weights[:, None, None] * (
+            deviation[:, :, None] * deviation[:, None, :]
+        )
+        return deviation, about
 
     def moments(self, index):
         """The :class:`Moments` of level ``index`` (its own model's statistic)."""
@@ -319,13 +325,16 @@ def solve_groups(grouped, n_features, *, fit_intercept=True, rtol=1e-10):
     }
 
 
-def leave_one_out_coefficients(grouped, n_features, *, fit_intercept=True):
+def leave_one_out_coefficients(grouped, total, n_features, *, fit_intercept=True):
     """Each group's leave-one-out fit (all the other groups' rows), from
     the groups' moments: the CRV3 jackknife's replicates.
 
     Parameters
     ----------
     grouped : GroupedMoments
+    total : Moments
+        Of all the groups' rows (:meth:`GroupedMoments.total`, the fit's
+        statistic).
     n_features : int
         ``p``; one target after them.
     fit_intercept : bool, default=True
@@ -346,12 +355,7 @@ def leave_one_out_coefficients(grouped, n_features, *, fit_intercept=True):
     that holds most of the data loses digits here).
     """
     p = n_features
-    total = grouped.total()
-    center = total.mean if fit_intercept else np.zeros(total.mean.shape)
-    deviation = grouped.shift + grouped.offsets - center
-    about = grouped.comoments + grouped.weights[:, None, None] * (
-        deviation[:, :, None] * deviation[:, None, :]
-    )
+    deviation, about = grouped.about(total.mean if fit_intercept else None)
     whole = about.sum(axis=0)
     if fit_intercept:
         weights = grouped.weights

@@ -24,7 +24,6 @@ import pandas as pd
 from scipy import linalg, sparse
 
 from dask_linreg._numerics.levels import (
-    IndicatorTerm,
     block_level_moments,
     design_columns,
     model_term_rows,
@@ -497,6 +496,8 @@ class LevelScoreModel:
     numeric : tuple of str
         The names of the numeric columns of the pass's x, in order.
     factor_names : tuple of str
+    indicator_terms : tuple of IndicatorTerm
+        The indicator blocks the fit reduced for the model's terms.
     """
 
     score: ScoreModel
@@ -504,6 +505,7 @@ class LevelScoreModel:
     levels: tuple
     numeric: tuple
     factor_names: tuple
+    indicator_terms: tuple
 
 
 def _level_codes(labels, levels, name):
@@ -664,14 +666,13 @@ def block_level_scores(x_parts, y_parts, sample_weight, groups, factors, model):
 
 def _weighted_meat(model, x_parts, factors, u, lead, k):
     """``sum_i u_i z_i z_i'`` in the model's columns and centering."""
-    terms = _indicator_blocks(model)
     moments = block_level_moments(
         x_parts,
         [np.zeros((len(u), 1))],
         factors,
         u,
         factor_names=model.factor_names,
-        terms=terms,
+        terms=model.indicator_terms,
     )
     fitted = tuple(np.sort(np.asarray(lv, dtype=object)) for lv in model.levels)
     ordered = replace(moments.embedded(fitted), orders=None).reordered(model.levels)
@@ -686,16 +687,3 @@ def _weighted_meat(model, x_parts, factors, u, lead, k):
         meat[0, 0] = total
         meat[0, 1:] = meat[1:, 0] = total * difference
     return meat
-
-
-def _indicator_blocks(model):
-    """The indicator blocks of the model's terms (as the fit reduced them)."""
-    numeric_index = {name: j for j, name in enumerate(model.numeric)}
-    blocks = []
-    for term in model.model_terms:
-        if term.factors:
-            value = None if term.value is None else numeric_index[term.value]
-            block = IndicatorTerm(term.factors, value)
-            if block not in blocks:
-                blocks.append(block)
-    return tuple(blocks)

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from dask_linreg._dask.columns import is_dask
 from dask_linreg._dask.formula import design_frames
 from dask_linreg._dask.graph import reduce_absorbed_scores, reduce_group_statistic
-from dask_linreg._dask.inputs import check_fit_inputs
+from dask_linreg._dask.inputs import check_fit_inputs, default_keyed_bytes
 from dask_linreg._numerics.absorbed import AbsorbedScoreModel
 from dask_linreg._numerics.sandwich import (
     ScoreModel,
@@ -28,21 +28,13 @@ from dask_linreg.linear_model._base import (
     fit_state,
 )
 from dask_linreg.linear_model._errors import no_samples_error
-from dask_linreg.linear_model._inference_args import check_robust_pass
+from dask_linreg.linear_model._inference_args import (
+    check_robust_pass,
+    formula_training_data,
+)
 from dask_linreg.linear_model._params import ColumnName, Interval, Options
 
 __all__ = ["FixedEffectsRegression"]
-
-#: By default the per-level statistics may take a quarter of this
-#: machine's memory (they are merged and solved on the client).
-_MEMORY_SHARE = 0.25
-
-
-def _default_max_bytes():
-    """A quarter of this machine's memory."""
-    import psutil
-
-    return int(psutil.virtual_memory().total * _MEMORY_SHARE)
 
 
 class FixedEffectsRegression(_OnePassLinearModel):
@@ -185,7 +177,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
             inputs.labels,
             factor_name=self.absorb,
             message_name=message,
-            max_bytes=self.max_bytes or _default_max_bytes(),
+            max_bytes=self.max_bytes or default_keyed_bytes(),
             split_every=self.split_every,
             scheduler="threads" if inputs.local else None,
             missing=self.missing,
@@ -381,15 +373,9 @@ class FixedEffectsRegression(_OnePassLinearModel):
         """One pass over the training data for the sandwich covariances."""
         formula = self._fit_state.formula
         if formula is not None:
-            if not hasattr(X, "columns"):
-                raise TypeError(
-                    "a model fitted from a formula takes its training data as the "
-                    f"DataFrame of raw columns; got {type(X).__name__}."
-                )
-            if isinstance(sample_weight, str):
-                sample_weight = X[sample_weight]
-            X, targets = design_frames(X, formula, keep=[self.absorb])
-            y = targets if y is None else y
+            X, y, sample_weight, _ = formula_training_data(
+                formula, X, y, sample_weight, keep=[self.absorb]
+            )
         numeric, labels = self._split(X)
         message = f"the absorbed column {self.absorb!r}"
         inputs = check_fit_inputs(

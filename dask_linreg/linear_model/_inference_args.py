@@ -1,11 +1,17 @@
-"""The arguments of ``LinearRegression.inference``: which covariance, and
-the data a robust one needs, checked before anything is computed."""
+"""The arguments of ``inference``: which covariance, and the data a robust
+one needs (a formula model's from its raw columns), checked before anything
+is computed."""
 
 import numpy as np
 
+from dask_linreg._dask.formula import design_frames
 from dask_linreg._numerics.sandwich import COV_TYPES
 
-__all__ = ["check_inference_arguments", "check_robust_pass"]
+__all__ = [
+    "check_inference_arguments",
+    "check_robust_pass",
+    "formula_training_data",
+]
 
 
 def check_inference_arguments(cov_type, X, y, groups, use_t, *, y_in_x=False):
@@ -63,3 +69,28 @@ def check_robust_pass(summary, sums, cov_type):
             "cov_type='cluster' needs at least 2 clusters; groups has "
             f"{sums.cluster_labels.size} among the rows of positive weight."
         )
+
+
+def formula_training_data(formula, data, y, sample_weight, groups=None, *, keep=()):
+    """The design, target, weights and cluster labels of a formula model's
+    training data (``data`` the DataFrame of raw columns; ``y`` the
+    formula's left-hand side when None; ``sample_weight`` and ``groups`` a
+    column name of ``data``, or one per row); X carries ``data``'s columns
+    ``keep`` too (an absorbed factor)."""
+    if not hasattr(data, "columns"):
+        raise TypeError(
+            "a model fitted from a formula takes its training data as the "
+            f"DataFrame of raw columns; got {type(data).__name__}."
+        )
+    X, targets = design_frames(data, formula, keep=keep)
+    named = {}
+    for argument, value in (("sample_weight", sample_weight), ("groups", groups)):
+        if isinstance(value, str):
+            if value not in data.columns:
+                raise ValueError(
+                    f"{argument}={value!r} is not a column of the data; it has: "
+                    f"{', '.join(map(str, data.columns))}."
+                )
+            value = data[value]
+        named[argument] = value
+    return X, targets if y is None else y, named["sample_weight"], named["groups"]

@@ -7,7 +7,6 @@ from dataclasses import replace
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from dask_linreg._dask.formula import design_frames
 from dask_linreg._dask.graph import reduce_scores
 from dask_linreg._dask.inputs import check_fit_inputs
 from dask_linreg._numerics.grouped import leave_one_out_coefficients
@@ -36,6 +35,7 @@ from dask_linreg.linear_model._errors import require_statistics
 from dask_linreg.linear_model._inference_args import (
     check_inference_arguments,
     check_robust_pass,
+    formula_training_data,
 )
 from dask_linreg.linear_model._mergeable import _MergeableLinearModel
 from dask_linreg.linear_model._params import (
@@ -438,7 +438,11 @@ class LinearRegression(_MergeableLinearModel):
             ]
         elif cov_type in ("cluster", "CRV3") and clusters is not None and X is None:
             covariances, n_groups = _kept_cluster_covariances(
-                summary, clusters, coef, jackknife=cov_type == "CRV3"
+                summary,
+                clusters,
+                self._fit_state.statistic,
+                coef,
+                jackknife=cov_type == "CRV3",
             )
         else:
             covariances, n_groups = self._robust_covariances(
@@ -470,7 +474,7 @@ class LinearRegression(_MergeableLinearModel):
         """One pass over the training data for the sandwich covariances."""
         formula = self._fit_state.formula
         if formula is not None:
-            X, y, sample_weight, groups = _formula_training_data(
+            X, y, sample_weight, groups = formula_training_data(
                 formula, X, y, sample_weight, groups
             )
         design = self._fit_design()
@@ -515,7 +519,12 @@ class LinearRegression(_MergeableLinearModel):
                 inputs.sample_weight,
                 labels,
                 LevelScoreModel(
-                    model, design.terms, design.levels, design.numeric, design.factors
+                    model,
+                    design.terms,
+                    design.levels,
+                    design.numeric,
+                    design.factors,
+                    design.indicator_terms(),
                 ),
                 factors=inputs.factors,
                 message_names=design.message_names(),
@@ -732,33 +741,10 @@ class Ridge(_MergeableLinearModel):
         return penalties_per_target(checked["alpha"], n_targets)
 
 
-def _formula_training_data(formula, data, y, sample_weight, groups):
-    """The design, target, weights and cluster labels of a formula model's
-    training data (``data`` the DataFrame of raw columns; ``y`` the
-    formula's left-hand side when None; ``sample_weight`` and ``groups`` a
-    column name of ``data``, or one per row)."""
-    if not hasattr(data, "columns"):
-        raise TypeError(
-            "a model fitted from a formula takes its training data as the "
-            f"DataFrame of raw columns; got {type(data).__name__}."
-        )
-    X, targets = design_frames(data, formula)
-    named = {}
-    for argument, value in (("sample_weight", sample_weight), ("groups", groups)):
-        if isinstance(value, str):
-            if value not in data.columns:
-                raise ValueError(
-                    f"{argument}={value!r} is not a column of the data; it has: "
-                    f"{', '.join(map(str, data.columns))}."
-                )
-            value = data[value]
-        named[argument] = value
-    return X, targets if y is None else y, named["sample_weight"], named["groups"]
-
-
-def _kept_cluster_covariances(summary, clusters, coef, *, jackknife=False):
+def _kept_cluster_covariances(summary, clusters, total, coef, *, jackknife=False):
     """CR1 (or, ``jackknife``, CRV3) covariances from the per-cluster
-    moments a fit kept (no pass).
+    moments a fit kept (no pass); ``total`` is the fit's statistic, their
+    merge.
 
     CRV3 is pyfixest's: ``G / (G - 1) (n - 1) / (n - k) sum_g (b_g -
     b)(b_g - b)'`` over the leave-one-cluster-out fits ``b_g`` about the
@@ -767,7 +753,7 @@ def _kept_cluster_covariances(summary, clusters, coef, *, jackknife=False):
     """
     if jackknife:
         replicates = leave_one_out_coefficients(
-            clusters, coef.shape[1], fit_intercept=summary.fit_intercept
+            clusters, total, coef.shape[1], fit_intercept=summary.fit_intercept
         )
         n_groups = len(replicates)
         if n_groups < 2:
@@ -781,7 +767,6 @@ def _kept_cluster_covariances(summary, clusters, coef, *, jackknife=False):
         k = deviation.shape[1]
         factor = n_groups / (n_groups - 1) * (summary.nobs - 1) / (summary.nobs - k)
         return [factor * deviation.T @ deviation], n_groups
-    total = clusters.total()
     scores = clusters.cluster_scores(coef.T, total, fit_intercept=summary.fit_intercept)
     sums = ScoreSums(
         total.count, total.positive_count, summary.ssr, None, clusters.keys, scores

@@ -7,17 +7,13 @@ import pandas as pd
 from scipy import stats
 
 from dask_linreg._dask.graph import reduce_group_statistic
-from dask_linreg._dask.inputs import check_fit_inputs
+from dask_linreg._dask.inputs import check_fit_inputs, default_keyed_bytes
 from dask_linreg._numerics.grouped import solve_groups
 from dask_linreg.linear_model._errors import no_samples_error
 from dask_linreg.linear_model._least_squares import LinearRegression
 from dask_linreg.linear_model._state import FitState
 
 __all__ = ["SplitFit", "fit_clustered", "fit_split"]
-
-#: By default the per-group statistics may take a quarter of this
-#: machine's memory.
-_MEMORY_SHARE = 0.25
 
 
 class SplitFit:
@@ -120,9 +116,7 @@ def _grouped_pass(X, y, weights, column, role, *, missing, split_every, max_byte
         labels_name=message,
     )
     if max_bytes is None:
-        import psutil
-
-        max_bytes = int(psutil.virtual_memory().total * _MEMORY_SHARE)
+        max_bytes = default_keyed_bytes()
     grouped, faults = reduce_group_statistic(
         inputs.x,
         inputs.y,
