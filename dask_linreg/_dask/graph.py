@@ -35,6 +35,7 @@ from dask_linreg._numerics.moments import (
     block_residual_moments,
     merge_moments,
 )
+from dask_linreg._numerics.multiway import block_multiway_moments
 from dask_linreg._numerics.sandwich import (
     block_level_scores,
     block_scores,
@@ -48,6 +49,7 @@ __all__ = [
     "reduce_in_memory",
     "reduce_scores",
     "reduce_absorbed_scores",
+    "reduce_multiway_statistic",
     "reduce_fold_factors",
     "reduce_group_statistic",
     "reduce_fold_level_statistic",
@@ -590,6 +592,65 @@ def _block_group_statistic(
     )
 
 
+def _block_multiway_statistic(
+    factor_names, max_bytes, x_parts, y_parts, sample_weight, *labels
+):
+    return block_multiway_moments(
+        [*x_parts, *y_parts],
+        sample_weight,
+        labels,
+        factor_names=factor_names,
+        max_bytes=max_bytes,
+    )
+
+
+def reduce_multiway_statistic(
+    x,
+    y,
+    sample_weight,
+    labels,
+    *,
+    factor_names,
+    message_names,
+    max_bytes=None,
+    split_every=None,
+    scheduler=None,
+    missing="raise",
+):
+    """:class:`~dask_linreg._numerics.multiway.MultiwayMoments` of ``[x |
+    y]`` for several absorbed factors, in one pass.
+
+    Parameters
+    ----------
+    x, y, sample_weight
+        As in :func:`reduce_statistic`.
+    labels : tuple of dask.array.Array of shape (n_samples,)
+        Each factor's level of each row, with x's row blocks.
+    factor_names, message_names : tuple of str
+        The factors, and how messages name them.
+    max_bytes, split_every, scheduler, missing
+        As in :func:`reduce_group_statistic`.
+
+    Returns
+    -------
+    result : MultiwayMoments
+    faults : InputFaults
+    """
+    return _checked_reduce(
+        partial(_block_multiway_statistic, tuple(factor_names), max_bytes),
+        _merge,
+        x,
+        y,
+        sample_weight,
+        tuple(labels),
+        names=tuple(message_names),
+        drop_names=tuple(message_names),
+        missing=missing,
+        split_every=split_every,
+        scheduler=scheduler,
+    )
+
+
 def reduce_group_statistic(
     x,
     y,
@@ -650,7 +711,7 @@ def reduce_group_statistic(
     )
 
 
-def _block_absorbed_scores(model, x_parts, y_parts, sample_weight, labels):
+def _block_absorbed_scores(model, x_parts, y_parts, sample_weight, *labels):
     return _ScoresFinite(
         block_absorbed_scores(x_parts, y_parts, sample_weight, labels, model)
     )
@@ -663,23 +724,24 @@ def reduce_absorbed_scores(
     labels,
     model,
     *,
-    message_name,
+    message_names,
     split_every=None,
     scheduler=None,
     missing="raise",
 ):
-    """:func:`reduce_scores` of a within model (``labels`` the absorbed
-    levels, with x's row blocks; ``model`` an
-    :class:`~dask_linreg._numerics.absorbed.AbsorbedScoreModel`)."""
+    """:func:`reduce_scores` of a within model (``labels`` a tuple: each
+    absorbed factor's levels, then the clusters where they are none of
+    them, with x's row blocks; ``message_names`` their names;
+    ``model`` an :class:`~dask_linreg._numerics.absorbed.AbsorbedScoreModel`)."""
     sums, faults = _checked_reduce(
         partial(_block_absorbed_scores, model),
         _merge_scores,
         x,
         y,
         sample_weight,
-        (labels,),
-        names=(message_name,),
-        drop_names=(message_name,),
+        tuple(labels),
+        names=tuple(message_names),
+        drop_names=tuple(message_names),
         missing=missing,
         split_every=split_every,
         scheduler=scheduler,

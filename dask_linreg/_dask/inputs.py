@@ -360,8 +360,9 @@ class FitInputs:
     features : Features
         The columns of X, stored on the estimator only when the fit
         succeeds (:meth:`store_features`).
-    labels : dask.array.Array or ndarray of shape (n_samples,) or None
-        Cluster or fold labels, row-aligned like y (any sortable dtype).
+    labels : dask.array.Array or ndarray of shape (n_samples,), tuple or None
+        Cluster, fold or absorbed labels, row-aligned like y (any sortable
+        dtype); a tuple of them when several were given.
     design : FactorDesign or None
         X's categorical columns and their encoding, when it has some: then
         ``x`` holds only its numeric columns, and ``factors`` the labels.
@@ -454,7 +455,8 @@ def check_fit_inputs(
     ``allow_numpy``, in-memory data small enough for one block stay NumPy
     arrays (no task graph is built for them; see ``reduce_in_memory``).
     ``labels`` (cluster or fold labels, called ``labels_name`` in
-    messages) are aligned with the rows like ``y``.  With
+    messages; or a tuple of several, with a tuple of names) are aligned
+    with the rows like ``y``.  With
     ``categorical``, a DataFrame X may have categorical columns
     (:mod:`dask_linreg._dask.factors`); otherwise they are refused.
     ``formula_terms`` are the model's terms when X is a formula's design
@@ -530,8 +532,9 @@ def check_fit_inputs(
         estimator, _feature_frame(X), skip_check_array=True, reset=reset
     )
     companions = {"y": y, "sample_weight": sample_weight}
-    if labels is not None:
-        companions[labels_name] = labels
+    label_pairs = _label_pairs(labels, labels_name)
+    label_names = {name for name, _ in label_pairs}
+    companions.update(label_pairs)
     factor_keys = design.message_names() if design else ()
     for key, column in zip(factor_keys, factors, strict=True):
         companions[key] = X[column]
@@ -539,11 +542,11 @@ def check_fit_inputs(
     if _is_dask_frame(X):
         frames = _same_partitions_frames(X, companions)
         for name, obj in frames.items():
-            if name != labels_name and name not in factor_keys:
+            if name not in label_names and name not in factor_keys:
                 _check_dask_dtypes(name, obj)
         if frames:
             x, together = _combine_by_position(
-                X_numeric, frames, {labels_name}, factor_keys
+                X_numeric, frames, label_names, factor_keys
             )
     if "y" in together:
         y_array = together["y"]
@@ -581,18 +584,17 @@ def check_fit_inputs(
         )
     if weights is not None and weights.ndim != 1:
         raise ValueError(f"sample_weight must be 1D; got a {weights.ndim}D array.")
-    label_array = None
-    if labels is not None:
-        label_array = together.get(labels_name)
-        if label_array is None:
-            label_array = check_groups(labels, x, name=labels_name)
+    label_arrays = [
+        together[name] if name in together else check_groups(obj, x, name=name)
+        for name, obj in label_pairs
+    ]
     return FitInputs(
         x,
         y_array,
         weights,
         y_is_1d,
         features,
-        labels=label_array,
+        labels=_as_given(labels, label_arrays),
         design=design,
         factors=tuple(together[key] for key in factor_keys),
     )
@@ -676,12 +678,29 @@ def _numpy_row_chunks(n_samples, n_columns):
     return (rows,)
 
 
+def _label_pairs(labels, labels_name):
+    """``(name, labels)`` of each label companion: none, one, or a tuple of
+    several (``labels_name`` then a tuple of their names)."""
+    if labels is None:
+        return []
+    if isinstance(labels, tuple):
+        return list(zip(labels_name, labels, strict=True))
+    return [(labels_name, labels)]
+
+
+def _as_given(labels, arrays):
+    """Checked label arrays in the form ``labels`` came in."""
+    if labels is None:
+        return None
+    return tuple(arrays) if isinstance(labels, tuple) else arrays[0]
+
+
 def _refuse_dask_companions(y, sample_weight, labels, labels_name):
     """In-memory X takes in-memory companions only."""
     for name, obj in [
         ("y", y),
         ("sample_weight", sample_weight),
-        (labels_name, labels),
+        *_label_pairs(labels, labels_name),
     ]:
         if is_dask(obj):
             raise TypeError(
@@ -722,22 +741,34 @@ def _check_fit_inputs_in_memory(
     weights = None
     if sample_weight is not None:
         weights = _check_sample_weight_in_memory(sample_weight, n_samples)
-    label_values = None
-    if labels is not None:
-        label_values = _in_memory_labels(labels_name, labels, n_samples)
+    label_values = [
+        _in_memory_labels(name, obj, n_samples)
+        for name, obj in _label_pairs(labels, labels_name)
+    ]
     rows = _numpy_row_chunks(n_samples, X.shape[1] + (1 if y_is_1d else y.shape[1]))
     if allow_numpy and n_samples <= rows[0]:
         return FitInputs(
-            X, y, weights, y_is_1d, features, local=True, labels=label_values
+            X,
+            y,
+            weights,
+            y_is_1d,
+            features,
+            local=True,
+            labels=_as_given(labels, label_values),
         )
     x = _blocks_of_views(X, rows + (-1,))
     y_array = _blocks_of_views(y, rows + (() if y_is_1d else (-1,)))
     if weights is not None:
         weights = _blocks_of_views(weights, rows)
-    if label_values is not None:
-        label_values = da.from_array(label_values, chunks=rows, name=False)
+    label_values = [da.from_array(v, chunks=rows, name=False) for v in label_values]
     return FitInputs(
-        x, y_array, weights, y_is_1d, features, local=True, labels=label_values
+        x,
+        y_array,
+        weights,
+        y_is_1d,
+        features,
+        local=True,
+        labels=_as_given(labels, label_values),
     )
 
 

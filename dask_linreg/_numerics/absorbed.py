@@ -236,40 +236,58 @@ def merge_group_moments(a, b):
 
 @dataclass(frozen=True)
 class AbsorbedScoreModel:
-    """A fitted within model, as a robust pass sees it.
+    """A fitted model with absorbed fixed effects, as a robust pass sees it.
 
     Attributes
     ----------
     score : ScoreModel
         The slopes over the demeaned design (no intercept, zero means), the
         ``cov_type`` and the bread.
-    keys : ndarray of shape (G,)
-        The absorbed levels of the fit (sorted; singletons left out).
-    means : ndarray of shape (G, q)
-        Their weighted means of ``[X | Y]``.
+    keys : tuple of ndarray
+        Each absorbed factor's levels of the fit (sorted; singletons left
+        out).
+    effects : tuple of ndarray of shape (n_levels, q)
+        Each factor's fixed effects of every column of ``[X | Y]``
+        (:class:`~dask_linreg._numerics.multiway.AbsorbedFactors`): a
+        row's demeaned values are its values minus its levels' effects.
+    cluster : int or None
+        Which of the block's labels are the clusters (``cov_type=
+        "cluster"``): an absorbed factor's index, or the one after them.
     """
 
     score: ScoreModel
-    keys: np.ndarray
-    means: np.ndarray
+    keys: tuple
+    effects: tuple
+    cluster: int | None = None
 
 
 def block_absorbed_scores(x_parts, y_parts, sample_weight, labels, model):
     """:class:`~dask_linreg._numerics.sandwich.ScoreSums` of one block of
-    rows of a within model: each row demeaned by its level's mean (looked up
-    by key), rows of levels the fit left out (singletons) dropped; with
-    ``cov_type="cluster"`` the absorbed levels are the clusters."""
-    labels = np.asarray(labels)
-    keys = model.keys
-    position = np.searchsorted(keys, labels)
-    inside = position < len(keys)
-    kept = np.zeros(len(labels), dtype=bool)
-    kept[inside] = keys[position[inside]] == labels[inside]
+    rows of a model with absorbed fixed effects: each row demeaned by its
+    levels' effects (looked up by key), the rows of levels the fit left out
+    (singletons) dropped.
+
+    ``labels`` holds each absorbed factor's levels of the rows, then, where
+    the clusters are none of them, the clusters."""
     columns = np.hstack([np.asarray(p, dtype=np.float64) for p in (*x_parts, *y_parts)])
-    demeaned = columns[kept] - model.means[position[kept]]
+    kept = np.ones(columns.shape[0], dtype=bool)
+    positions = []
+    for level, keys in zip(labels, model.keys, strict=False):
+        level = np.asarray(level)
+        position = np.searchsorted(keys, level)
+        inside = position < len(keys)
+        found = np.zeros(len(level), dtype=bool)
+        found[inside] = keys[position[inside]] == level[inside]
+        kept &= found
+        positions.append(position)
+    demeaned = columns[kept]
+    for position, effects in zip(positions, model.effects, strict=True):
+        demeaned -= effects[position[kept]]
     p = model.score.coef.shape[0]
     weights = None if sample_weight is None else np.asarray(sample_weight)[kept]
-    groups = labels[kept] if model.score.cov_type == "cluster" else None
+    groups = None
+    if model.score.cov_type == "cluster":
+        groups = np.asarray(labels[model.cluster])[kept]
     return block_scores(
         [demeaned[:, :p]], [demeaned[:, p:]], weights, groups, model.score
     )

@@ -1,5 +1,5 @@
-"""Least squares with one absorbed fixed effect (the within estimator), in
-one pass: ``ols("y ~ x1 + x2 | firm", data)``."""
+"""Least squares with absorbed fixed effects (the within estimator), in
+one pass: ``ols("y ~ x1 + x2 | firm", data)``, ``"... | firm + year"``."""
 
 import numbers
 from dataclasses import replace
@@ -11,9 +11,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from dask_linreg._dask.columns import is_dask
 from dask_linreg._dask.formula import design_frames
-from dask_linreg._dask.graph import reduce_absorbed_scores, reduce_group_statistic
+from dask_linreg._dask.graph import (
+    reduce_absorbed_scores,
+    reduce_group_statistic,
+    reduce_multiway_statistic,
+)
 from dask_linreg._dask.inputs import check_fit_inputs, default_keyed_bytes
 from dask_linreg._numerics.absorbed import AbsorbedScoreModel
+from dask_linreg._numerics.multiway import absorb_factors
 from dask_linreg._numerics.sandwich import (
     ScoreModel,
     design_root,
@@ -32,41 +37,51 @@ from dask_linreg.linear_model._inference_args import (
     check_robust_pass,
     formula_training_data,
 )
-from dask_linreg.linear_model._params import ColumnName, Interval, Options
+from dask_linreg.linear_model._params import ColumnNames, Interval, Options
 
 __all__ = ["FixedEffectsRegression"]
 
 
 class FixedEffectsRegression(_OnePassLinearModel):
-    """Least squares with the fixed effects of one column absorbed, in one pass.
+    """Least squares with the fixed effects of one or more columns absorbed,
+    in one pass.
 
-    Fits ``y = X b + alpha_g + e``, ``g`` the level of the column
-    ``absorb``, by the within estimator (fixest's ``feols(y ~ x | g)``,
-    Stata's ``areg``/``reghdfe``): the slopes ``b`` from the rows demeaned
-    within their level, the fixed effects ``alpha_g`` from the level means.
-    Nothing is demeaned iteratively and the data are read once: each block
-    of rows yields its levels' weighted means and its pooled within-level
-    co-moments, merged by key (see :mod:`dask_linreg._numerics.absorbed`).
+    Fits ``y = X b + alpha_g + gamma_h + ... + e``, ``g``, ``h``... the
+    levels of the columns ``absorb``, by the within estimator (fixest's
+    ``feols(y ~ x | g + h)``, Stata's ``areg``/``reghdfe``): the slopes
+    ``b`` from the rows demeaned by every factor, the fixed effects from the
+    levels' means.  Nothing is demeaned iteratively and the data are read
+    once: each block of rows yields its levels' weighted means and pooled
+    within-level co-moments per factor (and, for several factors, the
+    weighted count of each combination of levels), merged by key; the
+    client solves the absorbed normal equations exactly (see
+    :mod:`dask_linreg._numerics.absorbed` and
+    :mod:`dask_linreg._numerics.multiway`).
 
     Parameters
     ----------
-    absorb : str
-        The column of X whose levels are absorbed (any labels).
+    absorb : str or list of str
+        The column(s) of X whose levels are absorbed (any labels).
     fixef_rm : {"singleton", "none"}, default="singleton"
-        ``"singleton"`` leaves out the levels with a single observation,
-        as fixest and pyfixest do by default: such a level fits its row
-        exactly, so the row tells nothing about the slopes and only
-        inflates ``nobs`` (the count is in ``n_singletons_``).
+        ``"singleton"`` leaves out, round by round until none is left, the
+        rows of levels with a single observation, as fixest and pyfixest do
+        by default: such a row is fitted exactly, tells nothing about the
+        slopes and only inflates ``nobs`` (the rows are counted in
+        ``n_singletons_``).
     missing : {"raise", "drop"}, default="raise"
         As in :class:`LinearRegression`; a missing level drops its row too.
     split_every : int, default=None
         Fan-in of the merge tree.
     max_bytes : int or None, default=None
-        The most bytes the per-level statistics may take (they are held and
-        merged on the workers and solved on the client): about ``(p + 5) *
-        8`` bytes per level, ``p`` the columns of ``[X | y]``.  None: a
-        quarter of this machine's memory.  Checked on the workers as levels
-        accumulate: too many raise :class:`MemoryError` naming the column.
+        The most bytes the per-level statistics of one factor may take (they
+        are held and merged on the workers and solved on the client): about
+        ``(p + 5) * 8`` bytes per level, ``p`` the columns of ``[X | y]``;
+        with several factors, also the cross-counts (``(k + 3) * 8`` bytes
+        per distinct combination of ``k`` levels that occurs) and the dense
+        system of the levels of all factors but the largest (16 bytes per
+        pair of them).  None: a quarter of this machine's memory.  Checked
+        on the workers as levels accumulate, and on the client before the
+        solve: too many raise :class:`MemoryError` naming the columns.
 
     Attributes
     ----------
@@ -74,16 +89,29 @@ class FixedEffectsRegression(_OnePassLinearModel):
         The slopes (``n_features`` the columns of X but ``absorb``).
     intercept_ : float
         0.0: the fixed effects take its place (``fixed_effects_``).
-    fixed_effects_ : pandas.Series or DataFrame
-        ``alpha_g`` per level (indexed by level; one column per target for
-        several targets), as pyfixest's ``fixef()``: ``mean_g(y) - mean_g(X)
-        @ coef_``, exactly (not by an iterative solve).  Singleton levels
-        are included (each fits its row), so the model predicts every level
-        of the fit; a level of zero weight is NaN.
+    fixed_effects_ : pandas.Series or DataFrame, or dict of them
+        The effects per level (indexed by level; one column per target for
+        several targets), as pyfixest's ``fixef()``; for several absorbed
+        columns a dict of them by column.  One factor: ``mean_g(y) -
+        mean_g(X) @ coef_`` exactly, singleton levels included (each fits
+        its row).  Several: the exact solution of the absorbed normal
+        equations, with one reference level (effect 0) per connected
+        component of the levels in each factor but the one of the most
+        levels (fixest's normalization for two factors); a level of zero
+        weight, or left out as a singleton, is NaN (and so are its rows'
+        predictions, as pyfixest's).
     n_levels_ : int
-        Levels absorbed (singletons left out with ``fixef_rm="singleton"``).
+        Levels absorbed, over all factors (singletons left out with
+        ``fixef_rm="singleton"``).
+    fixef_sizes_ : dict
+        The levels absorbed of each column.
+    n_effects_ : int
+        The parameters the fixed effects take: the rank of their
+        indicators, ``n_levels_`` less one per connected component and
+        factor beyond the first (counted exactly, as fixest's
+        ``fixef.force_exact``).
     n_singletons_ : int
-        Levels (and rows) left out as singletons.
+        Rows left out as singletons.
     r2_within_ : float or ndarray
         R² of the demeaned model (fixest's ``r2_within``).
     rank_ : int
@@ -92,20 +120,20 @@ class FixedEffectsRegression(_OnePassLinearModel):
         ``"cholesky"``: the slopes solve the within normal equations.
     n_features_in_ : int
     feature_names_in_ : ndarray
-        X's columns, ``absorb`` included.
+        X's columns, the absorbed ones last.
     n_passes_ : int
         Always 1.
 
     Notes
     -----
-    Classical inference (``inference()``) counts the absorbed levels in the
-    degrees of freedom as fixest does without clustering: ``df_resid =
-    nobs - rank - n_levels``.  ``r2_within`` is the ``rsquared`` of the
+    Classical inference (``inference()``) counts the absorbed effects in
+    the degrees of freedom as fixest does without clustering: ``df_resid =
+    nobs - rank - n_effects``.  ``r2_within`` is the ``rsquared`` of the
     results (centered within levels).
     """
 
     _parameter_constraints: dict = {
-        "absorb": [ColumnName()],
+        "absorb": [ColumnNames()],
         "fixef_rm": [Options("singleton", "none")],
         "missing": MISSING,
         "split_every": SPLIT_EVERY,
@@ -130,24 +158,41 @@ class FixedEffectsRegression(_OnePassLinearModel):
         self.max_bytes = max_bytes
 
     @property
-    def _n_coefficients(self):
-        return self.n_features_in_ - 1
+    def _absorbed(self):
+        """The absorbed columns, as a tuple."""
+        return (self.absorb,) if isinstance(self.absorb, str) else tuple(self.absorb)
 
-    def _split(self, X):
-        """X's numeric columns and the absorbed column's labels."""
+    @property
+    def _n_coefficients(self):
+        return self.n_features_in_ - len(self._absorbed)
+
+    def _split(self, X, extra=()):
+        """X's numeric columns and each absorbed column's labels (then
+        those of the ``extra`` columns)."""
         columns = getattr(X, "columns", None)
         if columns is None or getattr(X, "ndim", 0) != 2:
             raise TypeError(
                 f"{type(self).__name__} takes X as a pandas or Dask DataFrame "
-                f"with the absorbed column {self.absorb!r}; got "
+                f"with the absorbed column(s) {list(self._absorbed)}; got "
                 f"{type(X).__name__}."
             )
-        if self.absorb not in columns:
-            raise ValueError(
-                f"absorb={self.absorb!r} is not a column of X; it has: "
-                f"{', '.join(map(str, columns))}."
-            )
-        return X.drop(columns=[self.absorb]), X[self.absorb]
+        named = (*self._absorbed, *extra)
+        for name in named:
+            if name not in columns:
+                role = "absorb" if name in self._absorbed else "groups"
+                raise ValueError(
+                    f"{role}={name!r} is not a column of X; it has: "
+                    f"{', '.join(map(str, columns))}."
+                )
+        return X.drop(columns=list(named)), tuple(X[name] for name in named)
+
+    def _label_names(self, extra=()):
+        return tuple(
+            f"the absorbed column {name!r}"
+            if name in self._absorbed
+            else f"the cluster column {name!r}"
+            for name in (*self._absorbed, *extra)
+        )
 
     def fit(self, X, y, sample_weight=None):
         """Fit the slopes and the fixed effects, in one pass over the data.
@@ -155,7 +200,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
         Parameters
         ----------
         X : pandas or Dask DataFrame of shape (n_samples, n_features)
-            The numeric columns and the absorbed column ``absorb``.
+            The numeric columns and the absorbed column(s) ``absorb``.
         y : array-like or dask collection of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like or dask collection of shape (n_samples,), default=None
             Precision weights (fixest's and statsmodels' ``weights``).
@@ -165,23 +210,38 @@ class FixedEffectsRegression(_OnePassLinearModel):
         self : object
         """
         self._check_params()
+        absorbed = self._absorbed
         numeric, labels = self._split(X)
-        message = f"the absorbed column {self.absorb!r}"
+        names = self._label_names()
         inputs = check_fit_inputs(
-            self, numeric, y, sample_weight, labels=labels, labels_name=message
+            self, numeric, y, sample_weight, labels=labels, labels_name=names
         )
-        statistic, faults = reduce_group_statistic(
-            inputs.x,
-            inputs.y,
-            inputs.sample_weight,
-            inputs.labels,
-            factor_name=self.absorb,
-            message_name=message,
-            max_bytes=self.max_bytes or default_keyed_bytes(),
-            split_every=self.split_every,
-            scheduler="threads" if inputs.local else None,
-            missing=self.missing,
-        )
+        common = {
+            "max_bytes": self.max_bytes or default_keyed_bytes(),
+            "split_every": self.split_every,
+            "scheduler": "threads" if inputs.local else None,
+            "missing": self.missing,
+        }
+        if len(absorbed) == 1:
+            statistic, faults = reduce_group_statistic(
+                inputs.x,
+                inputs.y,
+                inputs.sample_weight,
+                inputs.labels[0],
+                factor_name=absorbed[0],
+                message_name=names[0],
+                **common,
+            )
+        else:
+            statistic, faults = reduce_multiway_statistic(
+                inputs.x,
+                inputs.y,
+                inputs.sample_weight,
+                inputs.labels,
+                factor_names=absorbed,
+                message_names=names,
+                **common,
+            )
         faults.raise_if_any(inputs.features.names)
         if statistic.count == 0:
             raise no_samples_error(inputs.x.shape[1])
@@ -189,80 +249,105 @@ class FixedEffectsRegression(_OnePassLinearModel):
             raise ValueError(
                 "sample_weight sums to zero: at least one weight must be positive."
             )
-        kept = statistic
-        if self.fixef_rm == "singleton":
-            kept = statistic.without_singletons()
+        solved = absorb_factors(statistic, self.fixef_rm)
         p = inputs.x.shape[1]
-        moments = kept.within_moments()
+        moments = solved.moments
+        if moments.count == 0:
+            raise ValueError(
+                f"every row is a singleton of {' or '.join(map(repr, absorbed))}: "
+                "no observation is left to fit the slopes (fixef_rm='none' keeps "
+                "them, and then they fit exactly)."
+            )
         solution = moments.solve(p, fit_intercept=False)[0]
-        # Every level's effect, the singletons' too (each fits its row).
-        means = statistic.means()
-        effects = means[:, p:] - means[:, :p] @ solution.coef
+        # One factor: every level's effect, the singletons' too (each fits
+        # its row exactly).
+        tables = (statistic.means(),) if len(absorbed) == 1 else solved.effects
+        keys = (statistic.keys,) if len(absorbed) == 1 else solved.keys
         within = moments.comoment
         residual = within[p:, p:] - solution.coef.T @ within[:p, p:]
         with np.errstate(divide="ignore", invalid="ignore"):
             r2 = 1.0 - np.diag(residual) / np.diag(within[p:, p:])
         state = replace(
-            fit_state(moments, y, inputs, sample_weight, faults.dropped), levels=kept
+            fit_state(moments, y, inputs, sample_weight, faults.dropped),
+            levels=solved,
         )
+        effects = {}
+        for name, level_keys, table in zip(absorbed, keys, tables, strict=True):
+            values = table[:, p:] - table[:, :p] @ solution.coef
+            index = pd.Index(level_keys, name=name)
+            effect = (
+                pd.Series(values[:, 0], index=index, name="alpha")
+                if inputs.y_is_1d
+                else pd.DataFrame(values, index=index, columns=list(state.target_names))
+            )
+            if len(absorbed) > 1:
+                # Levels left out as singletons are known, their effects not
+                # identified: NaN, as their rows' predictions.
+                seen = statistic.factors[absorbed.index(name)].keys
+                effect = effect.reindex(pd.Index(seen, name=name))
+            effects[name] = effect
         # Everything is computed: only now is the estimator changed.
         self._store_solution(solution.coef, None, None, inputs.y_is_1d)
         self.intercept_ = 0.0 if inputs.y_is_1d else np.zeros(inputs.n_targets)
-        index = pd.Index(statistic.keys, name=self.absorb)
-        if inputs.y_is_1d:
-            self.fixed_effects_ = pd.Series(effects[:, 0], index=index, name="alpha")
-            self.r2_within_ = float(r2[0])
-        else:
-            self.fixed_effects_ = pd.DataFrame(
-                effects, index=index, columns=list(state.target_names)
-            )
-            self.r2_within_ = r2
-        self.n_levels_ = int(kept.n_levels)
-        self.n_singletons_ = int(statistic.n_levels - kept.n_levels)
+        self.fixed_effects_ = effects[absorbed[0]] if len(absorbed) == 1 else effects
+        self.r2_within_ = float(r2[0]) if inputs.y_is_1d else r2
+        self.fixef_sizes_ = dict(zip(absorbed, solved.n_levels, strict=True))
+        self.n_levels_ = int(sum(solved.n_levels))
+        self.n_effects_ = int(solved.n_effects)
+        self.n_singletons_ = int(solved.n_singletons)
         self.rank_ = int(solution.rank)
         self.solver_ = "cholesky"
         self.n_passes_ = 1
         self._store_state(state)
         features = inputs.features
-        self.n_features_in_ = p + 1
+        self.n_features_in_ = p + len(absorbed)
         names = getattr(features, "names", None)
         self.feature_names_in_ = np.asarray(
-            [*(names if names is not None else numeric.columns), self.absorb],
+            [*(names if names is not None else numeric.columns), *absorbed],
             dtype=object,
         )
         return self
 
-    def predict(self, X):
-        """``X @ coef_ + alpha_g`` for X with the fitted columns.
+    def _effect_tables(self):
+        """Each absorbed column's effects as a Series or DataFrame."""
+        if len(self._absorbed) == 1:
+            return {self._absorbed[0]: self.fixed_effects_}
+        return self.fixed_effects_
 
-        A level the fit did not see has no fixed effect: it raises, naming
-        the column and the level.  Lazy for a Dask DataFrame.
+    def predict(self, X):
+        """``X @ coef_`` plus the row's fixed effects, for X with the fitted
+        columns.
+
+        A level the fit did not see raises, naming the column and the
+        level; one left out as a singleton of several factors predicts NaN.
+        Lazy for a Dask DataFrame.
         """
         check_is_fitted(self)
         formula = self._fit_state.formula
         if formula is not None:
             # A formula model predicts from the raw columns.
             self._split(X)
-            X = design_frames(X, formula, with_targets=False, keep=[self.absorb])
-        numeric, labels = self._split(X)
-        names = [c for c in self.feature_names_in_ if c != self.absorb]
+            X = design_frames(X, formula, with_targets=False, keep=list(self._absorbed))
+        numeric, _ = self._split(X)
+        names = [c for c in self.feature_names_in_ if c not in self._absorbed]
         if list(map(str, numeric.columns)) != names:
             raise ValueError(
                 f"X has the columns {list(map(str, numeric.columns))} besides "
-                f"{self.absorb!r}; the model was fitted on {names}."
+                f"{list(self._absorbed)}; the model was fitted on {names}."
             )
         coef = np.reshape(self.coef_, (-1, len(names)))
-        effects = self.fixed_effects_
+        tables = self._effect_tables()
+        one_target = np.ndim(self.coef_) == 1
         if is_dask(X):
             meta = (
                 pd.Series([], dtype=np.float64)
-                if coef.shape[0] == 1 and np.ndim(self.coef_) == 1
+                if one_target
                 else pd.DataFrame({i: [] for i in range(coef.shape[0])}, dtype=float)
             )
             return X.map_partitions(
-                _predict_partition, self.absorb, names, coef, effects, meta=meta
+                _predict_partition, names, coef, tables, one_target, meta=meta
             )
-        prediction = _predict_partition(X, self.absorb, names, coef, effects)
+        prediction = _predict_partition(X, names, coef, tables, one_target)
         return prediction.to_numpy()
 
     def score(self, X, y, sample_weight=None):
@@ -284,15 +369,15 @@ class FixedEffectsRegression(_OnePassLinearModel):
         ----------
         X, y, sample_weight
             The training data, for a robust ``cov_type`` only (one pass): X
-            with the absorbed column (for a model from :func:`ols`, the
+            with the absorbed column(s) (for a model from :func:`ols`, the
             DataFrame of raw columns, and y may be left out).
         cov_type : {"nonrobust", "HC1", "cluster"}, default="nonrobust"
-            fixest's ``vcov="iid"``, ``"hetero"`` and ``{"CRV1": absorb}``:
-            classical, heteroskedasticity-robust, or clustered by the
+            fixest's ``vcov="iid"``, ``"hetero"`` and ``{"CRV1": column}``:
+            classical, heteroskedasticity-robust, or clustered by an
             absorbed column.
         groups : str, default=None
-            For ``"cluster"``: the absorbed column (the default), the only
-            clustering supported yet.
+            For ``"cluster"``: the absorbed column to cluster by (default:
+            the first, as fixest does).
 
         Returns
         -------
@@ -300,26 +385,25 @@ class FixedEffectsRegression(_OnePassLinearModel):
 
         Notes
         -----
-        The degrees of freedom count the absorbed levels as fixest does:
-        ``df_resid = nobs - rank - n_levels``, which also makes HC1's
-        ``nobs / df_resid``; clustered by the absorbed column the levels are
-        nested in the clusters and count as one parameter (CRV1's ``G / (G -
-        1) (nobs - 1) / (nobs - k - 1)``, t on ``G - 1`` degrees of freedom).
-        ``rsquared`` is the within R².
+        The degrees of freedom count the absorbed effects as fixest does:
+        ``df_resid = nobs - rank - n_effects``, which also makes HC1's
+        ``nobs / df_resid``.  Clustered, the effects of the factors nested
+        in the clusters count as one parameter in all (fixest's
+        ``fixef.K="nested"``): CRV1 is ``G / (G - 1) (nobs - 1) / (nobs -
+        K)`` with ``K`` the slopes, the effects not nested and one, and t
+        has ``G - 1`` degrees of freedom.  ``rsquared`` is the within R².
         """
         check_is_fitted(self)
         if cov_type not in ("nonrobust", "HC1", "cluster"):
             raise ValueError(
                 "cov_type must be 'nonrobust', 'HC1' or 'cluster' for a model with "
-                f"an absorbed fixed effect; got {cov_type!r}."
+                f"absorbed fixed effects; got {cov_type!r}."
             )
-        if groups is not None and (cov_type != "cluster" or groups != self.absorb):
+        if groups is not None and cov_type != "cluster":
             raise ValueError(
-                "groups: the absorbed column "
-                f"{self.absorb!r} is the only clustering supported yet "
-                "(cov_type='cluster', groups=None or the column's name); got "
-                f"{groups!r}."
+                f"groups is for cov_type='cluster' only; got cov_type={cov_type!r}."
             )
+        cluster = self._cluster_factor(groups) if cov_type == "cluster" else None
         formula = self._fit_state.formula
         if cov_type == "nonrobust" and (X is not None or y is not None):
             raise ValueError(
@@ -337,7 +421,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
             design_root(state.statistic, p, fit_intercept=False), coef.T, self.rank_
         )
         summary = replace(
-            summary, df_resid=summary.nobs - summary.rank - self.n_levels_
+            summary, df_resid=summary.nobs - summary.rank - self.n_effects_
         )
         n_groups = None
         if cov_type == "nonrobust":
@@ -348,9 +432,9 @@ class FixedEffectsRegression(_OnePassLinearModel):
             ]
         else:
             covariances, n_groups = self._robust(
-                summary, coef, X, y, sample_weight, cov_type
+                summary, coef, X, y, sample_weight, cov_type, cluster
             )
-        names = [c for c in self.feature_names_in_ if c != self.absorb]
+        names = [c for c in self.feature_names_in_ if c not in self._absorbed]
         results = [
             RegressionResults(
                 model=self,
@@ -369,19 +453,31 @@ class FixedEffectsRegression(_OnePassLinearModel):
         ]
         return results if np.ndim(self.coef_) == 2 else results[0]
 
-    def _robust(self, summary, coef, X, y, sample_weight, cov_type):
+    def _cluster_factor(self, groups):
+        """The index of the absorbed column to cluster by."""
+        if groups is None:
+            return 0
+        if isinstance(groups, str) and groups in self._absorbed:
+            return self._absorbed.index(groups)
+        raise ValueError(
+            "groups: clustering by an absorbed column is supported "
+            f"({', '.join(map(repr, self._absorbed))}; None for the first); "
+            f"got {groups!r}."
+        )
+
+    def _robust(self, summary, coef, X, y, sample_weight, cov_type, cluster):
         """One pass over the training data for the sandwich covariances."""
         formula = self._fit_state.formula
         if formula is not None:
             X, y, sample_weight, _ = formula_training_data(
-                formula, X, y, sample_weight, keep=[self.absorb]
+                formula, X, y, sample_weight, keep=list(self._absorbed)
             )
         numeric, labels = self._split(X)
-        message = f"the absorbed column {self.absorb!r}"
+        names = self._label_names()
         inputs = check_fit_inputs(
-            clone(self), numeric, y, sample_weight, labels=labels, labels_name=message
+            clone(self), numeric, y, sample_weight, labels=labels, labels_name=names
         )
-        kept = self._fit_state.levels
+        solved = self._fit_state.levels
         model = AbsorbedScoreModel(
             ScoreModel(
                 coef=coef.T,
@@ -391,8 +487,11 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 cov_type=cov_type,
                 centered_cov=summary.centered_cov,
             ),
-            kept.keys,
-            kept.means(),
+            solved.keys,
+            # A level of zero weight has no effect (NaN) and its rows no
+            # weight: they add nothing.
+            tuple(np.nan_to_num(e, nan=0.0) for e in solved.effects),
+            cluster,
         )
         sums, faults = reduce_absorbed_scores(
             inputs.x,
@@ -400,7 +499,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
             inputs.sample_weight,
             inputs.labels,
             model,
-            message_name=message,
+            message_names=names,
             split_every=self.split_every,
             scheduler="threads" if inputs.local else None,
             missing=self.missing,
@@ -409,29 +508,33 @@ class FixedEffectsRegression(_OnePassLinearModel):
         check_robust_pass(summary, sums, cov_type)
         covariances, n_groups = robust_covariance(summary, sums, cov_type)
         if cov_type == "cluster":
-            # fixest's small-sample factor counts one parameter for the
-            # absorbed levels nested in the clusters: (n - 1) / (n - k - 1),
-            # where statsmodels' CR1 has (n - 1) / (n - k).
+            # fixest's small-sample factor (n - 1) / (n - K) counts in K the
+            # effects not nested in the clusters and one parameter for those
+            # that are (reghdfe's and pyfixest's rule); statsmodels' CR1
+            # counts the slopes only.
+            nested = solved.nested_in(cluster)
             k = summary.centered_cov.shape[0]
-            covariances = covariances * ((summary.nobs - k) / (summary.nobs - k - 1))
+            k_fixest = k + self.n_effects_ - solved.rank_of(nested) + 1
+            covariances = covariances * ((summary.nobs - k) / (summary.nobs - k_fixest))
         return covariances, n_groups
 
 
-def _predict_partition(frame, absorb, names, coef, effects):
+def _predict_partition(frame, names, coef, tables, one_target):
     """Predictions for one pandas partition."""
     values = frame[names].to_numpy(dtype=np.float64) @ coef.T
-    levels = frame[absorb]
-    table = effects if isinstance(effects, pd.DataFrame) else effects.to_frame()
-    position = table.index.get_indexer(levels)
-    unknown = position < 0
-    if unknown.any():
-        level = levels.to_numpy()[unknown][0]
-        level = level.item() if isinstance(level, np.generic) else level
-        raise ValueError(
-            f"X column {absorb!r} has level {level!r}, which the model has no "
-            "fixed effect for (it was not in the fit)."
-        )
-    values = values + table.to_numpy()[position]
-    if values.shape[1] == 1 and isinstance(effects, pd.Series):
+    for absorb, effects in tables.items():
+        levels = frame[absorb]
+        table = effects if isinstance(effects, pd.DataFrame) else effects.to_frame()
+        position = table.index.get_indexer(levels)
+        unknown = position < 0
+        if unknown.any():
+            level = levels.to_numpy()[unknown][0]
+            level = level.item() if isinstance(level, np.generic) else level
+            raise ValueError(
+                f"X column {absorb!r} has level {level!r}, which the model has no "
+                "fixed effect for (it was not in the fit)."
+            )
+        values = values + table.to_numpy()[position]
+    if one_target:
         return pd.Series(values[:, 0], index=frame.index)
     return pd.DataFrame(values, index=frame.index)

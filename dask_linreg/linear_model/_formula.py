@@ -284,29 +284,32 @@ def _fit_keyed(formula, absorbed, split, cluster, data, weights, missing, params
 
 
 def _fit_absorbed(formula, absorbed, data, weights, missing, params):
-    """``ols("y ~ x | firm")``: a :class:`FixedEffectsRegression` of the
-    formula's terms (its intercept absorbed too)."""
-    if len(absorbed) > 1:
-        raise ValueError(
-            f"absorbing {len(absorbed)} columns ({' + '.join(absorbed)}) is not "
-            "supported yet: absorb one, and enter the others as C(column)."
-        )
-    (absorb,) = absorbed
+    """``ols("y ~ x | firm + year")``: a :class:`FixedEffectsRegression` of
+    the formula's terms (its intercept absorbed too)."""
     parsed = _parsed(formula, data)
-    if absorb not in data.columns:
+    if len(set(absorbed)) != len(absorbed):
         raise ValueError(
-            f"the absorbed column {absorb!r} is not a column of data; it has: "
-            f"{', '.join(map(str, data.columns))}."
+            f"formula {formula!r} absorbs a column twice: {' + '.join(absorbed)}."
         )
+    for absorb in absorbed:
+        if absorb not in data.columns:
+            raise ValueError(
+                f"the absorbed column {absorb!r} is not a column of data; it has: "
+                f"{', '.join(map(str, data.columns))}."
+            )
     if parsed.factors:
         raise ValueError(
             f"formula {formula!r} has categorical terms besides the absorbed "
-            f"{absorb!r}: with a fixed effect, enter numeric terms only (or "
-            "use ols without '|')."
+            f"{' + '.join(absorbed)}: with fixed effects, enter numeric terms "
+            "only (absorb the factor instead, or use ols without '|')."
         )
     weights = _weights(weights, data)
-    X, y = design_frames(data, parsed, keep=[absorb])
-    model = FixedEffectsRegression(absorb, missing=missing, **params)
+    X, y = design_frames(data, parsed, keep=list(absorbed))
+    model = FixedEffectsRegression(
+        absorbed[0] if len(absorbed) == 1 else list(absorbed),
+        missing=missing,
+        **params,
+    )
     model.fit(X, y, sample_weight=weights)
     model._fit_state = replace(model._fit_state, formula=parsed)
     return model

@@ -206,6 +206,24 @@ class ColumnName:
         return "a non-empty str (a column name)"
 
 
+class ColumnNames:
+    """A column name, or a non-empty list or tuple of distinct ones."""
+
+    def check(self, value):
+        names = [value] if isinstance(value, str) else value
+        if not (
+            isinstance(names, list | tuple)
+            and names
+            and all(isinstance(n, str) and n for n in names)
+            and len(set(names)) == len(names)
+        ):
+            raise Unsatisfied()
+        return value
+
+    def __str__(self):
+        return "a column name, or a list of distinct column names"
+
+
 class _NoneConstraint:
     def check(self, value):
         if value is not None:

@@ -73,7 +73,8 @@ def test_design_serves_the_other_estimators(data):
         ("y ~ x1 + nope", "names column 'nope', which the data do not have"),
         ("y ~ C(region, Sum)", "treatment coding is the only contrast"),
         ("y ~ x1 ~ x2", "cannot be parsed|needs a target"),
-        ("y ~ x1 | region + channel", "absorbing 2 columns"),
+        ("y ~ x1 | region + region", "absorbs a column twice"),
+        ("y ~ x1 | region + plant", "absorbed column .plant. is not a column"),
         ("y ~ C(x1)", "column 'x1' is numeric .* make it a category first"),
     ],
 )

@@ -1,0 +1,269 @@
+"""Two and more absorbed fixed effects (``ols("y ~ x | firm + year")``)
+against pyfixest's ``feols`` and linearmodels' ``PanelOLS`` on the same
+data: slopes, standard errors (iid, HC1, CRV1), degrees of freedom, within
+R², predictions and the fixed effects' normal equations."""
+
+import warnings
+
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pyfixest
+import pytest
+
+from dask_linreg import FixedEffectsRegression, ols
+
+FORMULA = "y ~ x1 + x2"
+
+
+@pytest.fixture(scope="module")
+def panel():
+    """An unbalanced firm x year panel: firms of very different sizes,
+    firms seen in a few years only, singletons that appear only once the
+    first ones are gone (a firm of two rows, one in a year of its own)."""
+    rng = np.random.default_rng(21)
+    n = 2400
+    firm = rng.zipf(1.5, n) % 300
+    year = rng.integers(2000, 2025, n)
+    frame = pd.DataFrame(
+        {
+            "firm": np.concatenate([firm, [900, 900, 901, 902]]),
+            "year": np.concatenate([year, [1990, 2001, 1991, 2003]]),
+        }
+    )
+    n = len(frame)
+    frame["state"] = frame["firm"] % 7
+    frame["x1"] = rng.normal(size=n) + 0.3 * (frame["year"] - 2000)
+    frame["x2"] = rng.normal(size=n) + np.sin(frame["firm"]) + 1e4
+    frame["w"] = rng.uniform(0.5, 2.0, n)
+    frame["y"] = (
+        frame.x1
+        - 0.5 * frame.x2
+        + np.cos(frame.firm) * 3
+        + 0.2 * (frame.year - 2000)
+        + rng.normal(size=n) * (1 + frame.x1.abs())
+    )
+    return frame.sample(frac=1.0, random_state=2).reset_index(drop=True)
+
+
+def _feols(formula, data, vcov="iid", **options):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pyfixest.feols(formula, data, vcov=vcov, **options)
+
+
+def _kept_rows(fit, n_rows):
+    """Positions of the rows pyfixest fitted (singletons left out)."""
+    return np.setdiff1d(np.arange(n_rows), list(fit._na_index))
+
+
+def _components(frame, columns=("firm", "year")):
+    """Connected components of the levels of two factors."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    a = pd.factorize(frame[columns[0]])[0]
+    b = pd.factorize(frame[columns[1]])[0]
+    n = a.max() + 1 + b.max() + 1
+    graph = coo_matrix((np.ones(len(a)), (a, b + a.max() + 1)), shape=(n, n))
+    return connected_components(graph, directed=False)[0]
+
+
+def _source(panel, partitions):
+    return panel if partitions is None else dd.from_pandas(panel, partitions)
+
+
+@pytest.mark.parametrize("partitions", [None, 1, 5, 17])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fixef_rm", ["singleton", "none"])
+def test_two_fixed_effects_match_pyfixest(panel, partitions, weighted, fixef_rm):
+    weights = "w" if weighted else None
+    source = _source(panel, partitions)
+    model = ols(FORMULA + " | firm + year", source, weights=weights, fixef_rm=fixef_rm)
+    expected = _feols(
+        FORMULA + " | firm + year", panel, weights=weights, fixef_rm=fixef_rm
+    )
+    np.testing.assert_allclose(model.coef_, expected.coef(), rtol=1e-8)
+    results = model.inference()
+    assert results.nobs == expected._N
+    # The effects counted exactly: every level less one per connected
+    # component of the year levels (pyfixest: one in all, fixest's
+    # approximation; the kept singletons of firm 901 in 1991 are a
+    # component of their own).
+    fitted = (
+        panel if fixef_rm == "none" else panel.iloc[_kept_rows(expected, len(panel))]
+    )
+    components = _components(fitted)
+    assert components == (2 if fixef_rm == "none" else 1)
+    assert results.df_resid == expected._N - 2 - (expected._k_fe.sum() - components)
+    pyfixest_df = expected._N - 2 - (expected._k_fe.sum() - 1)
+    np.testing.assert_allclose(
+        results.bse,
+        expected.se() * np.sqrt(pyfixest_df / results.df_resid),
+        rtol=1e-6,
+    )
+    assert model.r2_within_ == pytest.approx(expected._r2_within, rel=1e-8)
+    assert model.fixef_sizes_ == {
+        name.split("(")[-1].rstrip(")"): size for name, size in expected._k_fe.items()
+    }
+    assert model.n_singletons_ == len(panel) - expected._N
+    if fixef_rm == "singleton":
+        # Three rounds: the one-row firms, then the years they leave alone,
+        # then the firm of two rows one of which was in such a year.
+        assert model.n_singletons_ > 3
+    rows = panel.head(200)
+    want = expected.predict(rows)
+    got = np.asarray(model.predict(_source(rows, partitions and 2)))
+    known = ~np.isnan(want)
+    assert known.sum() > 150
+    np.testing.assert_allclose(got[known], want[known], rtol=1e-6)
+
+
+def test_the_fixed_effects_solve_the_normal_equations(panel):
+    model = ols(FORMULA + " | firm + year", panel, weights="w", fixef_rm="none")
+    effects = model.fixed_effects_
+    assert set(effects) == {"firm", "year"}
+    residual = (
+        panel["y"]
+        - panel[["x1", "x2"]].to_numpy() @ model.coef_
+        - effects["firm"][panel["firm"]].to_numpy()
+        - effects["year"][panel["year"]].to_numpy()
+    )
+    weighted = residual * panel["w"]
+    scale = np.abs(weighted).sum()
+    for column in ("firm", "year"):
+        sums = weighted.groupby(panel[column]).sum()
+        assert np.abs(sums).max() < 1e-9 * scale
+    for column in ("x1", "x2"):
+        assert abs((weighted * panel[column]).sum()) < 1e-9 * scale * 1e4
+    # One reference level per connected component, in the smaller factor.
+    assert (effects["year"] == 0).sum() == 2
+    assert effects["year"].index[effects["year"] == 0].min() == 1990
+
+
+@pytest.mark.parametrize("partitions", [None, 6])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(
+    "cov_type, groups, vcov",
+    [
+        ("HC1", None, "hetero"),
+        ("cluster", None, {"CRV1": "firm"}),
+        ("cluster", "year", {"CRV1": "year"}),
+    ],
+)
+def test_robust_standard_errors_match_pyfixest(
+    panel, partitions, weighted, cov_type, groups, vcov
+):
+    weights = "w" if weighted else None
+    source = _source(panel, partitions)
+    model = ols(FORMULA + " | firm + year", source, weights=weights)
+    expected = _feols(FORMULA + " | firm + year", panel, vcov=vcov, weights=weights)
+    results = model.inference(
+        source, cov_type=cov_type, groups=groups, sample_weight=weights
+    )
+    np.testing.assert_allclose(results.bse, expected.se(), rtol=1e-6)
+    np.testing.assert_allclose(results.pvalues, expected.pvalue(), rtol=1e-6)
+
+
+def test_nested_factors_count_once_when_clustered(panel):
+    """firm lies within state: clustered by state, both factors are nested
+    and count one parameter in all (fixest's fixef.K = "nested")."""
+    formula = FORMULA + " | firm + state"
+    model = ols(formula, panel)
+    expected = _feols(formula, panel, vcov={"CRV1": "state"})
+    np.testing.assert_allclose(model.coef_, expected.coef(), rtol=1e-8)
+    results = model.inference(panel, cov_type="cluster", groups="state")
+    np.testing.assert_allclose(results.bse, expected.se(), rtol=1e-6)
+    # Unclustered, the state effects are redundant given the firms': counted
+    # exactly, they take no degree of freedom (pyfixest counts 7 - 1).
+    assert model.n_effects_ == model.fixef_sizes_["firm"]
+    iid = _feols(formula, panel)
+    pyfixest_df = iid._N - 2 - (iid._k_fe.sum() - 1)
+    ours = model.inference()
+    assert pyfixest_df == ours.df_resid - 6
+    np.testing.assert_allclose(
+        ours.bse, iid.se() * np.sqrt(pyfixest_df / ours.df_resid), rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize("partitions", [None, 4])
+def test_three_fixed_effects_match_pyfixest(panel, partitions):
+    frame = panel.assign(region=np.random.default_rng(3).integers(0, 9, len(panel)))
+    formula = FORMULA + " | firm + year + region"
+    model = ols(formula, _source(frame, partitions), weights="w")
+    expected = _feols(formula, frame, weights="w")
+    np.testing.assert_allclose(model.coef_, expected.coef(), rtol=1e-8)
+    np.testing.assert_allclose(model.inference().bse, expected.se(), rtol=1e-6)
+    assert model.n_effects_ == expected._k_fe.sum() - 2
+    want = expected.predict(frame.head(100))
+    got = model.predict(frame.head(100))
+    known = ~np.isnan(want)
+    np.testing.assert_allclose(got[known], want[known], rtol=1e-6)
+
+
+def test_entity_and_time_effects_match_linearmodels(panel):
+    from linearmodels.panel import PanelOLS
+
+    frame = panel.drop_duplicates(["firm", "year"])
+    model = ols(FORMULA + " | firm + year", frame, fixef_rm="none")
+    indexed = frame.set_index(["firm", "year"])
+    expected = PanelOLS(
+        indexed["y"], indexed[["x1", "x2"]], entity_effects=True, time_effects=True
+    ).fit(cov_type="unadjusted")
+    np.testing.assert_allclose(model.coef_, expected.params, rtol=1e-8)
+    ours = model.inference()
+    # linearmodels counts one reference level in all; the singleton firm
+    # 901 of 1991 is a second connected component, which we count.
+    assert _components(frame) == 2
+    assert ours.df_resid == expected.df_resid + 1
+    np.testing.assert_allclose(
+        ours.bse,
+        expected.std_errors * np.sqrt(expected.df_resid / ours.df_resid),
+        rtol=1e-6,
+    )
+    clustered = PanelOLS(
+        indexed["y"], indexed[["x1", "x2"]], entity_effects=True, time_effects=True
+    ).fit(cov_type="clustered", cluster_entity=True)
+    ours = model.inference(frame, cov_type="cluster", groups="firm")
+    # linearmodels' small-sample factor differs from fixest's by the
+    # effects it counts: compare up to it.
+    ratio = np.asarray(ours.bse) / np.asarray(clustered.std_errors)
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-8)
+
+
+def test_one_compute_and_a_level_in_one_partition_only(panel, computes):
+    frame = panel.copy()
+    frame.loc[frame.index[-40:], "firm"] = 999
+    ddf = dd.from_pandas(frame, npartitions=8)
+    computes.clear()
+    model = FixedEffectsRegression(["firm", "year"]).fit(
+        ddf[["x1", "x2", "firm", "year"]], ddf["y"]
+    )
+    assert len(computes) == 1
+    expected = _feols(FORMULA + " | firm + year", frame)
+    np.testing.assert_allclose(model.coef_, expected.coef(), rtol=1e-8)
+    assert list(model.feature_names_in_) == ["x1", "x2", "firm", "year"]
+    assert 999 in model.fixed_effects_["firm"].index
+
+
+def test_bad_input_is_named(panel):
+    with pytest.raises(ValueError, match="absorb='nope' is not a column of X"):
+        FixedEffectsRegression(["firm", "nope"]).fit(
+            panel[["x1", "firm", "year"]], panel["y"]
+        )
+    with pytest.raises(ValueError, match="absorb"):
+        FixedEffectsRegression(["firm", "firm"]).fit(panel[["x1", "firm"]], panel["y"])
+    with pytest.raises(MemoryError, match="cross-counts of the absorbed columns"):
+        ols("y ~ x1 | firm + year", dd.from_pandas(panel, 3), max_bytes=20_000)
+    plants = panel.assign(plant=np.arange(len(panel)) % 800)
+    with pytest.raises(MemoryError, match="'firm' have .* dense system"):
+        ols("y ~ x1 | firm + plant", plants, max_bytes=150_000)
+    model = ols("y ~ x1 | firm + year", panel)
+    with pytest.raises(ValueError, match="'year' has level 1800"):
+        model.predict(panel.head(3).assign(year=1800))
+    with pytest.raises(ValueError, match="clustering by an absorbed column"):
+        model.inference(panel, cov_type="cluster", groups="state")
+    coef = model.coef_.copy()
+    with pytest.raises(ValueError, match="x1"):
+        model.fit(panel[["x1", "firm", "year"]].assign(x1=np.inf), panel["y"])
+    np.testing.assert_array_equal(model.coef_, coef)
