@@ -712,9 +712,7 @@ def reduce_group_statistic(
 
 
 def _block_absorbed_scores(model, x_parts, y_parts, sample_weight, *labels):
-    return _ScoresFinite(
-        block_absorbed_scores(x_parts, y_parts, sample_weight, labels, model)
-    )
+    return block_absorbed_scores(x_parts, y_parts, sample_weight, labels, model)
 
 
 def reduce_absorbed_scores(
@@ -732,10 +730,16 @@ def reduce_absorbed_scores(
     """:func:`reduce_scores` of a within model (``labels`` a tuple: each
     absorbed factor's levels, then the clusters where they are none of
     them, with x's row blocks; ``message_names`` their names;
-    ``model`` an :class:`~dask_linreg._numerics.absorbed.AbsorbedScoreModel`)."""
-    sums, faults = _checked_reduce(
+    ``model`` an :class:`~dask_linreg._numerics.absorbed.AbsorbedScoreModel`).
+
+    Returns
+    -------
+    result : AbsorbedScores
+    faults : InputFaults
+    """
+    return _checked_reduce(
         partial(_block_absorbed_scores, model),
-        _merge_scores,
+        _merge,
         x,
         y,
         sample_weight,
@@ -746,7 +750,6 @@ def reduce_absorbed_scores(
         split_every=split_every,
         scheduler=scheduler,
     )
-    return sums.sums, faults
 
 
 class _FoldsFinite:

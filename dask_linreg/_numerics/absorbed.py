@@ -20,13 +20,15 @@ arithmetic is over sorted key arrays, never a Python loop over levels.
 from dataclasses import dataclass, replace
 
 import numpy as np
+import pandas as pd
 
 from dask_linreg._numerics.keyed import LevelBudget, join_levels, level_rows
 from dask_linreg._numerics.moments import Moments
-from dask_linreg._numerics.sandwich import ScoreModel, block_scores
+from dask_linreg._numerics.sandwich import ScoreModel, block_scores, merge_scores
 
 __all__ = [
     "AbsorbedScoreModel",
+    "AbsorbedScores",
     "GroupMoments",
     "block_absorbed_scores",
     "block_group_moments",
@@ -252,7 +254,8 @@ class AbsorbedScoreModel:
         row's demeaned values are its values minus its levels' effects.
     cluster : int or None
         Which of the block's labels are the clusters (``cov_type=
-        "cluster"``): an absorbed factor's index, or the one after them.
+        "cluster"``): an absorbed factor's index, or the one after them
+        (then the pass also finds which factors are nested in them).
     """
 
     score: ScoreModel
@@ -261,11 +264,52 @@ class AbsorbedScoreModel:
     cluster: int | None = None
 
 
+@dataclass(frozen=True, eq=False)
+class AbsorbedScores:
+    """A robust pass's sums over the rows of a model with absorbed effects.
+
+    Attributes
+    ----------
+    sums : ScoreSums
+    spans : tuple of pandas.DataFrame or None
+        With clusters that are not an absorbed factor: per absorbed factor,
+        each level's smallest and largest cluster label (columns ``low``,
+        ``high``, indexed by level); a factor is nested in the clusters
+        when they agree for every level.
+    """
+
+    sums: object
+    spans: tuple | None = None
+
+    def merge(self, other):
+        """The sums of the union of two disjoint row sets."""
+        spans = None
+        if self.spans is not None:
+            spans = tuple(
+                pd.concat([a, b])
+                .groupby(level=0, sort=False)
+                .agg({"low": "min", "high": "max"})
+                for a, b in zip(self.spans, other.spans, strict=True)
+            )
+        return AbsorbedScores(merge_scores(self.sums, other.sums), spans)
+
+    def is_finite(self):
+        return bool(np.isfinite(self.sums.ssr).all())
+
+    def nested(self):
+        """Indices of the absorbed factors nested in the clusters."""
+        return tuple(
+            j
+            for j, span in enumerate(self.spans or ())
+            if (span["low"] == span["high"]).all()
+        )
+
+
 def block_absorbed_scores(x_parts, y_parts, sample_weight, labels, model):
-    """:class:`~dask_linreg._numerics.sandwich.ScoreSums` of one block of
-    rows of a model with absorbed fixed effects: each row demeaned by its
-    levels' effects (looked up by key), the rows of levels the fit left out
-    (singletons) dropped.
+    """:class:`AbsorbedScores` of one block of rows of a model with
+    absorbed fixed effects: each row demeaned by its levels' effects
+    (looked up by key), the rows of levels the fit left out (singletons)
+    dropped.
 
     ``labels`` holds each absorbed factor's levels of the rows, then, where
     the clusters are none of them, the clusters."""
@@ -285,9 +329,17 @@ def block_absorbed_scores(x_parts, y_parts, sample_weight, labels, model):
         demeaned -= effects[position[kept]]
     p = model.score.coef.shape[0]
     weights = None if sample_weight is None else np.asarray(sample_weight)[kept]
-    groups = None
+    groups = spans = None
     if model.score.cov_type == "cluster":
         groups = np.asarray(labels[model.cluster])[kept]
-    return block_scores(
+        if model.cluster == len(model.keys):
+            spans = tuple(
+                pd.DataFrame({"low": groups, "high": groups})
+                .groupby(np.asarray(level)[kept], sort=False)
+                .agg({"low": "min", "high": "max"})
+                for level in labels[: len(model.keys)]
+            )
+    sums = block_scores(
         [demeaned[:, :p]], [demeaned[:, p:]], weights, groups, model.score
     )
+    return AbsorbedScores(sums, spans)

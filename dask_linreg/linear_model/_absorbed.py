@@ -373,11 +373,13 @@ class FixedEffectsRegression(_OnePassLinearModel):
             DataFrame of raw columns, and y may be left out).
         cov_type : {"nonrobust", "HC1", "cluster"}, default="nonrobust"
             fixest's ``vcov="iid"``, ``"hetero"`` and ``{"CRV1": column}``:
-            classical, heteroskedasticity-robust, or clustered by an
-            absorbed column.
-        groups : str, default=None
-            For ``"cluster"``: the absorbed column to cluster by (default:
-            the first, as fixest does).
+            classical, heteroskedasticity-robust, or cluster-robust.
+        groups : str or array-like of shape (n_samples,), default=None
+            For ``"cluster"``: an absorbed column to cluster by (default:
+            the first, as fixest does), the cluster labels of the rows, or,
+            for a model from :func:`ols`, a column of the data.  Whether
+            each absorbed factor is nested in the clusters is found in the
+            same pass.
 
         Returns
         -------
@@ -403,8 +405,10 @@ class FixedEffectsRegression(_OnePassLinearModel):
             raise ValueError(
                 f"groups is for cov_type='cluster' only; got cov_type={cov_type!r}."
             )
-        cluster = self._cluster_factor(groups) if cov_type == "cluster" else None
         formula = self._fit_state.formula
+        cluster = None
+        if cov_type == "cluster":
+            cluster = self._cluster_factor(groups, formula)
         if cov_type == "nonrobust" and (X is not None or y is not None):
             raise ValueError(
                 "cov_type='nonrobust' needs no pass over the data: do not pass X or y."
@@ -432,7 +436,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
             ]
         else:
             covariances, n_groups = self._robust(
-                summary, coef, X, y, sample_weight, cov_type, cluster
+                summary, coef, X, y, sample_weight, cov_type, cluster, groups
             )
         names = [c for c in self.feature_names_in_ if c not in self._absorbed]
         results = [
@@ -453,27 +457,40 @@ class FixedEffectsRegression(_OnePassLinearModel):
         ]
         return results if np.ndim(self.coef_) == 2 else results[0]
 
-    def _cluster_factor(self, groups):
-        """The index of the absorbed column to cluster by."""
+    def _cluster_factor(self, groups, formula):
+        """Which labels of the robust pass are the clusters: an absorbed
+        column's index, or ``len(absorb)`` for other labels."""
         if groups is None:
             return 0
-        if isinstance(groups, str) and groups in self._absorbed:
-            return self._absorbed.index(groups)
-        raise ValueError(
-            "groups: clustering by an absorbed column is supported "
-            f"({', '.join(map(repr, self._absorbed))}; None for the first); "
-            f"got {groups!r}."
-        )
+        if isinstance(groups, str):
+            if groups in self._absorbed:
+                return self._absorbed.index(groups)
+            if formula is None:
+                raise ValueError(
+                    f"groups={groups!r} is not an absorbed column "
+                    f"({', '.join(map(repr, self._absorbed))}): pass the cluster "
+                    "labels instead, one per row (a column's name is for models "
+                    "fitted by dask_linreg.ols)."
+                )
+        return len(self._absorbed)
 
-    def _robust(self, summary, coef, X, y, sample_weight, cov_type, cluster):
+    def _robust(self, summary, coef, X, y, sample_weight, cov_type, cluster, groups):
         """One pass over the training data for the sandwich covariances."""
         formula = self._fit_state.formula
+        other = cluster == len(self._absorbed)
         if formula is not None:
-            X, y, sample_weight, _ = formula_training_data(
-                formula, X, y, sample_weight, keep=list(self._absorbed)
+            X, y, sample_weight, groups = formula_training_data(
+                formula,
+                X,
+                y,
+                sample_weight,
+                groups if other else None,
+                keep=list(self._absorbed),
             )
         numeric, labels = self._split(X)
         names = self._label_names()
+        if other:
+            labels, names = (*labels, groups), (*names, "groups")
         inputs = check_fit_inputs(
             clone(self), numeric, y, sample_weight, labels=labels, labels_name=names
         )
@@ -493,7 +510,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
             tuple(np.nan_to_num(e, nan=0.0) for e in solved.effects),
             cluster,
         )
-        sums, faults = reduce_absorbed_scores(
+        scores, faults = reduce_absorbed_scores(
             inputs.x,
             inputs.y,
             inputs.sample_weight,
@@ -505,6 +522,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
             missing=self.missing,
         )
         faults.raise_if_any(inputs.features.names)
+        sums = scores.sums
         check_robust_pass(summary, sums, cov_type)
         covariances, n_groups = robust_covariance(summary, sums, cov_type)
         if cov_type == "cluster":
@@ -512,9 +530,11 @@ class FixedEffectsRegression(_OnePassLinearModel):
             # effects not nested in the clusters and one parameter for those
             # that are (reghdfe's and pyfixest's rule); statsmodels' CR1
             # counts the slopes only.
-            nested = solved.nested_in(cluster)
+            nested = scores.nested() if other else solved.nested_in(cluster)
             k = summary.centered_cov.shape[0]
-            k_fixest = k + self.n_effects_ - solved.rank_of(nested) + 1
+            k_fixest = k + self.n_effects_
+            if nested:
+                k_fixest += 1 - solved.rank_of(nested)
             covariances = covariances * ((summary.nobs - k) / (summary.nobs - k_fixest))
         return covariances, n_groups
 

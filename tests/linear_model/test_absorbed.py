@@ -189,10 +189,10 @@ def test_robust_standard_errors_match_pyfixest(
 
 def test_robust_inference_arguments_are_checked(panel):
     model = ols("y ~ x1 | firm", panel)
-    with pytest.raises(
-        ValueError, match="clustering by an absorbed column is supported"
-    ):
-        model.inference(panel, cov_type="cluster", groups="z")
+    with pytest.raises(ValueError, match="groups='nope' is not a column of the data"):
+        model.inference(panel, cov_type="cluster", groups="nope")
+    with pytest.raises(ValueError, match="groups is for cov_type='cluster' only"):
+        model.inference(panel, cov_type="HC1", groups="firm")
     with pytest.raises(ValueError, match="'nonrobust', 'HC1' or 'cluster'"):
         model.inference(panel, cov_type="HC3")
     with pytest.raises(ValueError, match="needs one pass over the training data"):

@@ -261,9 +261,43 @@ def test_bad_input_is_named(panel):
     model = ols("y ~ x1 | firm + year", panel)
     with pytest.raises(ValueError, match="'year' has level 1800"):
         model.predict(panel.head(3).assign(year=1800))
-    with pytest.raises(ValueError, match="clustering by an absorbed column"):
-        model.inference(panel, cov_type="cluster", groups="state")
     coef = model.coef_.copy()
     with pytest.raises(ValueError, match="x1"):
         model.fit(panel[["x1", "firm", "year"]].assign(x1=np.inf), panel["y"])
     np.testing.assert_array_equal(model.coef_, coef)
+
+
+@pytest.mark.parametrize("partitions", [None, 5])
+@pytest.mark.parametrize(
+    "absorbed, cluster",
+    [
+        ("firm", "state"),  # nested
+        ("firm + year", "state"),  # firm nested, year not
+        ("firm + year", "group"),  # neither
+        ("year", "firm"),  # not nested: each year has many firms
+    ],
+)
+def test_clusters_that_are_not_absorbed(panel, partitions, absorbed, cluster):
+    frame = panel.assign(group=np.arange(len(panel)) % 37)
+    formula = f"{FORMULA} | {absorbed}"
+    source = _source(frame, partitions)
+    model = ols(formula, source, weights="w")
+    expected = _feols(formula, frame, vcov={"CRV1": cluster}, weights="w")
+    results = model.inference(
+        source, cov_type="cluster", groups=cluster, sample_weight="w"
+    )
+    np.testing.assert_allclose(results.bse, expected.se(), rtol=1e-6)
+    np.testing.assert_allclose(results.pvalues, expected.pvalue(), rtol=1e-6)
+    assert results.n_groups == expected._G[0]
+
+
+def test_cluster_labels_for_an_estimator_fit(panel):
+    columns = panel[["x1", "x2", "firm", "year"]]
+    model = FixedEffectsRegression(["firm", "year"]).fit(columns, panel["y"])
+    by_labels = model.inference(
+        columns, panel["y"], cov_type="cluster", groups=panel["state"].to_numpy()
+    )
+    expected = _feols(FORMULA + " | firm + year", panel, vcov={"CRV1": "state"})
+    np.testing.assert_allclose(by_labels.bse, expected.se(), rtol=1e-6)
+    with pytest.raises(ValueError, match="groups='state' is not an absorbed column"):
+        model.inference(columns, panel["y"], cov_type="cluster", groups="state")
