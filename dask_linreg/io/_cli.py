@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from dask_linreg._dask.factors import _is_factor_dtype
-from dask_linreg._dask.formula import design_frames, parse_formula
+from dask_linreg._dask.formula import design_frames, parse_formula, split_absorbed
 from dask_linreg._numerics.cv import fitted_r2
 from dask_linreg._numerics.moments import Moments
 from dask_linreg._numerics.tsqr import TriangularMoments
@@ -48,7 +48,9 @@ def _build_parser():
     )
     fit.add_argument(
         "--formula",
-        help="a formula instead of --target/--features: 'y ~ x1 + C(region)'",
+        help="a formula instead of --target/--features: 'y ~ x1 + C(region)'; "
+        "'y ~ x1 | firm + year' absorbs the fixed effects of firm and year "
+        "(--output is then a Parquet table of the fixed effects)",
     )
     fit.add_argument(
         "--missing",
@@ -74,9 +76,16 @@ def _build_parser():
         "standard errors, R-squared and counts",
     )
     fit.add_argument(
+        "--cluster",
+        metavar="COL",
+        help="with an absorbed formula ('|'): cluster-robust (CRV1) standard "
+        "errors by COL, from one more pass",
+    )
+    fit.add_argument(
         "--output",
         help="model file to write (default: model.json; with --split, the "
-        "table groups.parquet)",
+        "table groups.parquet; with an absorbed formula, the table "
+        "fixed_effects.parquet)",
     )
     _add_common(fit)
 
@@ -366,10 +375,72 @@ def _fit_split(args):
     )
 
 
+def _fit_absorbed(args):
+    """``fit --formula 'y ~ x | firm + year'``: the slopes' summary printed,
+    the fixed effects written as one table (factor, level, effect)."""
+    if args.model != "linear":
+        raise argparse.ArgumentTypeError(
+            "a formula with an absorbed part ('|') is fitted by least squares: "
+            "give --model linear"
+        )
+    _check_output(args.output)
+    frame = _read_table(args.data)
+    for column in (args.weights, args.cluster):
+        if column:
+            _columns(frame, column, [column], None, args.data)
+    from dask_linreg.linear_model._formula import ols
+
+    with _cluster(args.scheduler, args.quiet):
+        start = time.perf_counter()
+        model = ols(args.formula, frame, weights=args.weights, missing=args.missing)
+        passes = model.n_passes_
+        if args.cluster:
+            results = model.inference(
+                frame,
+                cov_type="cluster",
+                groups=args.cluster,
+                sample_weight=args.weights,
+            )
+            passes += 1
+        else:
+            results = model.inference()
+        elapsed = time.perf_counter() - start
+    print(results.summary())
+    effects = model.fixed_effects_
+    tables = effects if isinstance(effects, dict) else {model.absorb: effects}
+    table = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "factor": name,
+                    "level": effect.index.astype(str),
+                    "effect": effect.to_numpy(),
+                }
+            )
+            for name, effect in tables.items()
+        ],
+        ignore_index=True,
+    )
+    table.to_parquet(args.output, index=False)
+    sizes = ", ".join(f"{k}: {v:,}" for k, v in model.fixef_sizes_.items())
+    print(
+        f"Fitted in {elapsed:.2f} s ({passes} pass(es) over the data); fixed "
+        f"effects ({sizes}; {model.n_singletons_:,} singleton rows left out) "
+        f"written to {args.output}"
+    )
+
+
 def _fit(args):
     if args.split is not None:
         args.output = args.output or "groups.parquet"
         return _fit_split(args)
+    if args.formula is not None and split_absorbed(args.formula)[1]:
+        args.output = args.output or "fixed_effects.parquet"
+        return _fit_absorbed(args)
+    if args.cluster is not None:
+        raise argparse.ArgumentTypeError(
+            "--cluster is for a formula with an absorbed part ('y ~ x | firm')"
+        )
     args.output = args.output or "model.json"
     model = _checked_model(args)
     _check_output(args.output)

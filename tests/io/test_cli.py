@@ -243,6 +243,38 @@ def test_fit_one_model_per_group_writes_a_table(table):
     assert result.returncode == 2 and "give --formula" in result.stderr
 
 
+def test_fit_absorbed_formula_writes_the_fixed_effects(table):
+    from dask_linreg import ols
+
+    folder, frame = table
+    data = frame.assign(
+        firm=np.arange(len(frame)) % 11, year=(np.arange(len(frame)) // 11) % 5
+    )
+    data.to_parquet(folder / "panel.parquet")
+    result = run("fit", "panel.parquet", "--formula", "y ~ a + b | firm + year",
+                 "--weights", "w", "--cluster", "firm", "--quiet",
+                 cwd=folder)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "R-squared (within)" in result.stdout
+    assert "firm: 11, year: 5" in result.stdout and "2 pass(es)" in result.stdout
+    expected = ols("y ~ a + b | firm + year", data, weights="w")
+    clustered = expected.inference(
+        data, cov_type="cluster", groups="firm", sample_weight="w"
+    )
+    assert f"{clustered.bse.iloc[0]:.3f}"[:5] in result.stdout
+    written = pd.read_parquet(folder / "fixed_effects.parquet")
+    assert list(written.columns) == ["factor", "level", "effect"]
+    firm = written[written.factor == "firm"].set_index("level")["effect"]
+    effects = expected.fixed_effects_["firm"]
+    np.testing.assert_allclose(firm[effects.index.astype(str)], effects, rtol=1e-10)
+    result = run("fit", "panel.parquet", "--formula", "y ~ a | firm", "--model",
+                 "ridge", "--quiet", cwd=folder)  # fmt: skip
+    assert result.returncode == 2 and "give --model linear" in result.stderr
+    result = run("fit", "panel.parquet", "--formula", "y ~ a", "--cluster", "firm",
+                 "--quiet", cwd=folder)  # fmt: skip
+    assert result.returncode == 2 and "--cluster is for a formula" in result.stderr
+
+
 def test_categorical_features_fit_and_predict(table):
     folder, frame = table
     table_with_levels = frame.assign(region=np.where(frame.b > 0, "up", "down"))
