@@ -1,13 +1,16 @@
 #!/usr/bin/env python
-"""Time one absorbed fixed effect from Parquet against pyfixest in memory.
+"""Time absorbed fixed effects from Parquet against pyfixest in memory.
 
 Data: N rows of 5 regressors ``x0 .. x4``, ``y`` and a factor ``firm`` of
-L levels (every level in about every file, as in a panel), in F Parquet
-files (written untimed).  Timed side by side, each the best of
-``--repeat`` runs after a warm-up:
+L levels (every level in about every file, as in a panel) and, with
+``--second-levels H``, a factor ``year`` of H levels, in F Parquet files
+(written untimed).  Timed side by side, each the best of ``--repeat`` runs
+after a warm-up:
 
-- ``ours``: ``ols("y ~ x0 + ... + x4 | firm", dd.read_parquet(path))`` on the
-  threaded scheduler (and, with ``--cluster``, on a 2-worker LocalCluster).
+- ``ours``: ``ols("y ~ x0 + ... + x4 | firm [+ year]", dd.read_parquet(path))``
+  on the threaded scheduler (and, with ``--cluster``, on a 2-worker
+  LocalCluster, with each worker's peak memory and the bytes the workers
+  sent each other).
 - ``pyfixest``: ``pyfixest.feols(same, pd.read_parquet(path), vcov="iid")``
   on the table in memory (its own read not timed), at
   ``--in-memory-rows`` rows (default: all), with ours on the same rows.
@@ -31,9 +34,14 @@ import pyarrow.parquet as pq
 FORMULA = "y ~ x0 + x1 + x2 + x3 + x4 | firm"
 
 
-def write_parquet(folder, n, n_levels, n_files, seed=0):
+def formula(second_levels):
+    return FORMULA + (" + year" if second_levels else "")
+
+
+def write_parquet(folder, n, n_levels, n_files, second_levels=0, seed=0):
     rng = np.random.default_rng(seed)
     effects = rng.standard_normal(n_levels)
+    year_effects = rng.standard_normal(max(second_levels, 1))
     beta = np.array([1.0, -2.0, 0.5, 0.0, 3.0])
     bounds = np.linspace(0, n, n_files + 1).astype(int)
     for i, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
@@ -43,6 +51,12 @@ def write_parquet(folder, n, n_levels, n_files, seed=0):
         y = X @ beta + effects[firm] + rng.standard_normal(rows)
         columns = {f"x{j}": X[:, j] for j in range(5)}
         columns["firm"] = firm
+        if second_levels:
+            year = rng.integers(0, second_levels, rows)
+            X[:, 1] += year_effects[year]
+            y += year_effects[year] * 2.0
+            columns["x1"] = X[:, 1]
+            columns["year"] = year
         columns["y"] = y
         pq.write_table(pa.table(columns), Path(folder) / f"part-{i:04d}.parquet")
 
@@ -57,6 +71,7 @@ def hwm():
             return int(line.split()[1]) / 1e3
 kind, path, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
 formula = {formula!r}
+client = None
 if kind == "pyfixest":
     import warnings
     import pandas as pd, pyfixest
@@ -80,13 +95,22 @@ for _ in range(repeat):
     start = time.perf_counter()
     coef = run()
     times.append(time.perf_counter() - start)
-print(json.dumps({{"seconds": min(times), "peak_mb": hwm(), "coef": coef.tolist()}}))
+result = {{"seconds": min(times), "peak_mb": hwm(), "coef": coef.tolist()}}
+if client is not None:
+    def worker_stats(dask_worker):
+        return {{"peak_mb": hwm(), "sent_mb": dask_worker.transfer_outgoing_bytes_total / 1e6}}
+    stats = client.run(worker_stats)
+    result["worker_peak_mb"] = [s["peak_mb"] for s in stats.values()]
+    # Over the warm-up and the timed runs: divide by their number.
+    result["worker_sent_mb_per_fit"] = sum(s["sent_mb"] for s in stats.values()) / (repeat + 1)
+print(json.dumps(result))
 """
 
 
-def timed(kind, path, repeat):
+def timed(kind, path, repeat, second_levels=0):
     code = _CHILD.format(
-        root=str(Path(__file__).resolve().parent.parent), formula=FORMULA
+        root=str(Path(__file__).resolve().parent.parent),
+        formula=formula(second_levels),
     )
     out = subprocess.run(
         [sys.executable, "-c", code, kind, str(path), str(repeat)],
@@ -101,6 +125,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--levels", type=int, default=100_000)
+    parser.add_argument("--second-levels", type=int, default=0)
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--in-memory-rows", type=int, default=None)
@@ -108,35 +133,48 @@ def main(argv=None):
     parser.add_argument("--skip-pyfixest", action="store_true")
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args(argv)
-    results = {"rows": args.rows, "levels": args.levels, "files": args.files}
+    results = {
+        "rows": args.rows,
+        "levels": args.levels,
+        "second_levels": args.second_levels,
+        "files": args.files,
+    }
+    second = args.second_levels
     with tempfile.TemporaryDirectory() as big, tempfile.TemporaryDirectory() as small:
         start = time.perf_counter()
-        write_parquet(big, args.rows, args.levels, args.files)
+        write_parquet(big, args.rows, args.levels, args.files, second)
         print(
-            f"wrote {args.rows:,} rows, {args.levels:,} levels in {time.perf_counter() - start:.0f} s"
+            f"wrote {args.rows:,} rows, {args.levels:,} levels"
+            + (f" and {second:,}" if second else "")
+            + f" in {time.perf_counter() - start:.0f} s"
         )
-        ours = timed("threads", big, args.repeat)
+        ours = timed("threads", big, args.repeat, second)
         results["ours"] = ours
         print(f"ours, threads: {ours['seconds']:.2f} s, peak {ours['peak_mb']:.0f} MB")
         if args.cluster:
-            cluster = timed("cluster", big, args.repeat)
+            cluster = timed("cluster", big, args.repeat, second)
             results["ours_cluster"] = cluster
             print(
                 f"ours, 2-worker LocalCluster: {cluster['seconds']:.2f} s, client "
-                f"peak {cluster['peak_mb']:.0f} MB"
+                f"peak {cluster['peak_mb']:.0f} MB, worker peaks "
+                f"{', '.join(f'{m:.0f}' for m in cluster['worker_peak_mb'])} MB, "
+                f"{cluster['worker_sent_mb_per_fit']:.0f} MB sent between workers "
+                "per fit"
             )
         if not args.skip_pyfixest:
             path, reference = big, ours
             if args.in_memory_rows and args.in_memory_rows != args.rows:
                 path = small
-                write_parquet(small, args.in_memory_rows, args.levels, args.files)
-                reference = timed("threads", small, args.repeat)
+                write_parquet(
+                    small, args.in_memory_rows, args.levels, args.files, second
+                )
+                reference = timed("threads", small, args.repeat, second)
                 results["ours_in_memory_rows"] = reference
                 print(
                     f"ours on {args.in_memory_rows:,} rows: "
                     f"{reference['seconds']:.2f} s, peak {reference['peak_mb']:.0f} MB"
                 )
-            theirs = timed("pyfixest", path, args.repeat)
+            theirs = timed("pyfixest", path, args.repeat, second)
             results["pyfixest"] = theirs
             difference = np.max(
                 np.abs(np.array(theirs["coef"]) - np.array(reference["coef"]))

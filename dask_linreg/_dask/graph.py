@@ -137,12 +137,18 @@ def _wrap(summary, shape):
 
 
 def _merge_summaries(merge, summaries):
-    """Merge ``(statistic, InputFaults)`` pairs, in order."""
+    """Merge ``(statistic, InputFaults)`` pairs, in order: all at once where
+    the statistic has a ``merge_all`` (a keyed table merged pairwise would be
+    re-sorted at every step)."""
     summaries = list(summaries)
     result, faults = summaries[0]
-    for other_result, other_faults in summaries[1:]:
-        result = merge(result, other_result)
+    for _, other_faults in summaries[1:]:
         faults = faults.merge(other_faults)
+    merge_all = getattr(type(result), "merge_all", None)
+    if merge is _merge and merge_all is not None and len(summaries) > 1:
+        return merge_all([s[0] for s in summaries]), faults
+    for other_result, _ in summaries[1:]:
+        result = merge(result, other_result)
     return result, faults
 
 

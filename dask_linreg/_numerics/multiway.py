@@ -83,19 +83,21 @@ class LevelCells:
 
     def merge(self, other):
         """The cells of the union of two disjoint row sets."""
-        if other.n_cells == 0:
-            return self
-        if self.n_cells == 0:
-            return other
-        keys = [
-            np.concatenate([a, b]) for a, b in zip(self.keys, other.keys, strict=True)
-        ]
+        return LevelCells.merge_all([self, other])
+
+    @staticmethod
+    def merge_all(cells):
+        """The cells of the union of disjoint row sets, in one step."""
+        cells = [c for c in cells if c.n_cells] or cells[:1]
+        if len(cells) == 1:
+            return cells[0]
+        keys = [np.concatenate(k) for k in zip(*(c.keys for c in cells), strict=True)]
         return _summed_cells(
             keys,
-            np.concatenate([self.counts, other.counts]),
-            np.concatenate([self.positive, other.positive]),
-            np.concatenate([self.weights, other.weights]),
-            self.budget,
+            np.concatenate([c.counts for c in cells]),
+            np.concatenate([c.positive for c in cells]),
+            np.concatenate([c.weights for c in cells]),
+            cells[0].budget,
         )
 
 
@@ -117,7 +119,9 @@ def _summed_cells(keys, counts, positive, weights, budget):
     sizes = [len(level) for level in levels]
     if np.prod(np.asarray(sizes, dtype=float)) < 2.0**62:
         combined = np.ravel_multi_index(codes, sizes)
-        unique, inverse = np.unique(combined, return_inverse=True)
+        # Hashing, then sorting the distinct cells only: cheaper than
+        # sorting every row.
+        inverse, unique = pd.factorize(combined, sort=True)
         cell_codes = np.unravel_index(unique, sizes)
     else:
         stacked = np.column_stack(codes)
@@ -188,9 +192,20 @@ class MultiwayMoments:
 
     def merge(self, other):
         """The statistics of the union of two disjoint row sets."""
+        return MultiwayMoments.merge_all([self, other])
+
+    @staticmethod
+    def merge_all(statistics):
+        """The statistics of the union of disjoint row sets, the cells
+        merged in one step."""
+        factors = []
+        for parts in zip(*(s.factors for s in statistics), strict=True):
+            merged = parts[0]
+            for part in parts[1:]:
+                merged = merged.merge(part)
+            factors.append(merged)
         return MultiwayMoments(
-            tuple(a.merge(b) for a, b in zip(self.factors, other.factors, strict=True)),
-            self.cells.merge(other.cells),
+            tuple(factors), LevelCells.merge_all([s.cells for s in statistics])
         )
 
     def is_finite(self):
