@@ -94,6 +94,53 @@ class GroupMoments:
         """The statistics of the union of two disjoint row sets."""
         return merge_group_moments(self, other)
 
+    @staticmethod
+    def merge_all(parts):
+        """The statistics of the union of disjoint row sets, in one step.
+
+        The levels of all parts are joined by one factorization; each
+        level's merged mean comes first, then every part's deviation from
+        it adds ``W_p (m_p - m)(m_p - m)'`` to the pooled within co-moments
+        (the pairwise Chan update, for many parts at once)."""
+        parts = [p for p in parts if p.n_levels] or list(parts[:1])
+        if len(parts) == 1:
+            return parts[0]
+        first = parts[0]
+        codes, keys = pd.factorize(np.concatenate([p.keys for p in parts]), sort=True)
+        keys = np.asarray(keys)
+        q = first.offsets.shape[1]
+        _budget(first.factor_name, first.max_bytes).check(len(keys), q)
+        n_levels = len(keys)
+        weights = np.concatenate([p.weights for p in parts])
+        # Every part's means about the first part's shift.
+        offsets = np.vstack([p.offsets + (p.shift - first.shift) for p in parts])
+        level_weights = np.bincount(codes, weights=weights, minlength=n_levels)
+        means = np.zeros((n_levels, q))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for j in range(q):
+                sums = np.bincount(
+                    codes, weights=weights * offsets[:, j], minlength=n_levels
+                )
+                means[:, j] = np.where(level_weights > 0, sums / level_weights, 0.0)
+        deviation = (offsets - means[codes]) * np.sqrt(weights)[:, None]
+
+        def summed(name):
+            values = np.concatenate([getattr(p, name) for p in parts])
+            return np.bincount(codes, weights=values, minlength=n_levels).astype(
+                np.int64
+            )
+
+        return replace(
+            first,
+            keys=keys,
+            counts=summed("counts"),
+            positive=summed("positive"),
+            weights=level_weights,
+            offsets=means,
+            within=sum(p.within for p in parts) + deviation.T @ deviation,
+            log_weight_sum=sum(p.log_weight_sum for p in parts),
+        )
+
     def is_finite(self):
         """Whether everything that went in was finite."""
         return bool(np.isfinite(self.within).all() and np.isfinite(self.offsets).all())

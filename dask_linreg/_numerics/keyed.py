@@ -142,15 +142,21 @@ def level_rows(columns, sample_weight, labels, *, check_levels, piece_rows=None)
     logs = np.log(np.where(weights > 0, weights, 1.0))
     log_weights = np.bincount(codes, weights=logs, minlength=n_levels)
     shift = block.shift_point() if n_rows else np.zeros(q)
-    step = piece_rows or rows_per_piece(q, n_rows)
+    # Pieces of at least as many rows as levels: a per-level sum over a
+    # piece (bincount) costs O(levels) besides its rows.
+    step = piece_rows or rows_per_piece(
+        q, n_rows, rows=max(rows_per_piece(q, n_rows), n_levels)
+    )
     scratch = np.empty((max(1, min(step, n_rows)), q))
-    sums = np.zeros((n_levels, q))
-    for span, piece in block.pieces(scratch, shift):
-        weighted = piece * weights[span, None]
-        for j in range(q):
-            sums[:, j] += np.bincount(
-                codes[span], weights=weighted[:, j], minlength=n_levels
-            )
+    # One bincount per column over the whole block: per piece, each would
+    # cost O(levels), which dominates with many levels.
+    sums = np.empty((n_levels, q))
+    j = 0
+    for group in block.columns:
+        for k in range(group.shape[1]):
+            shifted = (group[:, k] - shift[j]) * weights
+            sums[:, j] = np.bincount(codes, weights=shifted, minlength=n_levels)
+            j += 1
     with np.errstate(divide="ignore", invalid="ignore"):
         offsets = np.where(
             level_weights[:, None] > 0, sums / level_weights[:, None], 0.0

@@ -198,14 +198,12 @@ class MultiwayMoments:
     def merge_all(statistics):
         """The statistics of the union of disjoint row sets, the cells
         merged in one step."""
-        factors = []
-        for parts in zip(*(s.factors for s in statistics), strict=True):
-            merged = parts[0]
-            for part in parts[1:]:
-                merged = merged.merge(part)
-            factors.append(merged)
+        factors = tuple(
+            GroupMoments.merge_all(parts)
+            for parts in zip(*(s.factors for s in statistics), strict=True)
+        )
         return MultiwayMoments(
-            tuple(factors), LevelCells.merge_all([s.cells for s in statistics])
+            factors, LevelCells.merge_all([s.cells for s in statistics])
         )
 
     def is_finite(self):
