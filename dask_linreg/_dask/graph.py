@@ -58,6 +58,9 @@ __all__ = [
     "lazy_predict",
 ]
 
+#: How messages name the two clusterings of two-way clustering.
+TWO_WAY_NAMES = ("groups (first clustering)", "groups (second clustering)")
+
 #: Fan-in of the merge tree when ``split_every`` is None.
 DEFAULT_SPLIT_EVERY = 8
 
@@ -518,7 +521,9 @@ class _ScoresFinite:
         return bool(np.isfinite(self.sums.ssr).all())
 
 
-def _block_scores(model, x_parts, y_parts, sample_weight, groups):
+def _block_scores(model, x_parts, y_parts, sample_weight, *groups):
+    # Two label arrays: two-way clustering.
+    groups = groups[0] if len(groups) == 1 else tuple(groups)
     return _ScoresFinite(block_scores(x_parts, y_parts, sample_weight, groups, model))
 
 
@@ -545,8 +550,9 @@ def reduce_scores(
     ----------
     x, y, sample_weight
         As in :func:`reduce_statistic` (``x``: the numeric columns).
-    groups : dask.array.Array of shape (n_samples,) or None
-        Cluster labels, with the row blocks of ``x``.
+    groups : dask.array.Array of shape (n_samples,), a tuple of two, or None
+        Cluster labels, with the row blocks of ``x`` (two: two-way
+        clustering).
     model : ScoreModel or LevelScoreModel
         The fitted model (a few small arrays, embedded in the graph); a
         :class:`~dask_linreg._numerics.sandwich.LevelScoreModel` for a model
@@ -564,14 +570,17 @@ def reduce_scores(
     faults : InputFaults
     """
     block = _block_level_scores if factors else _block_scores
+    two_way = isinstance(groups, tuple)
     sums, faults = _checked_reduce(
         partial(block, model),
         _merge_scores,
         x,
         y,
         sample_weight,
-        (groups, *factors),
-        names=("groups", *message_names),
+        (*groups, *factors) if two_way else (groups, *factors),
+        names=(*TWO_WAY_NAMES, *message_names)
+        if two_way
+        else ("groups", *message_names),
         drop_names=message_names,
         missing=missing,
         split_every=split_every,
@@ -610,6 +619,36 @@ def _block_multiway_statistic(
     )
 
 
+def _reduce_labelled(
+    block_function,
+    x,
+    y,
+    sample_weight,
+    labels,
+    message_names,
+    *,
+    missing,
+    split_every,
+    scheduler,
+):
+    """:func:`_checked_reduce` of a statistic that merges itself, with
+    several label companions (``labels``, called ``message_names``), each of
+    which drops its row when missing (``missing="drop"``)."""
+    return _checked_reduce(
+        block_function,
+        _merge,
+        x,
+        y,
+        sample_weight,
+        tuple(labels),
+        names=tuple(message_names),
+        drop_names=tuple(message_names),
+        missing=missing,
+        split_every=split_every,
+        scheduler=scheduler,
+    )
+
+
 def reduce_multiway_statistic(
     x,
     y,
@@ -642,15 +681,13 @@ def reduce_multiway_statistic(
     result : MultiwayMoments
     faults : InputFaults
     """
-    return _checked_reduce(
+    return _reduce_labelled(
         partial(_block_multiway_statistic, tuple(factor_names), max_bytes),
-        _merge,
         x,
         y,
         sample_weight,
-        tuple(labels),
-        names=tuple(message_names),
-        drop_names=tuple(message_names),
+        labels,
+        message_names,
         missing=missing,
         split_every=split_every,
         scheduler=scheduler,
@@ -743,15 +780,13 @@ def reduce_absorbed_scores(
     result : AbsorbedScores
     faults : InputFaults
     """
-    return _checked_reduce(
+    return _reduce_labelled(
         partial(_block_absorbed_scores, model),
-        _merge,
         x,
         y,
         sample_weight,
-        tuple(labels),
-        names=tuple(message_names),
-        drop_names=tuple(message_names),
+        labels,
+        message_names,
         missing=missing,
         split_every=split_every,
         scheduler=scheduler,

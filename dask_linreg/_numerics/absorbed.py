@@ -299,16 +299,17 @@ class AbsorbedScoreModel:
         Each factor's fixed effects of every column of ``[X | Y]``
         (:class:`~dask_linreg._numerics.multiway.AbsorbedFactors`): a
         row's demeaned values are its values minus its levels' effects.
-    cluster : int or None
+    cluster : tuple of int or None
         Which of the block's labels are the clusters (``cov_type=
-        "cluster"``): an absorbed factor's index, or the one after them
-        (then the pass also finds which factors are nested in them).
+        "cluster"``; two for two-way clustering): an absorbed factor's
+        index, or one after them (then the pass also finds which factors
+        are nested in those clusters).
     """
 
     score: ScoreModel
     keys: tuple
     effects: tuple
-    cluster: int | None = None
+    cluster: tuple | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -318,37 +319,39 @@ class AbsorbedScores:
     Attributes
     ----------
     sums : ScoreSums
-    spans : tuple of pandas.DataFrame or None
-        With clusters that are not an absorbed factor: per absorbed factor,
-        each level's smallest and largest cluster label (columns ``low``,
-        ``high``, indexed by level); a factor is nested in the clusters
-        when they agree for every level.
+    spans : dict
+        For each clustering that is not an absorbed factor and each absorbed
+        factor, ``(clustering, factor) ->`` each level's smallest and largest
+        cluster label (columns ``low``, ``high``, indexed by level); the
+        factor is nested in the clusters when they agree for every level.
     """
 
     sums: object
-    spans: tuple | None = None
+    spans: dict
 
     def merge(self, other):
         """The sums of the union of two disjoint row sets."""
-        spans = None
-        if self.spans is not None:
-            spans = tuple(
-                pd.concat([a, b])
-                .groupby(level=0, sort=False)
-                .agg({"low": "min", "high": "max"})
-                for a, b in zip(self.spans, other.spans, strict=True)
-            )
+        spans = {
+            key: pd.concat([span, other.spans[key]])
+            .groupby(level=0, sort=False)
+            .agg({"low": "min", "high": "max"})
+            for key, span in self.spans.items()
+        }
         return AbsorbedScores(merge_scores(self.sums, other.sums), spans)
 
     def is_finite(self):
         return bool(np.isfinite(self.sums.ssr).all())
 
     def nested(self):
-        """Indices of the absorbed factors nested in the clusters."""
+        """Indices of the absorbed factors nested in some clustering."""
         return tuple(
-            j
-            for j, span in enumerate(self.spans or ())
-            if (span["low"] == span["high"]).all()
+            sorted(
+                {
+                    factor
+                    for (_, factor), span in self.spans.items()
+                    if (span["low"] == span["high"]).all()
+                }
+            )
         )
 
 
@@ -376,16 +379,19 @@ def block_absorbed_scores(x_parts, y_parts, sample_weight, labels, model):
         demeaned -= effects[position[kept]]
     p = model.score.coef.shape[0]
     weights = None if sample_weight is None else np.asarray(sample_weight)[kept]
-    groups = spans = None
+    groups, spans = None, {}
     if model.score.cov_type == "cluster":
-        groups = np.asarray(labels[model.cluster])[kept]
-        if model.cluster == len(model.keys):
-            spans = tuple(
-                pd.DataFrame({"low": groups, "high": groups})
-                .groupby(np.asarray(level)[kept], sort=False)
-                .agg({"low": "min", "high": "max"})
-                for level in labels[: len(model.keys)]
-            )
+        clusterings = [np.asarray(labels[c])[kept] for c in model.cluster]
+        groups = clusterings[0] if len(clusterings) == 1 else tuple(clusterings)
+        for c, clusters in zip(model.cluster, clusterings, strict=True):
+            if c < len(model.keys):
+                continue
+            for j, level in enumerate(labels[: len(model.keys)]):
+                spans[c, j] = (
+                    pd.DataFrame({"low": clusters, "high": clusters})
+                    .groupby(np.asarray(level)[kept], sort=False)
+                    .agg({"low": "min", "high": "max"})
+                )
     sums = block_scores(
         [demeaned[:, :p]], [demeaned[:, p:]], weights, groups, model.score
     )

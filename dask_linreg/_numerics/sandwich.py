@@ -36,6 +36,8 @@ __all__ = [
     "FitSummary",
     "ScoreSums",
     "ScoreModel",
+    "TwoWayScores",
+    "pair_labels",
     "LevelScoreModel",
     "COV_TYPES",
     "design_root",
@@ -322,23 +324,72 @@ class ScoreSums:
     cluster_scores: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class TwoWayScores:
+    """The sums of a robust pass clustered two ways (Cameron, Gelbach &
+    Miller): by each clustering and by their intersection.
+
+    Attributes
+    ----------
+    first, second, both : ScoreSums
+        Clustered by the first labels, the second, and the pairs of them.
+    """
+
+    first: ScoreSums
+    second: ScoreSums
+    both: ScoreSums
+
+    @property
+    def count(self):
+        return self.first.count
+
+    @property
+    def positive_count(self):
+        return self.first.positive_count
+
+    @property
+    def ssr(self):
+        return self.first.ssr
+
+    @property
+    def cluster_labels(self):
+        """The labels of the clustering of fewer clusters."""
+        return min(self.first.cluster_labels, self.second.cluster_labels, key=np.size)
+
+    def merge(self, other):
+        return TwoWayScores(
+            merge_scores(self.first, other.first),
+            merge_scores(self.second, other.second),
+            merge_scores(self.both, other.both),
+        )
+
+
+def pair_labels(first, second):
+    """One label per row for the intersection of two clusterings (both
+    compared as strings)."""
+    text = np.char.add(np.asarray(first).astype(str), "\x1f")
+    return np.char.add(text, np.asarray(second).astype(str))
+
+
 def block_scores(x_parts, y_parts, sample_weight, groups, model, *, piece_rows=None):
-    """:class:`ScoreSums` of one block of rows.
+    """:class:`ScoreSums` of one block of rows (:class:`TwoWayScores` for
+    ``groups`` a pair of label arrays).
 
     Parameters
     ----------
     x_parts, y_parts : list of ndarray
         Column groups of X and Y (2-D), side by side.
     sample_weight : ndarray of shape (n_rows,) or None
-    groups : ndarray of shape (n_rows,) or None
-        Cluster labels (``cov_type="cluster"``).
+    groups : ndarray of shape (n_rows,), tuple of two of them, or None
+        Cluster labels (``cov_type="cluster"``); two clusterings at once for
+        two-way clustering.
     model : ScoreModel
     piece_rows : int, default=None
         Rows per cache-sized piece (as for the fit's statistics).
 
     Returns
     -------
-    ScoreSums
+    ScoreSums or TwoWayScores
 
     Notes
     -----
@@ -357,11 +408,20 @@ def block_scores(x_parts, y_parts, sample_weight, groups, model, *, piece_rows=N
     cluster = model.cov_type == "cluster"
     if cluster:
         rows = slice(None) if weights is None else weights > 0
-        labels, inverse = np.unique(np.asarray(groups)[rows], return_inverse=True)
-        # Label index of each row; -1 for rows of zero weight.
-        row_labels = np.full(n_rows, -1)
-        row_labels[rows] = inverse.reshape(-1)
-        scores = np.zeros((labels.size, k, n_targets))
+        labelings = (
+            [groups[0], groups[1], pair_labels(*groups)]
+            if isinstance(groups, tuple)
+            else [groups]
+        )
+        clusterings = []
+        for labeling in labelings:
+            labels, inverse = np.unique(np.asarray(labeling)[rows], return_inverse=True)
+            # Label index of each row; -1 for rows of zero weight.
+            row_labels = np.full(n_rows, -1)
+            row_labels[rows] = inverse.reshape(-1)
+            clusterings.append(
+                (labels, row_labels, np.zeros((labels.size, k, n_targets)))
+            )
     else:
         meat = np.zeros((n_targets, k, k))
         piece_meat = np.empty((k, k))
@@ -379,10 +439,11 @@ def block_scores(x_parts, y_parts, sample_weight, groups, model, *, piece_rows=N
         weighted = residual if w is None else w[:, None] * residual
         ssr += np.einsum("ij,ij->j", weighted, residual)
         if cluster:
-            piece_labels = row_labels[span]
-            kept = piece_labels >= 0
-            per_row = z[kept, :, None] * weighted[kept, None, :]
-            scores += _sum_by_label(piece_labels[kept], labels.size, per_row)
+            per_row = z[:, :, None] * weighted[:, None, :]
+            for labels, row_labels, scores in clusterings:
+                piece_labels = row_labels[span]
+                kept = piece_labels >= 0
+                scores += _sum_by_label(piece_labels[kept], labels.size, per_row[kept])
             continue
         squared = weighted**2
         if model.cov_type in ("HC2", "HC3"):
@@ -403,7 +464,11 @@ def block_scores(x_parts, y_parts, sample_weight, groups, model, *, piece_rows=N
             np.matmul(scaled.T, scaled, out=piece_meat)
             meat[t] += piece_meat
     if cluster:
-        return ScoreSums(n_rows, positive, ssr, None, labels, scores)
+        sums = [
+            ScoreSums(n_rows, positive, ssr, None, labels, scores)
+            for labels, _, scores in clusterings
+        ]
+        return sums[0] if len(sums) == 1 else TwoWayScores(*sums)
     return ScoreSums(n_rows, positive, ssr, meat)
 
 
@@ -418,7 +483,10 @@ def _sum_by_label(inverse, n_labels, values):
 
 
 def merge_scores(a, b):
-    """:class:`ScoreSums` of the union of two disjoint row sets."""
+    """:class:`ScoreSums` (or :class:`TwoWayScores`) of the union of two
+    disjoint row sets."""
+    if isinstance(a, TwoWayScores):
+        return a.merge(b)
     meat = None if a.meat is None else a.meat + b.meat
     labels = scores = None
     if a.cluster_labels is not None:
@@ -466,10 +534,19 @@ def robust_covariance(summary, sums, cov_type):
     bread = summary.centered_cov
     n_groups = None
     if cov_type == "cluster":
-        scores = sums.cluster_scores
-        per_target = np.moveaxis(scores, 2, 0)  # (n_targets, G, k)
-        meat = np.swapaxes(per_target, 1, 2) @ per_target
-        n_groups = int(scores.shape[0])
+        if isinstance(sums, TwoWayScores):
+            # Cameron, Gelbach & Miller: V_1 + V_2 - V_12, all with the
+            # smaller number of clusters in the correction and the t
+            # distribution (fixest's and pyfixest's cluster.df = "min").
+            meat = (
+                _cluster_meat(sums.first)
+                + _cluster_meat(sums.second)
+                - _cluster_meat(sums.both)
+            )
+            n_groups = int(sums.cluster_labels.size)
+        else:
+            meat = _cluster_meat(sums)
+            n_groups = int(sums.cluster_scores.shape[0])
         k = bread.shape[0]
         nobs = summary.nobs
         correction = n_groups / (n_groups - 1.0) * (nobs - 1.0) / (nobs - k)
@@ -478,6 +555,12 @@ def robust_covariance(summary, sums, cov_type):
         correction = summary.nobs / summary.df_resid if cov_type == "HC1" else 1.0
     covariances = correction * (bread @ meat @ bread)
     return covariances, n_groups
+
+
+def _cluster_meat(sums):
+    """``sum_g s_g s_g'`` per target, ``s_g`` the clusters' score sums."""
+    per_target = np.moveaxis(sums.cluster_scores, 2, 0)  # (n_targets, G, k)
+    return np.swapaxes(per_target, 1, 2) @ per_target
 
 
 @dataclass(frozen=True)

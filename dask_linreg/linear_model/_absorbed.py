@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from dask_linreg._dask.columns import is_dask
 from dask_linreg._dask.formula import design_frames
 from dask_linreg._dask.graph import (
+    TWO_WAY_NAMES,
     reduce_absorbed_scores,
     reduce_group_statistic,
     reduce_multiway_statistic,
@@ -35,6 +36,7 @@ from dask_linreg.linear_model._base import (
 from dask_linreg.linear_model._errors import no_samples_error
 from dask_linreg.linear_model._inference_args import (
     check_robust_pass,
+    cluster_groups,
     formula_training_data,
 )
 from dask_linreg.linear_model._params import ColumnNames, Interval, Options
@@ -406,9 +408,9 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 f"groups is for cov_type='cluster' only; got cov_type={cov_type!r}."
             )
         formula = self._fit_state.formula
-        cluster = None
+        clusterings = None
         if cov_type == "cluster":
-            cluster = self._cluster_factor(groups, formula)
+            clusterings = self._clusterings(groups, formula)
         if cov_type == "nonrobust" and (X is not None or y is not None):
             raise ValueError(
                 "cov_type='nonrobust' needs no pass over the data: do not pass X or y."
@@ -436,7 +438,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
             ]
         else:
             covariances, n_groups = self._robust(
-                summary, coef, X, y, sample_weight, cov_type, cluster, groups
+                summary, coef, X, y, sample_weight, cov_type, clusterings
             )
         names = [c for c in self.feature_names_in_ if c not in self._absorbed]
         results = [
@@ -457,40 +459,54 @@ class FixedEffectsRegression(_OnePassLinearModel):
         ]
         return results if np.ndim(self.coef_) == 2 else results[0]
 
-    def _cluster_factor(self, groups, formula):
-        """Which labels of the robust pass are the clusters: an absorbed
-        column's index, or ``len(absorb)`` for other labels."""
+    def _clusterings(self, groups, formula):
+        """Each clustering of ``groups`` (two for two-way clustering): an
+        absorbed column's index, or the labels (a column's name) of
+        another."""
         if groups is None:
-            return 0
-        if isinstance(groups, str):
-            if groups in self._absorbed:
-                return self._absorbed.index(groups)
-            if formula is None:
+            return (0,)
+        groups = cluster_groups(groups)
+        clusterings = []
+        for entry in groups if isinstance(groups, tuple) else (groups,):
+            if isinstance(entry, str) and entry in self._absorbed:
+                clusterings.append(self._absorbed.index(entry))
+            elif isinstance(entry, str) and formula is None:
                 raise ValueError(
-                    f"groups={groups!r} is not an absorbed column "
+                    f"groups={entry!r} is not an absorbed column "
                     f"({', '.join(map(repr, self._absorbed))}): pass the cluster "
                     "labels instead, one per row (a column's name is for models "
                     "fitted by dask_linreg.ols)."
                 )
-        return len(self._absorbed)
+            else:
+                clusterings.append(entry)
+        return tuple(clusterings)
 
-    def _robust(self, summary, coef, X, y, sample_weight, cov_type, cluster, groups):
+    def _robust(self, summary, coef, X, y, sample_weight, cov_type, clusterings):
         """One pass over the training data for the sandwich covariances."""
         formula = self._fit_state.formula
-        other = cluster == len(self._absorbed)
+        others = [c for c in clusterings or () if not isinstance(c, int)]
         if formula is not None:
-            X, y, sample_weight, groups = formula_training_data(
+            X, y, sample_weight, found = formula_training_data(
                 formula,
                 X,
                 y,
                 sample_weight,
-                groups if other else None,
+                tuple(others) if others else None,
                 keep=list(self._absorbed),
             )
+            others = list(found or ())
         numeric, labels = self._split(X)
         names = self._label_names()
-        if other:
-            labels, names = (*labels, groups), (*names, "groups")
+        # The clusterings among the pass's labels: the absorbed columns',
+        # then the others'.
+        cluster = None
+        if clusterings is not None:
+            position = iter(range(len(labels), len(labels) + len(others)))
+            cluster = tuple(
+                c if isinstance(c, int) else next(position) for c in clusterings
+            )
+            labels = (*labels, *others)
+            names = (*names, *TWO_WAY_NAMES[: len(others)])
         inputs = check_fit_inputs(
             clone(self), numeric, y, sample_weight, labels=labels, labels_name=names
         )
@@ -530,7 +546,11 @@ class FixedEffectsRegression(_OnePassLinearModel):
             # effects not nested in the clusters and one parameter for those
             # that are (reghdfe's and pyfixest's rule); statsmodels' CR1
             # counts the slopes only.
-            nested = scores.nested() if other else solved.nested_in(cluster)
+            nested = set(scores.nested())
+            for c in cluster:
+                if c < len(self._absorbed):
+                    nested.update(solved.nested_in(c))
+            nested = tuple(sorted(nested))
             k = summary.centered_cov.shape[0]
             k_fixest = k + self.n_effects_
             if nested:

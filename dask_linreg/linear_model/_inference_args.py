@@ -83,8 +83,8 @@ def formula_training_data(formula, data, y, sample_weight, groups=None, *, keep=
             f"DataFrame of raw columns; got {type(data).__name__}."
         )
     X, targets = design_frames(data, formula, keep=keep)
-    named = {}
-    for argument, value in (("sample_weight", sample_weight), ("groups", groups)):
+
+    def column(argument, value):
         if isinstance(value, str):
             if value not in data.columns:
                 raise ValueError(
@@ -92,5 +92,38 @@ def formula_training_data(formula, data, y, sample_weight, groups=None, *, keep=
                     f"{', '.join(map(str, data.columns))}."
                 )
             value = data[value]
-        named[argument] = value
-    return X, targets if y is None else y, named["sample_weight"], named["groups"]
+        return value
+
+    weights = column("sample_weight", sample_weight)
+    if isinstance(groups, tuple):
+        groups = tuple(column("groups", g) for g in groups)
+    else:
+        groups = column("groups", groups)
+    return X, targets if y is None else y, weights, groups
+
+
+def cluster_groups(groups):
+    """``groups`` as given for one clustering, or a tuple of two for two-way
+    clustering: a list or tuple of two column names or label arrays, or a
+    2-D array or DataFrame of two columns.
+
+    Raises
+    ------
+    ValueError
+        For a 2-D ``groups`` of other than two columns.
+    """
+    if isinstance(groups, list | tuple) and len(groups) == 2:
+        if all(isinstance(g, str) or np.ndim(g) == 1 for g in groups):
+            return tuple(groups)
+    if getattr(groups, "ndim", 1) == 2:
+        columns = getattr(groups, "columns", None)
+        width = len(columns) if columns is not None else groups.shape[1]
+        if width != 2:
+            raise ValueError(
+                f"groups has {width} columns: give one clustering (1-D labels) "
+                "or two (two-way clustering)."
+            )
+        if columns is not None:
+            return tuple(groups[c] for c in columns)
+        return (groups[:, 0], groups[:, 1])
+    return groups

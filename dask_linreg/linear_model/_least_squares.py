@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from dask_linreg._dask.graph import reduce_scores
+from dask_linreg._dask.graph import TWO_WAY_NAMES, reduce_scores
 from dask_linreg._dask.inputs import check_fit_inputs
 from dask_linreg._numerics.grouped import leave_one_out_coefficients
 from dask_linreg._numerics.sandwich import (
@@ -35,6 +35,7 @@ from dask_linreg.linear_model._errors import require_statistics
 from dask_linreg.linear_model._inference_args import (
     check_inference_arguments,
     check_robust_pass,
+    cluster_groups,
     formula_training_data,
 )
 from dask_linreg.linear_model._mergeable import _MergeableLinearModel
@@ -347,7 +348,9 @@ class LinearRegression(_MergeableLinearModel):
         groups : array-like, dask collection or str, default=None
             Cluster label of each row, for ``cov_type="cluster"``; any
             sortable labels (integers, strings).  For a model fitted from a
-            formula, the name of a column of the data.
+            formula, the name of a column of the data.  Two of them (a
+            tuple, or a DataFrame of two columns): two-way clustering
+            (Cameron, Gelbach & Miller; fixest's ``"firm+year"``).
         use_t : bool, default=None
             Whether p-values and intervals use the t distribution (on
             ``df_resid``, or number of clusters minus one) or the normal.
@@ -473,11 +476,23 @@ class LinearRegression(_MergeableLinearModel):
     def _robust_covariances(self, summary, X, y, sample_weight, groups, cov_type):
         """One pass over the training data for the sandwich covariances."""
         formula = self._fit_state.formula
+        groups = cluster_groups(groups) if cov_type == "cluster" else groups
+        two_way = isinstance(groups, tuple)
+        if two_way and formula is None and any(isinstance(g, str) for g in groups):
+            raise ValueError(
+                f"groups={groups!r} names columns, which only a model fitted by "
+                "dask_linreg.ols can look up: pass the labels, one per row."
+            )
         if formula is not None:
             X, y, sample_weight, groups = formula_training_data(
                 formula, X, y, sample_weight, groups
             )
         design = self._fit_design()
+        if two_way and design is not None:
+            raise ValueError(
+                "two-way clustering of a model with categorical columns is not "
+                "supported yet: cluster one way, or encode the columns first."
+            )
         inputs = check_fit_inputs(
             self,
             X,
@@ -485,6 +500,7 @@ class LinearRegression(_MergeableLinearModel):
             sample_weight,
             reset=False,
             labels=groups,
+            labels_name=TWO_WAY_NAMES if two_way else "groups",
             categorical=design is not None,
         )
         coef = np.reshape(self.coef_, (-1, self._n_coefficients))

@@ -301,3 +301,64 @@ def test_cluster_labels_for_an_estimator_fit(panel):
     np.testing.assert_allclose(by_labels.bse, expected.se(), rtol=1e-6)
     with pytest.raises(ValueError, match="groups='state' is not an absorbed column"):
         model.inference(columns, panel["y"], cov_type="cluster", groups="state")
+
+
+@pytest.mark.parametrize("partitions", [None, 5])
+@pytest.mark.parametrize(
+    "absorbed, clusters",
+    [
+        ("firm + year", ["firm", "year"]),  # both absorbed, both nested
+        ("firm", ["firm", "year"]),  # year not absorbed, firm nested
+        ("year", ["state", "group"]),  # neither absorbed nor nested
+    ],
+)
+def test_two_way_clustering_matches_pyfixest(panel, partitions, absorbed, clusters):
+    frame = panel.assign(group=np.arange(len(panel)) % 37)
+    formula = f"{FORMULA} | {absorbed}"
+    source = _source(frame, partitions)
+    model = ols(formula, source, weights="w")
+    expected = _feols(formula, frame, vcov={"CRV1": "+".join(clusters)}, weights="w")
+    results = model.inference(
+        source, cov_type="cluster", groups=clusters, sample_weight="w"
+    )
+    np.testing.assert_allclose(results.bse, expected.se(), rtol=1e-6)
+    np.testing.assert_allclose(
+        results.pvalues, expected.pvalue(), rtol=1e-6, atol=1e-15
+    )
+    assert results.n_groups == min(expected._G)
+
+
+@pytest.mark.parametrize("partitions", [None, 4])
+def test_two_way_clustering_without_fixed_effects(panel, partitions):
+    from dask_linreg import LinearRegression
+
+    expected = _feols(FORMULA, panel, vcov={"CRV1": "firm+year"}, weights="w")
+    source = _source(panel, partitions)
+    model = ols(FORMULA, source, weights="w")
+    results = model.inference(
+        source, cov_type="cluster", groups=("firm", "year"), sample_weight="w"
+    )
+    np.testing.assert_allclose(results.bse, expected.se(), rtol=1e-6)
+    assert results.n_groups == min(expected._G)
+    columns = LinearRegression().fit(
+        panel[["x1", "x2"]], panel["y"], sample_weight=panel["w"]
+    )
+    by_frame = columns.inference(
+        panel[["x1", "x2"]],
+        panel["y"],
+        sample_weight=panel["w"],
+        cov_type="cluster",
+        groups=panel[["firm", "year"]],
+    )
+    np.testing.assert_allclose(by_frame.bse, expected.se(), rtol=1e-6)
+    with pytest.raises(ValueError, match="groups has 3 columns"):
+        columns.inference(
+            panel[["x1", "x2"]],
+            panel["y"],
+            cov_type="cluster",
+            groups=panel[["firm", "year", "state"]],
+        )
+    with pytest.raises(ValueError, match="names columns"):
+        columns.inference(
+            panel[["x1", "x2"]], panel["y"], cov_type="cluster", groups=["firm", "year"]
+        )
