@@ -18,7 +18,7 @@ from dask_linreg._dask.graph import (
     reduce_multiway_statistic,
 )
 from dask_linreg._dask.inputs import check_fit_inputs, default_keyed_bytes
-from dask_linreg._numerics.absorbed import AbsorbedScoreModel
+from dask_linreg._numerics.absorbed import AbsorbedScoreModel, pooled_group_moments
 from dask_linreg._numerics.multiway import absorb_factors
 from dask_linreg._numerics.sandwich import (
     ScoreModel,
@@ -211,6 +211,12 @@ class FixedEffectsRegression(_OnePassLinearModel):
         -------
         self : object
         """
+        return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight, keep_clusters=False):
+        """:meth:`fit`; with ``keep_clusters`` (one absorbed column), each
+        level's own co-moments are kept as the clusters of CRV1 and CRV3
+        (no second pass)."""
         self._check_params()
         absorbed = self._absorbed
         numeric, labels = self._split(X)
@@ -224,6 +230,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
             "scheduler": "threads" if inputs.local else None,
             "missing": self.missing,
         }
+        grouped = None
         if len(absorbed) == 1:
             statistic, faults = reduce_group_statistic(
                 inputs.x,
@@ -232,8 +239,11 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 inputs.labels[0],
                 factor_name=absorbed[0],
                 message_name=names[0],
+                per_group=keep_clusters,
                 **common,
             )
+            if keep_clusters:
+                grouped, statistic = statistic, pooled_group_moments(statistic)
         else:
             statistic, faults = reduce_multiway_statistic(
                 inputs.x,
@@ -269,9 +279,13 @@ class FixedEffectsRegression(_OnePassLinearModel):
         residual = within[p:, p:] - solution.coef.T @ within[:p, p:]
         with np.errstate(divide="ignore", invalid="ignore"):
             r2 = 1.0 - np.diag(residual) / np.diag(within[p:, p:])
+        clusters = None
+        if grouped is not None:
+            clusters = grouped.subset(np.isin(grouped.keys, solved.keys[0]))
         state = replace(
             fit_state(moments, y, inputs, sample_weight, faults.dropped),
             levels=solved,
+            clusters=clusters,
         )
         effects = {}
         for name, level_keys, table in zip(absorbed, keys, tables, strict=True):
@@ -373,9 +387,13 @@ class FixedEffectsRegression(_OnePassLinearModel):
             The training data, for a robust ``cov_type`` only (one pass): X
             with the absorbed column(s) (for a model from :func:`ols`, the
             DataFrame of raw columns, and y may be left out).
-        cov_type : {"nonrobust", "HC1", "cluster"}, default="nonrobust"
+        cov_type : {"nonrobust", "HC1", "cluster", "CRV3"}, default="nonrobust"
             fixest's ``vcov="iid"``, ``"hetero"`` and ``{"CRV1": column}``:
-            classical, heteroskedasticity-robust, or cluster-robust.
+            classical, heteroskedasticity-robust, or cluster-robust;
+            ``"CRV3"``, the cluster jackknife (pyfixest's ``{"CRV3":
+            column}``), for a model that kept its clusters at fit time
+            (``ols("y ~ x | firm", data, cluster="firm")``), as ``"cluster"``
+            then needs no data.
         groups : str or array-like of shape (n_samples,), default=None
             For ``"cluster"``: an absorbed column to cluster by (default:
             the first, as fixest does), the cluster labels of the rows, or,
@@ -398,24 +416,42 @@ class FixedEffectsRegression(_OnePassLinearModel):
         has ``G - 1`` degrees of freedom.  ``rsquared`` is the within R².
         """
         check_is_fitted(self)
-        if cov_type not in ("nonrobust", "HC1", "cluster"):
+        if cov_type not in ("nonrobust", "HC1", "cluster", "CRV3"):
             raise ValueError(
-                "cov_type must be 'nonrobust', 'HC1' or 'cluster' for a model with "
-                f"absorbed fixed effects; got {cov_type!r}."
+                "cov_type must be 'nonrobust', 'HC1', 'cluster' or 'CRV3' for a "
+                f"model with absorbed fixed effects; got {cov_type!r}."
             )
         if groups is not None and cov_type != "cluster":
             raise ValueError(
                 f"groups is for cov_type='cluster' only; got cov_type={cov_type!r}."
             )
         formula = self._fit_state.formula
+        kept = self._fit_state.clusters
+        if cov_type == "CRV3" and kept is None:
+            raise ValueError(
+                "cov_type='CRV3' (the cluster jackknife) needs the clusters' "
+                "statistics of the fit: fit with ols('y ~ x | firm', data, "
+                "cluster='firm')."
+            )
+        from_kept = cov_type in ("cluster", "CRV3") and kept is not None
+        if from_kept and (X is not None or y is not None or groups is not None):
+            raise ValueError(
+                "this model kept its clusters' statistics at fit time (cluster="
+                f"{kept.factor_name!r}): cov_type={cov_type!r} needs no data, y "
+                "or groups."
+            )
         clusterings = None
-        if cov_type == "cluster":
+        if cov_type == "cluster" and not from_kept:
             clusterings = self._clusterings(groups, formula)
         if cov_type == "nonrobust" and (X is not None or y is not None):
             raise ValueError(
                 "cov_type='nonrobust' needs no pass over the data: do not pass X or y."
             )
-        if cov_type != "nonrobust" and (X is None or (y is None and formula is None)):
+        if (
+            cov_type != "nonrobust"
+            and not from_kept
+            and (X is None or (y is None and formula is None))
+        ):
             raise ValueError(
                 f"cov_type={cov_type!r} needs one pass over the training data: "
                 "pass X and y (and the sample_weight of the fit)."
@@ -436,6 +472,10 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 * (ssr / summary.df_resid if summary.df_resid > 0 else np.nan)
                 for ssr in summary.ssr
             ]
+        elif from_kept:
+            covariances, n_groups = self._kept_cluster_covariances(
+                summary, coef, kept, jackknife=cov_type == "CRV3"
+            )
         else:
             covariances, n_groups = self._robust(
                 summary, coef, X, y, sample_weight, cov_type, clusterings
@@ -480,6 +520,28 @@ class FixedEffectsRegression(_OnePassLinearModel):
             else:
                 clusterings.append(entry)
         return tuple(clusterings)
+
+    def _kept_cluster_covariances(self, summary, coef, clusters, *, jackknife):
+        """CRV1 or CRV3 from the clusters' co-moments kept by the fit (the
+        absorbed levels: nested, counted as one parameter)."""
+        k = coef.shape[1]
+        nobs = summary.nobs
+        kept = clusters.subset(clusters.weights > 0)
+        n_groups = kept.n_levels
+        if n_groups < 2:
+            raise ValueError(
+                f"cov_type='cluster' needs at least 2 clusters; the fit has {n_groups}."
+            )
+        factor = n_groups / (n_groups - 1.0) * (nobs - 1.0) / (nobs - k - 1.0)
+        bread = summary.centered_cov
+        if jackknife:
+            if coef.shape[0] != 1:
+                raise ValueError("cov_type='CRV3' takes a model of one target.")
+            deviation = kept.within_leave_one_out(k) - coef[0]
+            return [factor * deviation.T @ deviation], n_groups
+        scores = np.moveaxis(kept.within_scores(coef.T), 2, 0)  # (T, G, k)
+        meat = np.swapaxes(scores, 1, 2) @ scores
+        return factor * (bread @ meat @ bread), n_groups
 
     def _robust(self, summary, coef, X, y, sample_weight, cov_type, clusterings):
         """One pass over the training data for the sandwich covariances."""

@@ -184,8 +184,10 @@ def ols(
         as statsmodels' ``missing="drop"``; ``summary()`` shows how many.
     cluster : str, default=None
         A column of ``data``: keep each cluster's statistics in the pass, so
-        that ``inference(cov_type="cluster")`` (CR1) needs no data and no
-        second pass; memory as for ``split``.
+        that ``inference(cov_type="cluster")`` (CR1) and ``"CRV3"`` (the
+        cluster jackknife) need no data and no second pass; memory as for
+        ``split``.  With an absorbed part, the absorbed column itself
+        (``"y ~ x | firm"``, ``cluster="firm"``).
     split : str, default=None
         A column of ``data``: fit one model per group, in one pass, and
         return a :class:`~dask_linreg.SplitFit` (per-group coefficients, standard
@@ -243,11 +245,17 @@ def _fit_keyed(formula, absorbed, split, cluster, data, weights, missing, params
     argument, column = ("split", split) if split is not None else ("cluster", cluster)
     if split is not None and cluster is not None:
         raise ValueError("split= and cluster= together are not supported yet.")
-    if absorbed:
+    if absorbed and (split is not None or tuple(absorbed) != (cluster,)):
         raise ValueError(
-            f"{argument}= and an absorbed part ('|') together are not supported "
-            "yet: cluster an absorbed model with inference(data, "
-            "cov_type='cluster'); a split model has its own intercepts already."
+            f"{argument}= and an absorbed part ('|') together are supported for "
+            "one absorbed column clustered by itself ('y ~ x | firm', "
+            "cluster='firm') only: cluster other absorbed models with "
+            "inference(data, cov_type='cluster', groups=...); a split model has "
+            "its own intercepts already."
+        )
+    if absorbed:
+        return _fit_absorbed(
+            formula, absorbed, data, weights, missing, params, keep_clusters=True
         )
     if not isinstance(column, str) or column not in data.columns:
         raise ValueError(
@@ -283,7 +291,9 @@ def _fit_keyed(formula, absorbed, split, cluster, data, weights, missing, params
     )
 
 
-def _fit_absorbed(formula, absorbed, data, weights, missing, params):
+def _fit_absorbed(
+    formula, absorbed, data, weights, missing, params, keep_clusters=False
+):
     """``ols("y ~ x | firm + year")``: a :class:`FixedEffectsRegression` of
     the formula's terms (its intercept absorbed too)."""
     parsed = _parsed(formula, data)
@@ -310,6 +320,6 @@ def _fit_absorbed(formula, absorbed, data, weights, missing, params):
         missing=missing,
         **params,
     )
-    model.fit(X, y, sample_weight=weights)
+    model._fit(X, y, weights, keep_clusters=keep_clusters)
     model._fit_state = replace(model._fit_state, formula=parsed)
     return model

@@ -193,7 +193,7 @@ def test_robust_inference_arguments_are_checked(panel):
         model.inference(panel, cov_type="cluster", groups="nope")
     with pytest.raises(ValueError, match="groups is for cov_type='cluster' only"):
         model.inference(panel, cov_type="HC1", groups="firm")
-    with pytest.raises(ValueError, match="'nonrobust', 'HC1' or 'cluster'"):
+    with pytest.raises(ValueError, match="'nonrobust', 'HC1', 'cluster' or 'CRV3'"):
         model.inference(panel, cov_type="HC3")
     with pytest.raises(ValueError, match="needs one pass over the training data"):
         model.inference(cov_type="HC1")
@@ -213,3 +213,43 @@ def test_summary_labels_the_within_r2(panel):
     assert results.rsquared_kind == "within"
     text = str(results.summary())
     assert "R-squared (within):" in text and "uncentered" not in text
+
+
+@pytest.mark.parametrize("partitions", [None, 4])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fixef_rm", ["singleton", "none"])
+def test_clusters_kept_at_fit_time_need_no_pass(
+    panel, partitions, weighted, fixef_rm, computes
+):
+    source = panel if partitions is None else dd.from_pandas(panel, partitions)
+    weights = "w" if weighted else None
+    computes.clear()
+    model = ols(
+        FORMULA + " | firm", source, weights=weights, cluster="firm", fixef_rm=fixef_rm
+    )
+    # One compute for Dask data (pandas data go to local threads directly).
+    passes = len(computes)
+    assert passes == (1 if partitions else 0)
+    plain = ols(FORMULA + " | firm", panel, weights=weights, fixef_rm=fixef_rm)
+    np.testing.assert_allclose(model.coef_, plain.coef_, rtol=1e-12)
+    for cov_type, vcov in [("cluster", {"CRV1": "firm"}), ("CRV3", {"CRV3": "firm"})]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = pyfixest.feols(
+                FORMULA + " | firm",
+                panel,
+                vcov=vcov,
+                weights=weights,
+                fixef_rm=fixef_rm,
+            )
+        results = model.inference(cov_type=cov_type)
+        np.testing.assert_allclose(results.bse, expected.se(), rtol=1e-6)
+        np.testing.assert_allclose(results.tvalues, expected.tstat(), rtol=1e-6)
+        assert results.df_resid_inference == expected._df_t
+    assert len(computes) == passes
+    with pytest.raises(ValueError, match="needs no data"):
+        model.inference(panel, cov_type="cluster")
+    with pytest.raises(ValueError, match="needs the clusters' statistics"):
+        plain.inference(cov_type="CRV3")
+    with pytest.raises(ValueError, match="clustered by itself"):
+        ols(FORMULA + " | firm", panel, cluster="z")
