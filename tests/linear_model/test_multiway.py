@@ -362,3 +362,24 @@ def test_two_way_clustering_without_fixed_effects(panel, partitions):
         columns.inference(
             panel[["x1", "x2"]], panel["y"], cov_type="cluster", groups=["firm", "year"]
         )
+
+
+def test_string_levels_and_missing_rows(panel):
+    frame = panel.assign(
+        firm=("f" + panel["firm"].astype(str)).astype(object),
+        year=panel["year"].astype(str),
+    )
+    frame.loc[[3, 10], "x1"] = np.nan
+    frame.loc[[5, 8], "year"] = None
+    ddf = dd.from_pandas(frame, npartitions=6)
+    model = ols(FORMULA + " | firm + year", ddf, missing="drop")
+    kept = frame.dropna(subset=["x1", "year"])
+    expected = _feols(FORMULA + " | firm + year", kept)
+    np.testing.assert_allclose(model.coef_, expected.coef(), rtol=1e-8)
+    assert model._fit_state.dropped == 4
+    clustered = model.inference(ddf, cov_type="cluster", groups="firm")
+    want = _feols(FORMULA + " | firm + year", kept, vcov={"CRV1": "firm"})
+    np.testing.assert_allclose(clustered.bse, want.se(), rtol=1e-6)
+    assert "f1" in model.fixed_effects_["firm"].index
+    with pytest.raises(ValueError, match="missing"):
+        ols(FORMULA + " | firm + year", ddf)
