@@ -9,8 +9,8 @@ after a warm-up:
 
 - ``ours``: ``ols("y ~ x0 + ... + x4 | firm [+ year]", dd.read_parquet(path))``
   on the threaded scheduler (and, with ``--cluster``, on a 2-worker
-  LocalCluster, with each worker's peak memory and the bytes the workers
-  sent each other).
+  LocalCluster, with each worker's peak memory, the bytes the workers sent
+  each other as Dask counts them, and every byte over the loopback network).
 - ``pyfixest``: ``pyfixest.feols(same, pd.read_parquet(path), vcov="iid")``
   on the table in memory (its own read not timed), at
   ``--in-memory-rows`` rows (default: all), with ours on the same rows.
@@ -89,13 +89,23 @@ else:
     def run():
         with dask.config.set(scheduler=client or "threads"):
             return ols(formula, dd.read_parquet(path)).coef_
+def loopback_bytes():
+    import psutil
+    counters = psutil.net_io_counters(pernic=True).get("lo")
+    return 0 if counters is None else counters.bytes_sent
 coef = run()
 times = []
+sent = loopback_bytes()
 for _ in range(repeat):
     start = time.perf_counter()
     coef = run()
     times.append(time.perf_counter() - start)
+sent = (loopback_bytes() - sent) / repeat
 result = {{"seconds": min(times), "peak_mb": hwm(), "coef": coef.tolist()}}
+if client is not None:
+    # Every byte over the loopback network (a LocalCluster's workers,
+    # scheduler and client talk over TCP), per timed fit.
+    result["loopback_mb_per_fit"] = sent / 1e6
 if client is not None:
     def worker_stats(dask_worker):
         return {{"peak_mb": hwm(), "sent_mb": dask_worker.transfer_outgoing_bytes_total / 1e6}}
@@ -159,7 +169,8 @@ def main(argv=None):
                 f"peak {cluster['peak_mb']:.0f} MB, worker peaks "
                 f"{', '.join(f'{m:.0f}' for m in cluster['worker_peak_mb'])} MB, "
                 f"{cluster['worker_sent_mb_per_fit']:.0f} MB sent between workers "
-                "per fit"
+                f"per fit (Dask's count), {cluster['loopback_mb_per_fit']:.0f} MB "
+                "over the loopback network per fit"
             )
         if not args.skip_pyfixest:
             path, reference = big, ours

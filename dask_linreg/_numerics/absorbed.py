@@ -22,7 +22,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from dask_linreg._numerics.keyed import LevelBudget, join_levels, level_rows
+from dask_linreg._numerics.keyed import (
+    LevelBudget,
+    join_levels,
+    keyed_nbytes,
+    level_rows,
+)
 from dask_linreg._numerics.moments import Moments
 from dask_linreg._numerics.sandwich import ScoreModel, block_scores, merge_scores
 
@@ -90,6 +95,11 @@ class GroupMoments:
     @property
     def weight_sum(self):
         return float(self.weights.sum())
+
+    def __sizeof__(self):
+        # What Dask weighs the statistic by (transfers, memory limits): its
+        # arrays, not the few bytes of the object.
+        return object.__sizeof__(self) + keyed_nbytes(vars(self).values())
 
     def merge(self, other):
         """The statistics of the union of two disjoint row sets."""

@@ -17,7 +17,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from dask_linreg._numerics.keyed import LevelBudget, join_levels, level_rows
+from dask_linreg._numerics.keyed import (
+    LevelBudget,
+    join_levels,
+    keyed_nbytes,
+    level_rows,
+)
 from dask_linreg._numerics.moments import Moments
 
 __all__ = [
@@ -68,6 +73,11 @@ class GroupedMoments:
     @property
     def n_levels(self):
         return len(self.keys)
+
+    def __sizeof__(self):
+        # What Dask weighs the statistic by (transfers, memory limits): its
+        # arrays, not the few bytes of the object.
+        return object.__sizeof__(self) + keyed_nbytes(vars(self).values())
 
     def merge(self, other):
         """The statistics of the union of two disjoint row sets."""

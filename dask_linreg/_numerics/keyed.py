@@ -18,12 +18,26 @@ import pandas as pd
 from dask_linreg._numerics.pieces import RowBlock, rows_per_piece
 
 __all__ = [
+    "keyed_nbytes",
     "KeyedJoin",
     "LevelBudget",
     "LevelRows",
     "join_levels",
     "level_rows",
 ]
+
+
+def keyed_nbytes(values):
+    """Bytes of the arrays (and nested statistics) among ``values``."""
+    total = 0
+    for value in values:
+        if isinstance(value, np.ndarray):
+            total += value.nbytes
+        elif isinstance(value, tuple):
+            total += keyed_nbytes(value)
+        elif hasattr(value, "__dataclass_fields__"):
+            total += value.__sizeof__()
+    return total
 
 
 def _size(n_bytes):

@@ -40,7 +40,7 @@ import scipy.sparse
 from scipy.sparse.csgraph import connected_components
 
 from dask_linreg._numerics.absorbed import GroupMoments, block_group_moments
-from dask_linreg._numerics.keyed import LevelBudget
+from dask_linreg._numerics.keyed import LevelBudget, keyed_nbytes
 from dask_linreg._numerics.moments import Moments
 
 __all__ = [
@@ -80,6 +80,11 @@ class LevelCells:
     @property
     def n_cells(self):
         return len(self.counts)
+
+    def __sizeof__(self):
+        # What Dask weighs the statistic by (transfers, memory limits): its
+        # arrays, not the few bytes of the object.
+        return object.__sizeof__(self) + keyed_nbytes(vars(self).values())
 
     def merge(self, other):
         """The cells of the union of two disjoint row sets."""
@@ -189,6 +194,11 @@ class MultiwayMoments:
     @property
     def weight_sum(self):
         return self.factors[0].weight_sum
+
+    def __sizeof__(self):
+        # What Dask weighs the statistic by (transfers, memory limits): its
+        # arrays, not the few bytes of the object.
+        return object.__sizeof__(self) + keyed_nbytes(vars(self).values())
 
     def merge(self, other):
         """The statistics of the union of two disjoint row sets."""
