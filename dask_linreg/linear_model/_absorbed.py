@@ -17,6 +17,7 @@ from dask_linreg._dask.graph import (
     reduce_group_statistic,
     reduce_multiway_statistic,
 )
+from dask_linreg._dask.indicators import with_indicators
 from dask_linreg._dask.inputs import check_fit_inputs, default_keyed_bytes
 from dask_linreg._numerics.absorbed import AbsorbedScoreModel, pooled_group_moments
 from dask_linreg._numerics.multiway import absorb_factors
@@ -344,6 +345,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
             # A formula model predicts from the raw columns.
             self._split(X)
             X = design_frames(X, formula, with_targets=False, keep=list(self._absorbed))
+            X = with_indicators(X, self._fit_state.indicators)
         numeric, _ = self._split(X)
         names = [c for c in self.feature_names_in_ if c not in self._absorbed]
         if list(map(str, numeric.columns)) != names:
@@ -556,6 +558,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 tuple(others) if others else None,
                 keep=list(self._absorbed),
             )
+            X = with_indicators(X, self._fit_state.indicators)
             others = list(found or ())
         numeric, labels = self._split(X)
         names = self._label_names()

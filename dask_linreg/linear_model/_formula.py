@@ -7,6 +7,7 @@ from sklearn.base import clone
 
 from dask_linreg._dask.columns import is_dask
 from dask_linreg._dask.formula import design_frames, parse_formula, split_absorbed
+from dask_linreg._dask.indicators import indicator_levels, with_indicators
 from dask_linreg.linear_model._absorbed import FixedEffectsRegression
 from dask_linreg.linear_model._elastic_net import ElasticNet
 from dask_linreg.linear_model._least_squares import LinearRegression, Ridge
@@ -307,19 +308,22 @@ def _fit_absorbed(
                 f"the absorbed column {absorb!r} is not a column of data; it has: "
                 f"{', '.join(map(str, data.columns))}."
             )
-    if parsed.factors:
+    if parsed.interactions:
         raise ValueError(
-            f"formula {formula!r} has categorical terms besides the absorbed "
-            f"{' + '.join(absorbed)}: with fixed effects, enter numeric terms "
-            "only (absorb the factor instead, or use ols without '|')."
+            f"formula {formula!r} interacts a categorical term with another "
+            f"column besides the absorbed {' + '.join(absorbed)}: with fixed "
+            "effects, categorical terms enter as main effects only."
         )
     weights = _weights(weights, data)
     X, y = design_frames(data, parsed, keep=list(absorbed))
+    # Categorical terms enter as treatment-coded indicators of known levels.
+    levels = indicator_levels(X, parsed.factors)
+    X = with_indicators(X, levels)
     model = FixedEffectsRegression(
         absorbed[0] if len(absorbed) == 1 else list(absorbed),
         missing=missing,
         **params,
     )
     model._fit(X, y, weights, keep_clusters=keep_clusters)
-    model._fit_state = replace(model._fit_state, formula=parsed)
+    model._fit_state = replace(model._fit_state, formula=parsed, indicators=levels)
     return model

@@ -51,6 +51,10 @@ class FitState:
     clusters : GroupedMoments or None
         Per-cluster moments kept by the fit (``ols(..., cluster=)``), from
         which the cluster-robust covariance needs no second pass.
+    indicators : dict or None
+        A formula model with absorbed fixed effects: each categorical
+        term's levels, whose indicators (all but the first) are columns of
+        its design.
     """
 
     statistic: object
@@ -63,6 +67,7 @@ class FitState:
     formula: object = None
     dropped: int = 0
     clusters: object = None
+    indicators: dict | None = None
 
     @property
     def n_targets(self):

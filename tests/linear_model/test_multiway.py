@@ -383,3 +383,49 @@ def test_string_levels_and_missing_rows(panel):
     assert "f1" in model.fixed_effects_["firm"].index
     with pytest.raises(ValueError, match="missing"):
         ols(FORMULA + " | firm + year", ddf)
+
+
+LEVELS = "['a', 'b', 'c', 'd', 'e']"
+
+
+@pytest.mark.parametrize("partitions", [None, 4])
+def test_categorical_terms_beside_absorbed_factors(panel, partitions):
+    frame = panel.assign(
+        region=np.array(list("abcde"))[np.arange(len(panel)) % 5],
+        kind=pd.Categorical(np.where(panel.x1 > 0, "hi", "lo")),
+    )
+    formula = "y ~ x1 + C(region) + kind + x2 | firm + year"
+    expected = _feols(formula, frame, vcov={"CRV1": "firm"}, weights="w")
+    if partitions is None:
+        source, ours = frame, formula
+    else:
+        # Dask: the levels must be known before the pass.
+        source = dd.from_pandas(frame, partitions).categorize(columns=["kind"])
+        with pytest.raises(ValueError, match="levels must be known before the pass"):
+            ols(formula, source)
+        ours = formula.replace("C(region)", f"C(region, levels={LEVELS})")
+    model = ols(ours, source, weights="w")
+    names = [n for n in model.feature_names_in_ if n not in ("firm", "year")]
+    assert [n.replace(f", levels={LEVELS}", "") for n in names] == list(
+        expected.coef().index
+    )
+    np.testing.assert_allclose(model.coef_, expected.coef(), rtol=1e-8)
+    results = model.inference(
+        source, cov_type="cluster", groups="firm", sample_weight="w"
+    )
+    np.testing.assert_allclose(results.bse, expected.se(), rtol=1e-6)
+    rows = frame.head(60)
+    want = expected.predict(rows)
+    got = np.asarray(
+        model.predict(
+            rows
+            if partitions is None
+            else dd.from_pandas(rows, 2).categorize(columns=["kind"])
+        )
+    )
+    known = ~np.isnan(want)
+    np.testing.assert_allclose(got[known], want[known], rtol=1e-6)
+    with pytest.raises(ValueError, match="'z', which is not among"):
+        model.predict(rows.assign(region="z"))
+    with pytest.raises(ValueError, match="main effects only"):
+        ols("y ~ x1 * C(region) | firm", frame)
