@@ -167,7 +167,11 @@ class GroupMoments:
         (fixest's ``fixef_rm="singleton"``): such a level fits its row
         exactly, adds nothing to ``C_within`` and nothing to the slopes'
         information, but would count as an observation."""
-        keep = self.positive != 1
+        return self.subset(self.positive != 1)
+
+    def subset(self, keep):
+        """These statistics of the levels ``keep`` (a boolean mask) only
+        (``within`` unchanged: the caller knows what the others added)."""
         return replace(
             self,
             keys=self.keys[keep],

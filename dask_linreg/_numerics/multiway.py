@@ -497,20 +497,7 @@ def _downdate(state, shift_gap, codes, rows, value, cells):
 
 def _without_empty_levels(factors, cells):
     """Each factor without its levels of no rows left."""
-    kept = []
-    for f in factors:
-        keep = f.counts > 0
-        kept.append(
-            replace(
-                f,
-                keys=f.keys[keep],
-                counts=f.counts[keep],
-                positive=f.positive[keep],
-                weights=f.weights[keep],
-                offsets=f.offsets[keep],
-            )
-        )
-    return kept, cells
+    return [f.subset(f.counts > 0) for f in factors], cells
 
 
 @dataclass(frozen=True, eq=False)
