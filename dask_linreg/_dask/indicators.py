@@ -14,7 +14,7 @@ import pandas as pd
 
 from dask_linreg._dask.columns import is_dask
 
-__all__ = ["indicator_levels", "indicator_names", "with_indicators"]
+__all__ = ["indicator_levels", "with_indicators"]
 
 
 def indicator_levels(X, factors):
@@ -58,14 +58,6 @@ def indicator_levels(X, factors):
             )
         levels[term.name] = tuple(values)
     return levels
-
-
-def indicator_names(levels):
-    """The indicator columns' names: ``C(region)[T.b]`` for every level but
-    the first of each term."""
-    return [
-        f"{name}[T.{level}]" for name, values in levels.items() for level in values[1:]
-    ]
 
 
 def _indicator_partition(frame, levels):
