@@ -44,7 +44,9 @@ from dask_linreg._numerics.keyed import LevelBudget, keyed_nbytes
 from dask_linreg._numerics.moments import Moments
 
 __all__ = [
+    "DIRECT_LEVELS",
     "AbsorbedFactors",
+    "FixefSolve",
     "LevelCells",
     "MultiwayMoments",
     "absorb_factors",
@@ -282,6 +284,10 @@ class AbsorbedFactors:
         Each factor's level weights.
     cells : LevelCells or None
         The kept cells (several factors), for nesting checks.
+    solve : FixefSolve
+        How the absorbed normal equations were solved.
+    max_bytes : int or None
+        The most bytes a dense system may take (for :meth:`rank_of`).
     """
 
     moments: Moments
@@ -292,6 +298,8 @@ class AbsorbedFactors:
     n_singletons: int
     weights: tuple
     cells: LevelCells | None = None
+    solve: "FixefSolve" = None
+    max_bytes: int | None = None
 
     @property
     def n_levels(self):
@@ -322,10 +330,13 @@ class AbsorbedFactors:
             [self.weights[j] for j in factors],
             codes,
             None if self.cells is None else self.cells.weights,
+            self.max_bytes,
         )
 
 
-def absorb_factors(statistic, fixef_rm="singleton"):
+def absorb_factors(
+    statistic, fixef_rm="singleton", *, solver="auto", tol=1e-10, max_iter=None
+):
     """:class:`AbsorbedFactors` of one factor's :class:`GroupMoments` or
     several factors' :class:`MultiwayMoments`.
 
@@ -336,6 +347,18 @@ def absorb_factors(statistic, fixef_rm="singleton"):
         ``"singleton"``: leave out, iteratively, the rows of levels with a
         single row of positive weight (fixest's default), which fit
         exactly and tell nothing about the slopes.
+    solver : {"auto", "direct", "cg"}, default="auto"
+        Several factors: how the Schur complement over the levels of all
+        but the largest factor is solved.  ``"direct"`` factors it dense
+        (exact; ``16 H**2`` bytes for ``H`` levels, checked against the
+        statistics' ``max_bytes``), ``"cg"`` by conjugate gradients on the
+        sparse cells (``tol``, ``max_iter``), ``"auto"`` the first up to
+        :data:`DIRECT_LEVELS` levels when it fits, else the second.
+    tol : float, default=1e-10
+        ``"cg"``: the relative residual of the normal equations to reach.
+    max_iter : int, default=None
+        ``"cg"``: the most iterations (None: ``10 H``, at least 100).  Not
+        converging is reported in ``solve``, not raised.
 
     Returns
     -------
@@ -351,6 +374,8 @@ def absorb_factors(statistic, fixef_rm="singleton"):
             int(np.count_nonzero(kept.weights > 0)),
             int(statistic.count - kept.count),
             (kept.weights,),
+            solve=FixefSolve("direct"),
+            max_bytes=kept.max_bytes,
         )
     factors, cells = list(statistic.factors), statistic.cells
     removed = 0
@@ -358,7 +383,9 @@ def absorb_factors(statistic, fixef_rm="singleton"):
         factors, cells, removed = _without_singletons(factors, cells)
     factors, cells = _without_empty_levels(factors, cells)
     largest = int(np.argmax([f.n_levels for f in factors]))
-    within, effects, n_effects = _schur_absorbed(factors, cells, largest)
+    within, effects, n_effects, solve = _schur_absorbed(
+        factors, cells, largest, solver, tol, max_iter
+    )
     first = factors[largest]
     moments = replace(
         first.within_moments(),
@@ -373,6 +400,8 @@ def absorb_factors(statistic, fixef_rm="singleton"):
         removed,
         tuple(f.weights for f in factors),
         cells,
+        solve,
+        first.max_bytes,
     )
 
 
@@ -502,36 +531,83 @@ def _without_empty_levels(factors, cells):
 
 @dataclass(frozen=True, eq=False)
 class _IndicatorSystem:
-    """The Schur complement over the indicators of all factors but the
-    largest, ``A`` (see the module's notes)."""
+    """The Schur complement ``S`` over the indicators of all factors but
+    the largest, ``A`` (see the module's notes), kept sparse: ``S @ x`` is
+    ``among @ x - cross' diag(1 / W_A) cross @ x``."""
 
     largest: int
     others: list
     starts: np.ndarray
     cross: scipy.sparse.csr_matrix
+    among: scipy.sparse.csr_matrix
     inverse_a: np.ndarray
     b_weights: np.ndarray
-    schur: np.ndarray
-    free: np.ndarray | None
 
-    def rank(self):
-        """The rank of all the factors' indicators."""
+    @property
+    def n_levels(self):
+        return int(self.starts[-1])
+
+    def dense(self):
+        """``S`` as a dense array."""
+        return (
+            self.among.toarray()
+            - (self.cross.T @ scipy.sparse.diags(self.inverse_a) @ self.cross).toarray()
+        )
+
+    def diagonal(self):
+        """The diagonal of ``S``, 0 where it is rounding: a level of ``B``
+        whose rows all lie in levels of ``A`` that lie in it has
+        ``W_b - sum_a N_ab**2 / W_a = 0`` exactly, but cancellation leaves
+        about ``eps W_b`` (and scaling by it would turn its row's rounding
+        into entries of order one)."""
+        squared = self.cross.multiply(self.cross)
+        diagonal = self.among.diagonal() - squared.T @ self.inverse_a
+        return np.where(diagonal > _ROUNDING * self.b_weights, diagonal, 0.0)
+
+    def matvec(self, x):
+        """``S @ x`` without forming ``S`` (its fill can be far denser than
+        the cells)."""
+        return self.among @ x - self.cross.T @ (
+            self.inverse_a[:, None] * (self.cross @ x)
+        )
+
+    def free(self):
+        """Two factors: the levels of ``B`` whose effects are free, all but
+        one reference level per connected component; None for more."""
+        if len(self.others) != 1:
+            return None
+        return _free_levels(self.cross, self.b_weights)
+
+    def rank(self, dense=True):
+        """The rank of all the factors' indicators: exact with two factors;
+        with more, exact from the dense ``S`` (``dense``), otherwise the
+        bound of one null direction per connected component of each other
+        factor with ``A``."""
         rank_a = int(np.count_nonzero(self.inverse_a > 0))
-        if self.free is not None:
-            return rank_a + int(self.free.sum())
-        return rank_a + _solve_semidefinite(self.schur, None, None)[1]
+        free = self.free()
+        if free is not None:
+            return rank_a + int(free.sum())
+        if dense:
+            return (
+                rank_a
+                + _solve_semidefinite(self.dense(), None, None, self.diagonal())[1]
+            )
+        rank_b = 0
+        for i in range(len(self.others)):
+            columns = slice(self.starts[i], self.starts[i + 1])
+            rank_b += int(
+                _free_levels(self.cross[:, columns], self.b_weights[columns]).sum()
+            )
+        return rank_a + rank_b
 
 
-def _indicator_system(level_weights, codes, cell_weights, largest, check=None):
+def _indicator_system(level_weights, codes, cell_weights, largest):
     """:class:`_IndicatorSystem` of factors of these level weights, given
-    each cell's level in each factor and its weight; ``check(n_b)`` raises
-    before the dense system of ``n_b`` levels is made."""
+    each cell's level in each factor and its weight."""
     others = [j for j in range(len(level_weights)) if j != largest]
     sizes = [len(level_weights[j]) for j in others]
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     n_b = int(starts[-1])
-    if check is not None:
-        check(n_b)
     g = len(level_weights[largest])
     b_codes = np.concatenate([codes[j] + starts[i] for i, j in enumerate(others)])
     a_codes = np.tile(codes[largest], len(others))
@@ -555,49 +631,98 @@ def _indicator_system(level_weights, codes, cell_weights, largest, check=None):
     a_weights = level_weights[largest]
     with np.errstate(divide="ignore"):
         inverse_a = np.where(a_weights > 0, 1.0 / a_weights, 0.0)
-    schur = (
-        among.toarray() - (cross.T @ scipy.sparse.diags(inverse_a) @ cross).toarray()
-    )
     b_weights = np.concatenate([level_weights[j] for j in others])
-    free = _free_levels(cross, b_weights) if len(others) == 1 else None
-    return _IndicatorSystem(
-        largest, others, starts, cross, inverse_a, b_weights, schur, free
-    )
+    return _IndicatorSystem(largest, others, starts, cross, among, inverse_a, b_weights)
 
 
-def indicator_rank(level_weights, codes, cell_weights):
+def indicator_rank(level_weights, codes, cell_weights, max_bytes=None):
     """The rank of the indicators of factors with these level weights
     (levels of zero weight do not count), their cells' levels ``codes``
-    and weights."""
+    and weights; with three or more factors whose dense system would take
+    more than ``max_bytes``, the bound of :meth:`_IndicatorSystem.rank`."""
     if len(level_weights) == 1:
         return int(np.count_nonzero(level_weights[0] > 0))
     largest = int(np.argmax([len(w) for w in level_weights]))
-    return _indicator_system(level_weights, codes, cell_weights, largest).rank()
+    system = _indicator_system(level_weights, codes, cell_weights, largest)
+    return system.rank(dense=_dense_fits(system.n_levels, max_bytes))
 
 
-def _schur_absorbed(factors, cells, largest):
-    """The all-factors within co-moments, every factor's effects of ``Z``
-    and the rank of the indicators (see the module's notes)."""
+@dataclass(frozen=True)
+class FixefSolve:
+    """How the absorbed normal equations were solved.
+
+    Attributes
+    ----------
+    solver : {"direct", "cg"}
+        ``"direct"``: a (pivoted) Cholesky factorization of the dense
+        Schur complement; ``"cg"``: Jacobi-preconditioned conjugate
+        gradients on the sparse one.
+    n_iter : int
+        Conjugate-gradient iterations (0 for ``"direct"``).
+    residual : float
+        The largest relative residual ``|R - S x| / |R|`` over the columns
+        of ``Z`` (0.0 for ``"direct"``).
+    converged : bool
+    """
+
+    solver: str
+    n_iter: int = 0
+    residual: float = 0.0
+    converged: bool = True
+
+
+#: A Schur complement's diagonal entry below this share of its level's
+#: weight is cancellation, not information.
+_ROUNDING = 1e-12
+
+#: Above this many levels besides the largest factor's, ``solver="auto"``
+#: solves by conjugate gradients: a dense factorization costs
+#: ``H**3 / 3`` flops and ``16 H**2`` bytes, each CG iteration a few
+#: passes over the cells.
+DIRECT_LEVELS = 2000
+
+
+def _dense_fits(n_b, max_bytes):
+    return max_bytes is None or n_b * n_b * 8 * 2 <= max_bytes
+
+
+def _schur_absorbed(factors, cells, largest, solver="auto", tol=1e-10, max_iter=None):
+    """The all-factors within co-moments, every factor's effects of ``Z``,
+    the rank of the indicators and the :class:`FixefSolve` (see the
+    module's notes)."""
     a = factors[largest]
-
-    def check(n_b):
-        if a.max_bytes is not None:
-            _check_schur_bytes(factors, largest, n_b, a.max_bytes)
-
     system = _indicator_system(
         [f.weights for f in factors],
         _cell_codes(factors, cells),
         cells.weights,
         largest,
-        check,
     )
+    n_b = system.n_levels
+    if solver == "auto":
+        fits = _dense_fits(n_b, a.max_bytes)
+        solver = "direct" if n_b <= DIRECT_LEVELS and fits else "cg"
+    if solver == "direct" and a.max_bytes is not None:
+        _check_schur_bytes(factors, largest, n_b, a.max_bytes)
     others, starts, cross = system.others, system.starts, system.cross
     b_offsets = np.vstack(
         [factors[j].offsets + (factors[j].shift - a.shift) for j in others]
     )
     right = system.b_weights[:, None] * b_offsets - cross.T @ a.offsets
-    solution, rank = _solve_semidefinite(system.schur, right, system.free)
-    within = a.within - right.T @ solution
+    free = system.free()
+    if solver == "direct":
+        solution, rank = _solve_semidefinite(
+            system.dense(), right, free, system.diagonal()
+        )
+        reduction = right.T @ solution
+        report = FixefSolve("direct")
+    else:
+        solution, report = _conjugate_gradients(system, right, free, tol, max_iter)
+        # R' S^- R from an approximate solution x: R'x + x'R - x'Sx errs by
+        # -(x - x*)' S (x - x*), quadratic in the solution's error.
+        product = right.T @ solution
+        reduction = product + product.T - solution.T @ system.matvec(solution)
+        rank = system.rank(dense=False) - int(np.count_nonzero(a.weights > 0))
+    within = a.within - reduction
     within = (within + within.T) / 2
     a_effects = a.offsets - system.inverse_a[:, None] * (cross @ solution)
     a_effects = a_effects + a.shift
@@ -609,7 +734,64 @@ def _schur_absorbed(factors, cells, largest):
         block[factors[j].weights <= 0] = np.nan
         effects[j] = block
     n_effects = int(np.count_nonzero(a.weights > 0)) + int(rank)
-    return within, effects, n_effects
+    return within, effects, n_effects, report
+
+
+def _conjugate_gradients(system, right, free, tol, max_iter):
+    """A solution of ``S x = right``, column by column, by conjugate
+    gradients preconditioned by ``diag(S)``: on the ``free`` levels (two
+    factors; the others' effects are 0) or on all (the system is
+    consistent, so CG stays in ``S``'s range).  Stops when every column's
+    true residual is within ``tol`` of its right-hand side, or after
+    ``max_iter`` iterations (default ``10 * n_levels``)."""
+    n, q = right.shape
+    diagonal = system.diagonal()
+    active = diagonal > 0
+    if free is not None:
+        active &= free
+    inverse = np.where(active, 1.0 / np.where(active, diagonal, 1.0), 0.0)
+    if max_iter is None:
+        max_iter = max(100, 10 * n)
+    solution = np.zeros((n, q))
+    scale = np.linalg.norm(right[active], axis=0)
+    target = tol * scale
+    residual = right.copy()
+    n_iter = 0
+    true_norm = scale.copy()
+    while n_iter < max_iter:
+        # (Re)start from the true residual: the recursive one drifts.
+        z = inverse[:, None] * residual
+        direction = z.copy()
+        rz = np.einsum("ij,ij->j", residual, z)
+        while n_iter < max_iter:
+            norm = np.linalg.norm(residual[active], axis=0)
+            going = norm > target
+            if not going.any():
+                break
+            product = system.matvec(direction)
+            curvature = np.einsum("ij,ij->j", direction, product)
+            step = np.where(
+                going & (curvature > 0),
+                rz / np.where(curvature > 0, curvature, 1.0),
+                0.0,
+            )
+            solution += step * direction
+            residual -= step * product
+            z = inverse[:, None] * residual
+            rz_next = np.einsum("ij,ij->j", residual, z)
+            ratio = np.where(rz > 0, rz_next / np.where(rz > 0, rz, 1.0), 0.0)
+            direction = z + ratio * direction
+            rz = rz_next
+            n_iter += 1
+        residual = right - system.matvec(solution)
+        residual[~active] = 0.0
+        true_norm = np.linalg.norm(residual, axis=0)
+        if np.all(true_norm <= target):
+            break
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(scale > 0, true_norm / np.where(scale > 0, scale, 1), 0.0)
+    worst = float(relative.max()) if q else 0.0
+    return solution, FixefSolve("cg", n_iter, worst, bool(worst <= tol))
 
 
 def _check_schur_bytes(factors, largest, n_b, max_bytes):
@@ -648,17 +830,18 @@ def _free_levels(cross, b_weights):
     return free
 
 
-def _solve_semidefinite(schur, right, free):
+def _solve_semidefinite(schur, right, free, diagonal):
     """A solution of ``schur @ x = right`` (``right`` in its range) and the
     rank of ``schur``: on the ``free`` levels by Cholesky (two factors),
-    otherwise by a pivoted Cholesky factorization that finds the rank."""
+    otherwise by a pivoted Cholesky factorization that finds the rank.
+    ``diagonal`` is ``schur``'s, rounding set to 0 (those levels' effects
+    are 0)."""
     n = schur.shape[0]
     if right is None:
         right = np.zeros((n, 0))
     solution = np.zeros_like(right)
     if n == 0:
         return solution, 0
-    diagonal = np.diag(schur).copy()
     scale = np.where(
         diagonal > 0, 1.0 / np.sqrt(np.where(diagonal > 0, diagonal, 1)), 0
     )

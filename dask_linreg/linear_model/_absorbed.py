@@ -85,6 +85,26 @@ class FixedEffectsRegression(_OnePassLinearModel):
         pair of them).  None: a quarter of this machine's memory.  Checked
         on the workers as levels accumulate, and on the client before the
         solve: too many raise :class:`MemoryError` naming the columns.
+    fixef_solver : {"auto", "direct", "cg"}, default="auto"
+        Several factors: how the absorbed normal equations over the levels
+        of all factors but the largest are solved on the client.
+        ``"direct"``: a Cholesky factorization of their dense Schur
+        complement, exact, ``16 H**2`` bytes and ``H**3 / 3`` flops for
+        ``H`` levels (more than ``max_bytes`` raise :class:`MemoryError`).
+        ``"cg"``: conjugate gradients preconditioned by the diagonal, on the
+        sparse cross-counts (memory of the order of the cells; each
+        iteration a few products with them), to ``fixef_tol``.
+        ``"auto"``: ``"direct"`` up to 2,000 such levels if it fits,
+        otherwise ``"cg"`` (workers x firms, say).
+    fixef_tol : float, default=1e-10
+        ``"cg"``: the relative residual of the absorbed normal equations to
+        reach, in every column of ``[X | y]``.  The slopes' normal
+        equations err by its square (the solve enters them through a
+        quadratic form that is exact to second order).
+    fixef_maxiter : int or None, default=None
+        ``"cg"``: the most iterations; None: ten per level solved (at least
+        100).  Not converging raises an error that says how far it got (no
+        model is stored), never a silent approximation.
 
     Attributes
     ----------
@@ -121,6 +141,14 @@ class FixedEffectsRegression(_OnePassLinearModel):
         Rank of the demeaned design.
     solver_ : str
         ``"cholesky"``: the slopes solve the within normal equations.
+    fixef_solver_ : {"direct", "cg"}
+        How the absorbed normal equations were solved (``"direct"`` for one
+        factor: its levels' means).
+    fixef_n_iter_ : int
+        Conjugate-gradient iterations (0 for ``"direct"``).
+    fixef_residual_ : float
+        The largest relative residual of the absorbed normal equations over
+        the columns of ``[X | y]`` (0.0 for ``"direct"``).
     n_features_in_ : int
     feature_names_in_ : ndarray
         X's columns, the absorbed ones last.
@@ -141,6 +169,9 @@ class FixedEffectsRegression(_OnePassLinearModel):
         "missing": MISSING,
         "split_every": SPLIT_EVERY,
         "max_bytes": [None, Interval(numbers.Integral, 1, None, closed="left")],
+        "fixef_solver": [Options("auto", "direct", "cg")],
+        "fixef_tol": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "fixef_maxiter": [None, Interval(numbers.Integral, 1, None, closed="left")],
     }
     _fitted_attributes: dict = {}
     fit_intercept = False
@@ -153,12 +184,18 @@ class FixedEffectsRegression(_OnePassLinearModel):
         missing="raise",
         split_every=None,
         max_bytes=None,
+        fixef_solver="auto",
+        fixef_tol=1e-10,
+        fixef_maxiter=None,
     ):
         self.absorb = absorb
         self.fixef_rm = fixef_rm
         self.missing = missing
         self.split_every = split_every
         self.max_bytes = max_bytes
+        self.fixef_solver = fixef_solver
+        self.fixef_tol = fixef_tol
+        self.fixef_maxiter = fixef_maxiter
 
     @property
     def _absorbed(self):
@@ -262,7 +299,23 @@ class FixedEffectsRegression(_OnePassLinearModel):
             raise ValueError(
                 "sample_weight sums to zero: at least one weight must be positive."
             )
-        solved = absorb_factors(statistic, self.fixef_rm)
+        solved = absorb_factors(
+            statistic,
+            self.fixef_rm,
+            solver=self.fixef_solver,
+            tol=self.fixef_tol,
+            max_iter=self.fixef_maxiter,
+        )
+        if not solved.solve.converged:
+            raise RuntimeError(
+                f"the absorbed normal equations of {' + '.join(absorbed)} did not "
+                f"converge: after {solved.solve.n_iter:,} conjugate-gradient "
+                f"iterations the relative residual is {solved.solve.residual:.2e}, "
+                f"above fixef_tol={self.fixef_tol:g}. Raise fixef_maxiter, loosen "
+                "fixef_tol, or use fixef_solver='direct' if the levels fit in "
+                "memory; a weakly connected panel (few movers between levels) "
+                "converges slowly. Nothing was stored."
+            )
         p = inputs.x.shape[1]
         moments = solved.moments
         if moments.count == 0:
@@ -314,6 +367,9 @@ class FixedEffectsRegression(_OnePassLinearModel):
         self.n_singletons_ = int(solved.n_singletons)
         self.rank_ = int(solution.rank)
         self.solver_ = "cholesky"
+        self.fixef_solver_ = solved.solve.solver
+        self.fixef_n_iter_ = int(solved.solve.n_iter)
+        self.fixef_residual_ = float(solved.solve.residual)
         self.n_passes_ = 1
         self._store_state(state)
         features = inputs.features

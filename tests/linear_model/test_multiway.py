@@ -257,7 +257,7 @@ def test_bad_input_is_named(panel):
         ols("y ~ x1 | firm + year", dd.from_pandas(panel, 3), max_bytes=20_000)
     plants = panel.assign(plant=np.arange(len(panel)) % 800)
     with pytest.raises(MemoryError, match="'firm' have .* dense system"):
-        ols("y ~ x1 | firm + plant", plants, max_bytes=150_000)
+        ols("y ~ x1 | firm + plant", plants, max_bytes=150_000, fixef_solver="direct")
     model = ols("y ~ x1 | firm + year", panel)
     with pytest.raises(ValueError, match="'year' has level 1800"):
         model.predict(panel.head(3).assign(year=1800))
@@ -429,3 +429,132 @@ def test_categorical_terms_beside_absorbed_factors(panel, partitions):
         model.predict(rows.assign(region="z"))
     with pytest.raises(ValueError, match="main effects only"):
         ols("y ~ x1 * C(region) | firm", frame)
+
+
+@pytest.fixture(scope="module")
+def movers():
+    """Workers moving between firms (the AKM design): two factors of many
+    levels each, connected by the movers only, plus a year."""
+    rng = np.random.default_rng(8)
+    workers, spells = 1500, 4
+    worker = np.repeat(np.arange(workers), spells)
+    home = rng.integers(0, 900, workers)
+    moved = rng.uniform(size=len(worker)) < 0.3
+    firm = np.where(moved, rng.integers(0, 900, len(worker)), home[worker])
+    n = len(worker)
+    frame = pd.DataFrame(
+        {"worker": worker, "firm": firm, "year": rng.integers(2000, 2010, n)}
+    )
+    frame["x1"] = rng.normal(size=n) + np.sin(frame.firm)
+    frame["x2"] = rng.normal(size=n) + 0.1 * frame.year + 1e3
+    frame["w"] = rng.uniform(0.5, 2.0, n)
+    frame["y"] = (
+        frame.x1
+        - 0.5 * frame.x2
+        + np.cos(frame.worker)
+        + np.sin(3 * frame.firm)
+        + rng.normal(size=n)
+    )
+    return frame.sample(frac=1.0, random_state=4).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("partitions", [None, 6])
+@pytest.mark.parametrize("absorbed", ["worker + firm", "worker + firm + year"])
+def test_conjugate_gradients_match_pyfixest(movers, partitions, absorbed):
+    formula = f"{FORMULA} | {absorbed}"
+    source = _source(movers, partitions)
+    model = ols(formula, source, weights="w", fixef_solver="cg")
+    assert model.fixef_solver_ == "cg"
+    assert 0 < model.fixef_n_iter_ and model.fixef_residual_ <= 1e-10
+    direct = ols(formula, source, weights="w", fixef_solver="direct")
+    assert direct.fixef_solver_ == "direct" and direct.fixef_n_iter_ == 0
+    np.testing.assert_allclose(model.coef_, direct.coef_, rtol=1e-11)
+    assert model.n_effects_ == direct.n_effects_
+    # pyfixest counts one reference level per extra factor, ours one per
+    # connected component of each with the workers: ``extra`` effects more
+    # in pyfixest's denominators (n - K) of every small-sample factor.
+    iid = _feols(formula, movers, weights="w")
+    kept = movers.iloc[_kept_rows(iid, len(movers))]
+    extra = sum(
+        _components(kept, ("worker", other)) - 1 for other in absorbed.split(" + ")[1:]
+    )
+    assert extra > 0
+    nobs, k = iid._N, 2
+    ours_free = {
+        "nonrobust": nobs - k - model.n_effects_,
+        "HC1": nobs - k - model.n_effects_,
+        # firm nested in the clusters: K counts the others' effects, plus one.
+        "cluster": nobs - k - (model.n_effects_ - model.fixef_sizes_["firm"] + 1),
+    }
+    assert model.inference().df_resid == ours_free["nonrobust"]
+    for vcov, cov_type, groups in [
+        ("iid", "nonrobust", None),
+        ("hetero", "HC1", None),
+        ({"CRV1": "firm"}, "cluster", "firm"),
+    ]:
+        expected = _feols(formula, movers, vcov=vcov, weights="w")
+        np.testing.assert_allclose(model.coef_, expected.coef(), rtol=1e-8)
+        results = (
+            model.inference()
+            if cov_type == "nonrobust"
+            else model.inference(
+                source, cov_type=cov_type, groups=groups, sample_weight="w"
+            )
+        )
+        free = ours_free[cov_type]
+        want = expected.se() * np.sqrt((free - extra) / free)
+        np.testing.assert_allclose(results.bse, want, rtol=1e-6)
+    assert model.r2_within_ == pytest.approx(expected._r2_within, rel=1e-8)
+    # The fixed effects solve the absorbed normal equations.
+    kept = movers.iloc[_kept_rows(expected, len(movers))]
+    residual = kept["y"] - kept[["x1", "x2"]].to_numpy() @ model.coef_
+    for column, effects in model.fixed_effects_.items():
+        residual = residual - effects[kept[column]].to_numpy()
+    weighted = residual * kept["w"]
+    for column in model.fixed_effects_:
+        sums = weighted.groupby(kept[column]).sum()
+        assert np.abs(sums).max() < 1e-9 * np.abs(weighted).sum()
+    rows = movers.head(300)
+    want = expected.predict(rows)
+    got = np.asarray(model.predict(rows))
+    known = ~np.isnan(want)
+    np.testing.assert_allclose(
+        got, np.asarray(direct.predict(rows)), rtol=1e-9, equal_nan=True
+    )
+    # pyfixest's iterated effects solve their normal equations to about
+    # 1e-6 here (ours to 1e-12): its predictions agree that far.
+    np.testing.assert_allclose(got[known], want[known], rtol=1e-5)
+
+
+def test_auto_solves_by_conjugate_gradients_when_the_dense_system_does_not_fit(
+    movers,
+):
+    formula = FORMULA + " | worker + firm"
+    # The dense system of the firms (over 800 kept) takes 16 bytes per pair.
+    small = 16 * 800 * 800
+    model = ols(formula, movers, max_bytes=small)
+    assert model.fixef_solver_ == "cg"
+    with pytest.raises(MemoryError, match="'firm' have .* dense system"):
+        ols(formula, movers, max_bytes=small, fixef_solver="direct")
+    assert ols(formula, movers).fixef_solver_ == "direct"
+    np.testing.assert_allclose(model.coef_, _feols(formula, movers).coef(), rtol=1e-8)
+
+
+def test_conjugate_gradients_that_do_not_converge_raise_and_change_nothing(movers):
+    model = ols(FORMULA + " | worker + firm", movers)
+    coef = model.coef_.copy()
+    params = model.get_params()
+    model.set_params(fixef_solver="cg", fixef_maxiter=3)
+    X = movers[["x1", "x2", "worker", "firm"]]
+    with pytest.raises(RuntimeError, match="did not converge: after 3 conjugate"):
+        model.fit(X, movers["y"])
+    np.testing.assert_array_equal(model.coef_, coef)
+    assert model.fixef_solver_ == "direct"
+    assert params["fixef_solver"] == "auto"
+    for bad, match in [
+        ({"fixef_solver": "lsmr"}, "fixef_solver"),
+        ({"fixef_tol": 0.0}, "fixef_tol"),
+        ({"fixef_maxiter": 0}, "fixef_maxiter"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            FixedEffectsRegression(["worker", "firm"], **bad).fit(X, movers["y"])
