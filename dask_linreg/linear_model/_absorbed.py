@@ -82,9 +82,11 @@ class FixedEffectsRegression(_OnePassLinearModel):
         with several factors, also the cross-counts (``(k + 3) * 8`` bytes
         per distinct combination of ``k`` levels that occurs) and the dense
         system of the levels of all factors but the largest (16 bytes per
-        pair of them).  None: a quarter of this machine's memory.  Checked
-        on the workers as levels accumulate, and on the client before the
-        solve: too many raise :class:`MemoryError` naming the columns.
+        pair of them; ``fixef_solver="auto"`` solves by conjugate gradients
+        instead when it would not fit).  None: a quarter of this machine's
+        memory.  Checked on the workers as levels accumulate, and on the
+        client before the solve: too many raise :class:`MemoryError` naming
+        the columns.
     fixef_solver : {"auto", "direct", "cg"}, default="auto"
         Several factors: how the absorbed normal equations over the levels
         of all factors but the largest are solved on the client.
