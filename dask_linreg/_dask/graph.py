@@ -50,6 +50,7 @@ __all__ = [
     "reduce_scores",
     "reduce_absorbed_scores",
     "reduce_multiway_statistic",
+    "reduce_row_pass",
     "reduce_fold_factors",
     "reduce_group_statistic",
     "reduce_fold_level_statistic",
@@ -608,7 +609,7 @@ def _block_group_statistic(
 
 
 def _block_multiway_statistic(
-    factor_names, max_bytes, x_parts, y_parts, sample_weight, *labels
+    factor_names, max_bytes, cells, x_parts, y_parts, sample_weight, *labels
 ):
     return block_multiway_moments(
         [*x_parts, *y_parts],
@@ -616,6 +617,51 @@ def _block_multiway_statistic(
         labels,
         factor_names=factor_names,
         max_bytes=max_bytes,
+        cells=cells,
+    )
+
+
+def _block_row_pass(kernel, x_parts, y_parts, sample_weight, *labels):
+    return kernel([*x_parts, *y_parts], sample_weight, list(labels))
+
+
+def reduce_row_pass(
+    kernel,
+    x,
+    y,
+    sample_weight,
+    labels,
+    *,
+    message_names,
+    split_every=None,
+    scheduler=None,
+    missing="raise",
+):
+    """``kernel(columns, sample_weight, labels)`` of each row block, merged:
+    one more pass over the rows of a first one (the same rows dropped).
+
+    Parameters
+    ----------
+    kernel : callable
+        Returns a statistic with ``merge`` and ``is_finite``.
+    x, y, sample_weight, labels, message_names, split_every, scheduler, missing
+        As in :func:`reduce_multiway_statistic`.
+
+    Returns
+    -------
+    result
+    faults : InputFaults
+    """
+    return _reduce_labelled(
+        partial(_block_row_pass, kernel),
+        x,
+        y,
+        sample_weight,
+        labels,
+        message_names,
+        missing=missing,
+        split_every=split_every,
+        scheduler=scheduler,
     )
 
 
@@ -658,6 +704,7 @@ def reduce_multiway_statistic(
     factor_names,
     message_names,
     max_bytes=None,
+    cells="keep",
     split_every=None,
     scheduler=None,
     missing="raise",
@@ -675,6 +722,9 @@ def reduce_multiway_statistic(
         The factors, and how messages name them.
     max_bytes, split_every, scheduler, missing
         As in :func:`reduce_group_statistic`.
+    cells : {"keep", "if_fit", "none"}, default="keep"
+        Whether the cross-counts are collected, and what happens when they
+        do not fit (:class:`~dask_linreg._numerics.multiway.MultiwayMoments`).
 
     Returns
     -------
@@ -682,7 +732,7 @@ def reduce_multiway_statistic(
     faults : InputFaults
     """
     return _reduce_labelled(
-        partial(_block_multiway_statistic, tuple(factor_names), max_bytes),
+        partial(_block_multiway_statistic, tuple(factor_names), max_bytes, cells),
         x,
         y,
         sample_weight,

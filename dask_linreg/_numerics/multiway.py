@@ -32,6 +32,7 @@ slopes, their covariance and the within R² follow as for one factor.
 """
 
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -52,6 +53,7 @@ __all__ = [
     "absorb_factors",
     "block_level_cells",
     "block_multiway_moments",
+    "conjugate_gradients",
     "indicator_rank",
 ]
 
@@ -182,12 +184,18 @@ class MultiwayMoments:
     ----------
     factors : tuple of GroupMoments
         Each factor's per-level means and pooled within co-moments.
-    cells : LevelCells
-        The combinations of their levels that occur.
+    cells : LevelCells or None
+        The combinations of their levels that occur; None where they were
+        not collected or did not fit.
+    cells_policy : {"keep", "if_fit", "none"}
+        ``"keep"``: cells that do not fit raise :class:`MemoryError`;
+        ``"if_fit"``: they are dropped (None) instead; ``"none"``: none
+        are collected.
     """
 
     factors: tuple
-    cells: LevelCells
+    cells: LevelCells | None
+    cells_policy: str = "keep"
 
     @property
     def count(self):
@@ -214,17 +222,31 @@ class MultiwayMoments:
             GroupMoments.merge_all(parts)
             for parts in zip(*(s.factors for s in statistics), strict=True)
         )
-        return MultiwayMoments(
-            factors, LevelCells.merge_all([s.cells for s in statistics])
-        )
+        policy = statistics[0].cells_policy
+        parts = [s.cells for s in statistics]
+        cells = None
+        if all(c is not None for c in parts):
+            cells = _cells_if_fit(LevelCells.merge_all, parts, policy)
+        return MultiwayMoments(factors, cells, policy)
 
     def is_finite(self):
         """Whether everything that went in was finite."""
         return all(f.is_finite() for f in self.factors)
 
 
+def _cells_if_fit(make, argument, policy):
+    """``make(argument)``, or None where the cells do not fit and
+    ``policy`` is ``"if_fit"`` (the keyed budget raised)."""
+    try:
+        return make(argument)
+    except MemoryError:
+        if policy == "if_fit":
+            return None
+        raise
+
+
 def block_multiway_moments(
-    columns, sample_weight, labels, *, factor_names, max_bytes=None
+    columns, sample_weight, labels, *, factor_names, max_bytes=None, cells="keep"
 ):
     """:class:`MultiwayMoments` of one block of rows.
 
@@ -238,6 +260,8 @@ def block_multiway_moments(
     factor_names : sequence of str
     max_bytes : int, default=None
         The most bytes each factor's statistics, and the cells, may take.
+    cells : {"keep", "if_fit", "none"}, default="keep"
+        The :attr:`MultiwayMoments.cells_policy`.
     """
     return MultiwayMoments(
         tuple(
@@ -250,9 +274,19 @@ def block_multiway_moments(
             )
             for level, name in zip(labels, factor_names, strict=True)
         ),
-        block_level_cells(
-            labels, sample_weight, factor_names=factor_names, max_bytes=max_bytes
+        None
+        if cells == "none"
+        else _cells_if_fit(
+            partial(
+                block_level_cells,
+                sample_weight=sample_weight,
+                factor_names=factor_names,
+                max_bytes=max_bytes,
+            ),
+            labels,
+            cells,
         ),
+        cells,
     )
 
 
@@ -321,6 +355,10 @@ class AbsorbedFactors:
         """The rank of the indicators of some of the factors (indices)."""
         if len(factors) == len(self.keys):
             return self.n_effects
+        if self.cells is None:
+            # The components unknown: one reference per factor beyond one.
+            positive = sum(int(np.count_nonzero(self.weights[j] > 0)) for j in factors)
+            return positive - (len(factors) - 1)
         codes = (
             None
             if self.cells is None
@@ -716,7 +754,7 @@ def _schur_absorbed(factors, cells, largest, solver="auto", tol=1e-10, max_iter=
         reduction = right.T @ solution
         report = FixefSolve("direct")
     else:
-        solution, report = _conjugate_gradients(system, right, free, tol, max_iter)
+        solution, report = conjugate_gradients(system, right, free, tol, max_iter)
         # R' S^- R from an approximate solution x: R'x + x'R - x'Sx errs by
         # -(x - x*)' S (x - x*), quadratic in the solution's error.
         product = right.T @ solution
@@ -737,7 +775,7 @@ def _schur_absorbed(factors, cells, largest, solver="auto", tol=1e-10, max_iter=
     return within, effects, n_effects, report
 
 
-def _conjugate_gradients(system, right, free, tol, max_iter):
+def conjugate_gradients(system, right, free, tol, max_iter):
     """A solution of ``S x = right``, column by column, by conjugate
     gradients preconditioned by ``diag(S)``: on the ``free`` levels (two
     factors; the others' effects are 0) or on all (the system is

@@ -16,11 +16,13 @@ from dask_linreg._dask.graph import (
     reduce_absorbed_scores,
     reduce_group_statistic,
     reduce_multiway_statistic,
+    reduce_row_pass,
 )
 from dask_linreg._dask.indicators import with_indicators
 from dask_linreg._dask.inputs import check_fit_inputs, default_keyed_bytes
 from dask_linreg._numerics.absorbed import AbsorbedScoreModel, pooled_group_moments
-from dask_linreg._numerics.multiway import absorb_factors
+from dask_linreg._numerics.demean import solve_by_passes
+from dask_linreg._numerics.multiway import AbsorbedFactors, absorb_factors
 from dask_linreg._numerics.sandwich import (
     ScoreModel,
     design_root,
@@ -87,7 +89,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
         memory.  Checked on the workers as levels accumulate, and on the
         client before the solve: too many raise :class:`MemoryError` naming
         the columns.
-    fixef_solver : {"auto", "direct", "cg"}, default="auto"
+    fixef_solver : {"auto", "direct", "cg", "passes"}, default="auto"
         Several factors: how the absorbed normal equations over the levels
         of all factors but the largest are solved on the client.
         ``"direct"``: a Cholesky factorization of their dense Schur
@@ -97,16 +99,27 @@ class FixedEffectsRegression(_OnePassLinearModel):
         sparse cross-counts (memory of the order of the cells; each
         iteration a few products with them), to ``fixef_tol``.
         ``"auto"``: ``"direct"`` up to 2,000 such levels if it fits,
-        otherwise ``"cg"`` (workers x firms, say).
+        otherwise ``"cg"`` (workers x firms, say); and where the cross-counts
+        themselves do not fit in ``max_bytes`` (dropped on the workers as
+        soon as they would not), ``"passes"``.
+        ``"passes"``: no cross-counts; the normal equations of every level
+        are solved by conjugate gradients over the rows, one pass over the
+        data per iteration (persist the data if it fits in the cluster's
+        memory), after a pass per round of singleton removal and before a
+        last pass for the demeaned co-moments.  The connected components
+        being unknown, the effects take one reference level per factor
+        beyond the first (pyfixest's count, exact for a connected panel).
     fixef_tol : float, default=1e-10
-        ``"cg"``: the relative residual of the absorbed normal equations to
-        reach, in every column of ``[X | y]``.  The slopes' normal
-        equations err by its square (the solve enters them through a
-        quadratic form that is exact to second order).
+        ``"cg"`` and ``"passes"``: the relative residual of the absorbed
+        normal equations to reach, in every column of ``[X | y]``.  The
+        slopes' normal equations err by its square (``"cg"`` enters them
+        through a quadratic form exact to second order, ``"passes"``
+        through the demeaned rows' own co-moments).
     fixef_maxiter : int or None, default=None
-        ``"cg"``: the most iterations; None: ten per level solved (at least
-        100).  Not converging raises an error that says how far it got (no
-        model is stored), never a silent approximation.
+        ``"cg"`` and ``"passes"``: the most iterations; None: ten per level
+        solved (at least 100) for ``"cg"``, 500 for ``"passes"``.  Not
+        converging raises an error that says how far it got (no model is
+        stored), never a silent approximation.
 
     Attributes
     ----------
@@ -143,7 +156,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
         Rank of the demeaned design.
     solver_ : str
         ``"cholesky"``: the slopes solve the within normal equations.
-    fixef_solver_ : {"direct", "cg"}
+    fixef_solver_ : {"direct", "cg", "passes"}
         How the absorbed normal equations were solved (``"direct"`` for one
         factor: its levels' means).
     fixef_n_iter_ : int
@@ -155,7 +168,8 @@ class FixedEffectsRegression(_OnePassLinearModel):
     feature_names_in_ : ndarray
         X's columns, the absorbed ones last.
     n_passes_ : int
-        Always 1.
+        Passes over the data: 1, or, solved by ``"passes"``, one per round
+        of singleton removal, per iteration and one more.
 
     Notes
     -----
@@ -171,7 +185,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
         "missing": MISSING,
         "split_every": SPLIT_EVERY,
         "max_bytes": [None, Interval(numbers.Integral, 1, None, closed="left")],
-        "fixef_solver": [Options("auto", "direct", "cg")],
+        "fixef_solver": [Options("auto", "direct", "cg", "passes")],
         "fixef_tol": [Interval(numbers.Real, 0, 1, closed="neither")],
         "fixef_maxiter": [None, Interval(numbers.Integral, 1, None, closed="left")],
     }
@@ -292,6 +306,9 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 inputs.labels,
                 factor_names=absorbed,
                 message_names=names,
+                cells={"auto": "if_fit", "passes": "none"}.get(
+                    self.fixef_solver, "keep"
+                ),
                 **common,
             )
         faults.raise_if_any(inputs.features.names)
@@ -301,13 +318,40 @@ class FixedEffectsRegression(_OnePassLinearModel):
             raise ValueError(
                 "sample_weight sums to zero: at least one weight must be positive."
             )
-        solved = absorb_factors(
-            statistic,
-            self.fixef_rm,
-            solver=self.fixef_solver,
-            tol=self.fixef_tol,
-            max_iter=self.fixef_maxiter,
-        )
+        n_passes = 1
+        if len(absorbed) > 1 and statistic.cells is None:
+            # The cross-counts were not kept (fixef_solver="passes") or did
+            # not fit: the levels' normal equations over the rows.
+            def run_pass(kernel):
+                result, pass_faults = reduce_row_pass(
+                    kernel,
+                    inputs.x,
+                    inputs.y,
+                    inputs.sample_weight,
+                    inputs.labels,
+                    message_names=names,
+                    **{k: v for k, v in common.items() if k != "max_bytes"},
+                )
+                pass_faults.raise_if_any(inputs.features.names)
+                return result
+
+            fields, more = solve_by_passes(
+                statistic,
+                run_pass,
+                self.fixef_rm,
+                tol=self.fixef_tol,
+                max_iter=self.fixef_maxiter,
+            )
+            solved = AbsorbedFactors(**fields, max_bytes=common["max_bytes"])
+            n_passes += more
+        else:
+            solved = absorb_factors(
+                statistic,
+                self.fixef_rm,
+                solver="auto" if self.fixef_solver == "passes" else self.fixef_solver,
+                tol=self.fixef_tol,
+                max_iter=self.fixef_maxiter,
+            )
         if not solved.solve.converged:
             raise RuntimeError(
                 f"the absorbed normal equations of {' + '.join(absorbed)} did not "
@@ -372,7 +416,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
         self.fixef_solver_ = solved.solve.solver
         self.fixef_n_iter_ = int(solved.solve.n_iter)
         self.fixef_residual_ = float(solved.solve.residual)
-        self.n_passes_ = 1
+        self.n_passes_ = n_passes
         self._store_state(state)
         features = inputs.features
         self.n_features_in_ = p + len(absorbed)

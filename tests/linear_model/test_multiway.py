@@ -254,7 +254,12 @@ def test_bad_input_is_named(panel):
     with pytest.raises(ValueError, match="absorb"):
         FixedEffectsRegression(["firm", "firm"]).fit(panel[["x1", "firm"]], panel["y"])
     with pytest.raises(MemoryError, match="cross-counts of the absorbed columns"):
-        ols("y ~ x1 | firm + year", dd.from_pandas(panel, 3), max_bytes=20_000)
+        ols(
+            "y ~ x1 | firm + year",
+            dd.from_pandas(panel, 3),
+            max_bytes=20_000,
+            fixef_solver="direct",
+        )
     plants = panel.assign(plant=np.arange(len(panel)) % 800)
     with pytest.raises(MemoryError, match="'firm' have .* dense system"):
         ols("y ~ x1 | firm + plant", plants, max_bytes=150_000, fixef_solver="direct")
@@ -558,3 +563,70 @@ def test_conjugate_gradients_that_do_not_converge_raise_and_change_nothing(mover
     ]:
         with pytest.raises(ValueError, match=match):
             FixedEffectsRegression(["worker", "firm"], **bad).fit(X, movers["y"])
+
+
+@pytest.mark.parametrize("partitions", [None, 5])
+@pytest.mark.parametrize("fixef_rm", ["singleton", "none"])
+def test_passes_over_the_rows_match_the_one_pass_solve(panel, partitions, fixef_rm):
+    """Without the cross-counts: singletons round by round, the levels'
+    normal equations and the demeaned co-moments, each a pass."""
+    source = _source(panel, partitions)
+    formula = FORMULA + " | firm + year"
+    passes = ols(formula, source, weights="w", fixef_rm=fixef_rm, fixef_solver="passes")
+    direct = ols(formula, source, weights="w", fixef_rm=fixef_rm)
+    assert passes.fixef_solver_ == "passes" and passes.fixef_residual_ <= 1e-10
+    # Singleton rounds, the iterations, and the last pass.
+    assert passes.n_passes_ >= passes.fixef_n_iter_ + 3
+    np.testing.assert_allclose(passes.coef_, direct.coef_, rtol=1e-11)
+    assert passes.n_singletons_ == direct.n_singletons_
+    assert passes.r2_within_ == pytest.approx(direct.r2_within_, rel=1e-11)
+    for column in ("firm", "year"):
+        pd.testing.assert_index_equal(
+            passes.fixed_effects_[column].index, direct.fixed_effects_[column].index
+        )
+    rows = panel.head(300)
+    np.testing.assert_allclose(
+        np.asarray(passes.predict(rows)),
+        np.asarray(direct.predict(rows)),
+        rtol=1e-9,
+        equal_nan=True,
+    )
+    # The components unknown, one reference per extra factor: pyfixest's
+    # count, which is ours where the panel is connected.
+    expected = _feols(formula, panel, weights="w", fixef_rm=fixef_rm)
+    assert passes.n_effects_ == expected._k_fe.sum() - 1
+    np.testing.assert_allclose(passes.inference().bse, expected.se(), rtol=1e-6)
+    clustered = _feols(
+        formula, panel, weights="w", fixef_rm=fixef_rm, vcov={"CRV1": "firm"}
+    )
+    results = passes.inference(
+        source, cov_type="cluster", groups="firm", sample_weight="w"
+    )
+    np.testing.assert_allclose(results.bse, clustered.se(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("absorbed", ["worker + firm", "worker + firm + year"])
+def test_passes_when_the_cross_counts_do_not_fit(movers, absorbed):
+    formula = f"{FORMULA} | {absorbed}"
+    source = dd.from_pandas(movers, 4)
+    # The levels' statistics fit in 110 kB, the cells (over 3,000) not.
+    model = ols(formula, source, weights="w", max_bytes=110_000)
+    assert model.fixef_solver_ == "passes"
+    with pytest.raises(MemoryError, match="cross-counts of the absorbed columns"):
+        ols(formula, source, weights="w", max_bytes=110_000, fixef_solver="cg")
+    expected = _feols(formula, movers, weights="w")
+    np.testing.assert_allclose(model.coef_, expected.coef(), rtol=1e-8)
+    assert model.n_effects_ == expected._k_fe.sum() - absorbed.count("+")
+    np.testing.assert_allclose(model.inference().bse, expected.se(), rtol=1e-6)
+    direct = ols(formula, movers, weights="w")
+    np.testing.assert_allclose(model.coef_, direct.coef_, rtol=1e-10)
+    assert model.n_singletons_ == direct.n_singletons_ == len(movers) - expected._N
+
+
+def test_passes_that_do_not_converge_raise(panel):
+    model = FixedEffectsRegression(
+        ["firm", "year"], fixef_solver="passes", fixef_maxiter=2
+    )
+    with pytest.raises(RuntimeError, match="after 2 conjugate-gradient iterations"):
+        model.fit(panel[["x1", "x2", "firm", "year"]], panel["y"])
+    assert not hasattr(model, "coef_")
