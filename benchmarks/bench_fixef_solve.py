@@ -13,6 +13,10 @@ by side in one run, each the best of ``--repeat``:
   ``--direct-max`` firms (16 H² bytes, H³/3 flops).
 - ``cg``: the same with ``fixef_solver="cg"`` (Jacobi-preconditioned
   conjugate gradients on the sparse cells), its iterations and residual.
+- ``passes``: ``fixef_solver="passes"`` on the same table as a persisted
+  Dask DataFrame of ``--partitions`` partitions: no cross-counts, one pass
+  over the rows per iteration (the fallback where the cells do not fit);
+  its passes.
 - ``pyfixest``: ``pyfixest.feols`` of the same formula (its alternating
   projections).
 
@@ -27,6 +31,7 @@ import time
 import warnings
 from pathlib import Path
 
+import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 
@@ -74,6 +79,7 @@ def main(argv=None):
     parser.add_argument("--spells", type=int, default=5)
     parser.add_argument("--direct-max", type=int, default=8000)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     import pyfixest
@@ -92,6 +98,12 @@ def main(argv=None):
         row["cg_s"], cg = best(args.repeat, ols, FORMULA, frame, fixef_solver="cg")
         row["cg_iterations"] = cg.fixef_n_iter_
         row["cg_residual"] = cg.fixef_residual_
+        persisted = dd.from_pandas(frame, npartitions=args.partitions).persist()
+        row["passes_s"], passes = best(
+            args.repeat, ols, FORMULA, persisted, fixef_solver="passes"
+        )
+        row["passes"] = passes.n_passes_
+        row["passes_vs_cg"] = float(np.max(np.abs(passes.coef_ / cg.coef_ - 1)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             row["pyfixest_s"], theirs = best(

@@ -168,8 +168,9 @@ class FixedEffectsRegression(_OnePassLinearModel):
     feature_names_in_ : ndarray
         X's columns, the absorbed ones last.
     n_passes_ : int
-        Passes over the data: 1, or, solved by ``"passes"``, one per round
-        of singleton removal, per iteration and one more.
+        Passes over the data: 1; solved by ``"passes"``, also one per round
+        of singleton removal, one per conjugate-gradient product (an
+        iteration, or a check of the true residual) and a last one.
 
     Notes
     -----
