@@ -24,9 +24,12 @@ from dask_linreg._numerics.keyed import (
     level_rows,
 )
 from dask_linreg._numerics.moments import Moments
+from dask_linreg._numerics.sandwich import pair_labels
 
 __all__ = [
     "GroupedMoments",
+    "TwoWayGroupedMoments",
+    "block_two_way_grouped_moments",
     "block_grouped_moments",
     "leave_one_out_coefficients",
     "solve_groups",
@@ -434,3 +437,78 @@ def leave_one_out_coefficients(grouped, total, n_features, *, fit_intercept=True
     return np.einsum(
         "gij,gj->gi", np.linalg.pinv(rest[:, :, :k], hermitian=True), rest[:, :, k]
     )
+
+
+@dataclass(frozen=True, eq=False)
+class TwoWayGroupedMoments:
+    """Per-cluster moments of two clusterings and of their intersection:
+    what CR1 clustered two ways (Cameron, Gelbach & Miller) needs, kept in
+    the fit's pass.
+
+    Attributes
+    ----------
+    first, second, both : GroupedMoments
+        Keyed by the first clustering, the second, and the pairs of them.
+    """
+
+    first: GroupedMoments
+    second: GroupedMoments
+    both: GroupedMoments
+
+    @property
+    def factor_name(self):
+        return f"{self.first.factor_name} and {self.second.factor_name}"
+
+    @property
+    def n_levels(self):
+        return min(self.first.n_levels, self.second.n_levels)
+
+    def __sizeof__(self):
+        return object.__sizeof__(self) + keyed_nbytes(vars(self).values())
+
+    def merge(self, other):
+        return TwoWayGroupedMoments(
+            self.first.merge(other.first),
+            self.second.merge(other.second),
+            self.both.merge(other.both),
+        )
+
+    def is_finite(self):
+        return self.first.is_finite()
+
+    def total(self):
+        """The :class:`Moments` of all the rows (from the first clustering)."""
+        return self.first.total()
+
+
+def block_two_way_grouped_moments(
+    columns, sample_weight, labels, *, factor_names, max_bytes=None
+):
+    """:class:`TwoWayGroupedMoments` of one block of rows.
+
+    Parameters
+    ----------
+    columns : sequence of ndarray
+        Column groups (2-D) of ``Z = [X | Y]``, side by side.
+    sample_weight : ndarray of shape (n_rows,) or None
+    labels : sequence of two ndarray of shape (n_rows,)
+        Each clustering's label of each row.
+    factor_names : sequence of two str
+    max_bytes : int, default=None
+        The most bytes each clustering's statistics may take.
+    """
+    first, second = labels
+    parts = [
+        block_grouped_moments(
+            columns, sample_weight, level, factor_name=name, max_bytes=max_bytes
+        )
+        for level, name in [
+            (first, factor_names[0]),
+            (second, factor_names[1]),
+            (
+                pair_labels(first, second),
+                f"{factor_names[0]} x {factor_names[1]}",
+            ),
+        ]
+    ]
+    return TwoWayGroupedMoments(*parts)

@@ -183,11 +183,14 @@ def ols(
         ``"drop"`` leaves out the rows with a missing value (NaN, None,
         ``pd.NA``) in any column the formula uses, the weights included,
         as statsmodels' ``missing="drop"``; ``summary()`` shows how many.
-    cluster : str, default=None
+    cluster : str or list of two str, default=None
         A column of ``data``: keep each cluster's statistics in the pass, so
         that ``inference(cov_type="cluster")`` (CR1) and ``"CRV3"`` (the
         cluster jackknife) need no data and no second pass; memory as for
-        ``split``.  With an absorbed part, the absorbed column itself
+        ``split``.  Two columns: clustered two ways (Cameron, Gelbach &
+        Miller; pyfixest's ``{"CRV1": "firm+year"}``), the statistics of
+        each clustering and of their intersection kept (memory as for
+        ``split`` by each of the three).  With an absorbed part, the absorbed column itself
         (``"y ~ x | firm"``, ``cluster="firm"``).
     split : str, default=None
         A column of ``data``: fit one model per group, in one pass, and
@@ -258,11 +261,20 @@ def _fit_keyed(formula, absorbed, split, cluster, data, weights, missing, params
         return _fit_absorbed(
             formula, absorbed, data, weights, missing, params, keep_clusters=True
         )
-    if not isinstance(column, str) or column not in data.columns:
-        raise ValueError(
-            f"{argument}={column!r} is not a column of data; it has: "
-            f"{', '.join(map(str, data.columns))}."
-        )
+    two_way = cluster is not None and not isinstance(cluster, str)
+    if two_way:
+        column = list(column) if isinstance(column, (list, tuple)) else column
+        if not isinstance(column, list) or len(column) != 2 or column[0] == column[1]:
+            raise ValueError(
+                f"cluster={cluster!r}: give one column of data, or a list of two "
+                "different columns for two-way clustering."
+            )
+    for name in column if two_way else [column]:
+        if not isinstance(name, str) or name not in data.columns:
+            raise ValueError(
+                f"{argument}={name!r} is not a column of data; it has: "
+                f"{', '.join(map(str, data.columns))}."
+            )
     unknown = set(params) - {"split_every", "max_bytes"}
     if unknown:
         raise TypeError(
@@ -278,7 +290,7 @@ def _fit_keyed(formula, absorbed, split, cluster, data, weights, missing, params
     if len(parsed.targets) != 1:
         raise ValueError(f"{argument}= fits one target; the formula has several.")
     weights = _weights(weights, data)
-    X, y = design_frames(data, parsed, keep=[column])
+    X, y = design_frames(data, parsed, keep=column if two_way else [column])
     fit = fit_split if split is not None else fit_clustered
     return fit(
         parsed,

@@ -9,11 +9,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from dask_linreg._dask.graph import TWO_WAY_NAMES, reduce_scores
 from dask_linreg._dask.inputs import check_fit_inputs
-from dask_linreg._numerics.grouped import leave_one_out_coefficients
+from dask_linreg._numerics.grouped import (
+    TwoWayGroupedMoments,
+    leave_one_out_coefficients,
+)
 from dask_linreg._numerics.sandwich import (
     LevelScoreModel,
     ScoreModel,
     ScoreSums,
+    TwoWayScores,
     design_root,
     fit_summary,
     robust_covariance,
@@ -767,6 +771,30 @@ def _kept_cluster_covariances(summary, clusters, total, coef, *, jackknife=False
     full fit ``b`` (MacKinnon, Nielsen & Webb's jackknife, with CR1's
     small-sample factor).
     """
+    if isinstance(clusters, TwoWayGroupedMoments):
+        if jackknife:
+            raise ValueError(
+                "cov_type='CRV3' (the cluster jackknife) is one-way: this model "
+                f"was fitted clustered two ways ({clusters.factor_name}); use "
+                "cov_type='cluster'."
+            )
+        sums = TwoWayScores(
+            *(
+                ScoreSums(
+                    total.count,
+                    total.positive_count,
+                    summary.ssr,
+                    None,
+                    part.keys,
+                    part.cluster_scores(
+                        coef.T, total, fit_intercept=summary.fit_intercept
+                    ),
+                )
+                for part in (clusters.first, clusters.second, clusters.both)
+            )
+        )
+        check_robust_pass(summary, sums, "cluster")
+        return robust_covariance(summary, sums, "cluster")
     if jackknife:
         replicates = leave_one_out_coefficients(
             clusters, total, coef.shape[1], fit_intercept=summary.fit_intercept

@@ -1,14 +1,18 @@
 """One model per group, in one pass: ``ols("y ~ x", data, split="store")``."""
 
 import warnings
+from functools import partial
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dask_linreg._dask.graph import reduce_group_statistic
+from dask_linreg._dask.graph import reduce_group_statistic, reduce_row_pass
 from dask_linreg._dask.inputs import check_fit_inputs, default_keyed_bytes
-from dask_linreg._numerics.grouped import solve_groups
+from dask_linreg._numerics.grouped import (
+    block_two_way_grouped_moments,
+    solve_groups,
+)
 from dask_linreg.linear_model._errors import no_samples_error
 from dask_linreg.linear_model._least_squares import LinearRegression
 from dask_linreg.linear_model._state import FitState
@@ -104,32 +108,52 @@ class SplitFit:
 
 def _grouped_pass(X, y, weights, column, role, *, missing, split_every, max_bytes):
     """One pass to the :class:`GroupedMoments` of ``X``'s numeric columns
-    and ``y`` per level of ``X[column]``; also the inputs checked."""
-    numeric = X.drop(columns=[column])
-    message = f"the {role} column {column!r}"
+    and ``y`` per level of ``X[column]`` (for two columns, a
+    :class:`TwoWayGroupedMoments`); also the inputs checked."""
+    columns = [column] if isinstance(column, str) else list(column)
+    numeric = X.drop(columns=columns)
+    messages = tuple(f"the {role} column {c!r}" for c in columns)
     inputs = check_fit_inputs(
         LinearRegression(missing=missing),
         numeric,
         y,
         weights,
-        labels=X[column],
-        labels_name=message,
+        labels=X[columns[0]] if len(columns) == 1 else tuple(X[c] for c in columns),
+        labels_name=messages[0] if len(columns) == 1 else messages,
     )
     if max_bytes is None:
         max_bytes = default_keyed_bytes()
-    grouped, faults = reduce_group_statistic(
-        inputs.x,
-        inputs.y,
-        inputs.sample_weight,
-        inputs.labels,
-        factor_name=column,
-        message_name=message,
-        max_bytes=max_bytes,
-        per_group=True,
-        split_every=split_every,
-        scheduler="threads" if inputs.local else None,
-        missing=missing,
-    )
+    common = {
+        "split_every": split_every,
+        "scheduler": "threads" if inputs.local else None,
+        "missing": missing,
+    }
+    if len(columns) == 1:
+        grouped, faults = reduce_group_statistic(
+            inputs.x,
+            inputs.y,
+            inputs.sample_weight,
+            inputs.labels,
+            factor_name=column,
+            message_name=messages[0],
+            max_bytes=max_bytes,
+            per_group=True,
+            **common,
+        )
+    else:
+        grouped, faults = reduce_row_pass(
+            partial(
+                block_two_way_grouped_moments,
+                factor_names=tuple(columns),
+                max_bytes=max_bytes,
+            ),
+            inputs.x,
+            inputs.y,
+            inputs.sample_weight,
+            inputs.labels,
+            message_names=messages,
+            **common,
+        )
     faults.raise_if_any(inputs.features.names)
     if grouped.n_levels == 0:
         raise no_samples_error(inputs.x.shape[1])
@@ -137,9 +161,10 @@ def _grouped_pass(X, y, weights, column, role, *, missing, split_every, max_byte
 
 
 def fit_clustered(parsed, X, y, weights, cluster, *, missing, split_every, max_bytes):
-    """:func:`dask_linreg.ols` with ``cluster``: one pass to the clusters'
-    moments, whose merge is the fit's statistic; they are kept, so the
-    cluster-robust covariance needs no second pass."""
+    """:func:`dask_linreg.ols` with ``cluster`` (one column, or two for
+    two-way clustering): one pass to the clusters' moments, whose merge is
+    the fit's statistic; they are kept, so the cluster-robust covariance
+    needs no second pass."""
     grouped, inputs, dropped = _grouped_pass(
         X,
         y,
