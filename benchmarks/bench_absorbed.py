@@ -8,6 +8,7 @@ L levels (every level in about every file, as in a panel) and, with
 after a warm-up:
 
 - ``ours``: ``ols("y ~ x0 + ... + x4 | firm [+ year]", dd.read_parquet(path))``
+  (on the LocalCluster also with each ``--split-out``)
   on the threaded scheduler (and, with ``--cluster``, on a 2-worker
   LocalCluster, with each worker's peak memory, the bytes the workers sent
   each other as Dask counts them, and every byte over the loopback network).
@@ -70,6 +71,7 @@ def hwm():
         if line.startswith('VmHWM'):
             return int(line.split()[1]) / 1e3
 kind, path, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
+split_out = int(sys.argv[4]) if len(sys.argv) > 4 else 1
 formula = {formula!r}
 client = None
 if kind == "pyfixest":
@@ -88,7 +90,7 @@ else:
         client = Client(LocalCluster(n_workers=2, threads_per_worker=1))
     def run():
         with dask.config.set(scheduler=client or "threads"):
-            return ols(formula, dd.read_parquet(path)).coef_
+            return ols(formula, dd.read_parquet(path), split_out=split_out).coef_
 def loopback_bytes():
     import psutil
     counters = psutil.net_io_counters(pernic=True).get("lo")
@@ -117,13 +119,13 @@ print(json.dumps(result))
 """
 
 
-def timed(kind, path, repeat, second_levels=0):
+def timed(kind, path, repeat, second_levels=0, split_out=1):
     code = _CHILD.format(
         root=str(Path(__file__).resolve().parent.parent),
         formula=formula(second_levels),
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, kind, str(path), str(repeat)],
+        [sys.executable, "-c", code, kind, str(path), str(repeat), str(split_out)],
         capture_output=True,
         text=True,
         check=True,
@@ -140,6 +142,13 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--in-memory-rows", type=int, default=None)
     parser.add_argument("--cluster", action="store_true")
+    parser.add_argument(
+        "--split-out",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="on the LocalCluster, fit with each of these split_out",
+    )
     parser.add_argument("--skip-pyfixest", action="store_true")
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args(argv)
@@ -161,11 +170,13 @@ def main(argv=None):
         ours = timed("threads", big, args.repeat, second)
         results["ours"] = ours
         print(f"ours, threads: {ours['seconds']:.2f} s, peak {ours['peak_mb']:.0f} MB")
-        if args.cluster:
-            cluster = timed("cluster", big, args.repeat, second)
-            results["ours_cluster"] = cluster
+        for split_out in args.split_out if args.cluster else []:
+            cluster = timed("cluster", big, args.repeat, second, split_out)
+            key = "ours_cluster" + (f"_split_out_{split_out}" if split_out > 1 else "")
+            results[key] = cluster
             print(
-                f"ours, 2-worker LocalCluster: {cluster['seconds']:.2f} s, client "
+                f"ours, 2-worker LocalCluster, split_out={split_out}: "
+                f"{cluster['seconds']:.2f} s, client "
                 f"peak {cluster['peak_mb']:.0f} MB, worker peaks "
                 f"{', '.join(f'{m:.0f}' for m in cluster['worker_peak_mb'])} MB, "
                 f"{cluster['worker_sent_mb_per_fit']:.0f} MB sent between workers "

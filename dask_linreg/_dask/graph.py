@@ -27,7 +27,11 @@ from dask_linreg._numerics.cv import (
     block_fold_level_moments,
     merge_folds,
 )
-from dask_linreg._numerics.faults import complete_rows, find_block_faults
+from dask_linreg._numerics.faults import (
+    InputFaults,
+    complete_rows,
+    find_block_faults,
+)
 from dask_linreg._numerics.grouped import block_grouped_moments
 from dask_linreg._numerics.levels import block_level_moments
 from dask_linreg._numerics.moments import (
@@ -402,11 +406,13 @@ def _checked_reduce(
     missing,
     split_every,
     scheduler,
+    split_out=1,
 ):
     """:func:`checked_block` of ``compute`` on each row block of ``x``,
     ``y``, the weights and the ``companions`` (called ``names`` in messages;
     with ``missing="drop"`` a missing value among ``drop_names`` leaves its
-    row out too), merged in a tree by ``merge``."""
+    row out too), merged in a tree by ``merge`` (``split_out`` trees of
+    hashed key partitions, for keyed statistics)."""
     return _tree_reduce(
         partial(
             checked_block, compute, tuple(names), drop=_dropping(missing, drop_names)
@@ -416,10 +422,13 @@ def _checked_reduce(
         n_blocks=x.numblocks[0],
         split_every=split_every,
         scheduler=scheduler,
+        split_out=split_out,
     )
 
 
-def _tree_reduce(block_function, merge, arguments, *, n_blocks, split_every, scheduler):
+def _tree_reduce(
+    block_function, merge, arguments, *, n_blocks, split_every, scheduler, split_out=1
+):
     """Map ``block_function`` over row blocks, merge in a tree, compute once."""
     # A fan-in beyond the number of blocks merges them all in one task
     # anyway: capped, equal trees get equal keys.
@@ -432,7 +441,7 @@ def _tree_reduce(block_function, merge, arguments, *, n_blocks, split_every, sch
         joined = _joined_small_blocks(arguments, split_every)
         if joined is not arguments:
             result, faults = _summarized(
-                block_function, merge, joined, split_every, scheduler
+                block_function, merge, joined, split_every, scheduler, split_out
             )
             if faults.counts or faults.row_mismatch is not None:
                 # Rare, and the fit fails: once more on the blocks as given,
@@ -441,12 +450,48 @@ def _tree_reduce(block_function, merge, arguments, *, n_blocks, split_every, sch
                     block_function, merge, arguments, split_every, scheduler
                 )
             return result, faults
-    return _summarized(block_function, merge, arguments, split_every, scheduler)
+    return _summarized(
+        block_function, merge, arguments, split_every, scheduler, split_out
+    )
 
 
-def _summarized(block_function, merge, arguments, split_every, scheduler):
+def _partitioned(n_parts, block):
+    """A block's summary split into ``n_parts`` of disjoint keys (its
+    statistic's ``partition``), the faults with the first."""
+    statistic, faults = block[0]
+    parts = statistic.partition(n_parts)
+    empty = InputFaults(n_blocks=0)
+    return tuple((part, faults if s == 0 else empty) for s, part in enumerate(parts))
+
+
+def _merge_tree(merge, level, split_every, token, blocks):
+    """The delayed merges of runs of ``split_every`` of ``level``, to one."""
+    depth = 0
+    while len(level) > 1 or depth == 0:
+        merge_run = dask.delayed(
+            partial(_merge_run, merge, blocks=blocks and not depth)
+        )
+        level = [
+            merge_run(
+                *level[start : start + split_every],
+                dask_key_name=f"merge-summaries-{token}-{depth}-{start}",
+            )
+            for start in range(0, len(level), split_every)
+        ]
+        depth += 1
+    return level[0]
+
+
+def _summarized(block_function, merge, arguments, split_every, scheduler, split_out=1):
     """``block_function`` on each row block of ``arguments``, the summaries
-    merged in a tree, computed once."""
+    merged in a tree, computed once.
+
+    ``split_out > 1`` (keyed statistics): each block's summary is split by a
+    hash of its keys into ``split_out`` parts, each part merged in its own
+    tree (on whichever worker), and the trees' disjoint results merged last:
+    no task but the last holds every key, and each block's keys move once
+    (Dask's ``groupby(..., split_out=)`` shuffle, for mergeable statistics).
+    """
     summaries = da.blockwise(
         block_function,
         "i",
@@ -464,19 +509,25 @@ def _summarized(block_function, merge, arguments, split_every, scheduler):
     # per block: on 2,000 small blocks either costs as much as the blocks'
     # own arithmetic.)
     level = list(summaries.to_delayed(optimize_graph=True).ravel())
-    token = dask.base.tokenize(summaries.name, split_every)
-    depth = 0
-    while len(level) > 1 or depth == 0:
-        merge_run = dask.delayed(partial(_merge_run, merge, blocks=depth == 0))
-        level = [
-            merge_run(
-                *level[start : start + split_every],
-                dask_key_name=f"merge-summaries-{token}-{depth}-{start}",
-            )
-            for start in range(0, len(level), split_every)
+    token = dask.base.tokenize(summaries.name, split_every, split_out)
+    if split_out <= 1:
+        top = _merge_tree(merge, level, split_every, token, blocks=True)
+    else:
+        split = dask.delayed(partial(_partitioned, split_out), nout=split_out)
+        parts = [
+            split(block, dask_key_name=f"split-summaries-{token}-{i}")
+            for i, block in enumerate(level)
         ]
-        depth += 1
-    (result,) = dask.compute(level[0], scheduler=scheduler)
+        tops = [
+            _merge_tree(
+                merge, [p[s] for p in parts], split_every, f"{token}-{s}", blocks=False
+            )
+            for s in range(split_out)
+        ]
+        top = dask.delayed(partial(_merge_run, merge))(
+            *tops, dask_key_name=f"merge-partitions-{token}"
+        )
+    (result,) = dask.compute(top, scheduler=scheduler)
     return result
 
 
@@ -634,6 +685,7 @@ def reduce_row_pass(
     *,
     message_names,
     split_every=None,
+    split_out=1,
     scheduler=None,
     missing="raise",
 ):
@@ -644,8 +696,9 @@ def reduce_row_pass(
     ----------
     kernel : callable
         Returns a statistic with ``merge`` and ``is_finite``.
-    x, y, sample_weight, labels, message_names, split_every, scheduler, missing
-        As in :func:`reduce_multiway_statistic`.
+    x, y, sample_weight, labels, message_names, split_every, split_out, scheduler, missing
+        As in :func:`reduce_multiway_statistic` (``split_out`` for keyed
+        results only).
 
     Returns
     -------
@@ -662,6 +715,7 @@ def reduce_row_pass(
         missing=missing,
         split_every=split_every,
         scheduler=scheduler,
+        split_out=split_out,
     )
 
 
@@ -676,6 +730,7 @@ def _reduce_labelled(
     missing,
     split_every,
     scheduler,
+    split_out=1,
 ):
     """:func:`_checked_reduce` of a statistic that merges itself, with
     several label companions (``labels``, called ``message_names``), each of
@@ -692,6 +747,7 @@ def _reduce_labelled(
         missing=missing,
         split_every=split_every,
         scheduler=scheduler,
+        split_out=split_out,
     )
 
 
@@ -706,6 +762,7 @@ def reduce_multiway_statistic(
     max_bytes=None,
     cells="keep",
     split_every=None,
+    split_out=1,
     scheduler=None,
     missing="raise",
 ):
@@ -725,6 +782,9 @@ def reduce_multiway_statistic(
     cells : {"keep", "if_fit", "none"}, default="keep"
         Whether the cross-counts are collected, and what happens when they
         do not fit (:class:`~dask_linreg._numerics.multiway.MultiwayMoments`).
+    split_out : int, default=1
+        Merge the keyed statistics in this many trees of hashed levels
+        (:func:`_summarized`).
 
     Returns
     -------
@@ -741,6 +801,7 @@ def reduce_multiway_statistic(
         missing=missing,
         split_every=split_every,
         scheduler=scheduler,
+        split_out=split_out,
     )
 
 
@@ -755,6 +816,7 @@ def reduce_group_statistic(
     max_bytes=None,
     per_group=False,
     split_every=None,
+    split_out=1,
     scheduler=None,
     missing="raise",
 ):
@@ -778,6 +840,8 @@ def reduce_group_statistic(
         pooled within co-moments (one absorbed fixed effect).
     split_every, scheduler, missing
         As in :func:`reduce_statistic`; a missing level drops its row too.
+    split_out : int, default=1
+        As in :func:`reduce_multiway_statistic`.
 
     Returns
     -------
@@ -801,6 +865,7 @@ def reduce_group_statistic(
         missing=missing,
         split_every=split_every,
         scheduler=scheduler,
+        split_out=split_out,
     )
 
 

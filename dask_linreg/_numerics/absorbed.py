@@ -25,6 +25,7 @@ import pandas as pd
 from dask_linreg._numerics.keyed import (
     LevelBudget,
     join_levels,
+    key_partitions,
     keyed_nbytes,
     level_rows,
 )
@@ -113,9 +114,12 @@ class GroupMoments:
         level's merged mean comes first, then every part's deviation from
         it adds ``W_p (m_p - m)(m_p - m)'`` to the pooled within co-moments
         (the pairwise Chan update, for many parts at once)."""
+        # A part without levels may still hold pooled co-moments (the first
+        # part of a partition, :meth:`partition`): they add.
+        empty = [p for p in parts if not p.n_levels]
         parts = [p for p in parts if p.n_levels] or list(parts[:1])
         if len(parts) == 1:
-            return parts[0]
+            return _with_empty(parts[0], [p for p in empty if p is not parts[0]])
         first = parts[0]
         codes, keys = pd.factorize(np.concatenate([p.keys for p in parts]), sort=True)
         keys = np.asarray(keys)
@@ -148,8 +152,8 @@ class GroupMoments:
             positive=summed("positive"),
             weights=level_weights,
             offsets=means,
-            within=sum(p.within for p in parts) + deviation.T @ deviation,
-            log_weight_sum=sum(p.log_weight_sum for p in parts),
+            within=sum(p.within for p in (*parts, *empty)) + deviation.T @ deviation,
+            log_weight_sum=sum(p.log_weight_sum for p in (*parts, *empty)),
         )
 
     def is_finite(self):
@@ -180,6 +184,22 @@ class GroupMoments:
             weights=self.weights[keep],
             offsets=self.offsets[keep],
         )
+
+    def partition(self, n_parts):
+        """These statistics split by a hash of the levels into ``n_parts``
+        of disjoint levels, for a shuffled merge (``split_out``): the pooled
+        ``within`` and ``log_weight_sum`` go to the first, the others have
+        none, so merging all the parts is merging the whole."""
+        part = key_partitions(self.keys, n_parts)
+        first = [self.subset(part == 0)]
+        return first + [
+            replace(
+                self.subset(part == s),
+                within=np.zeros_like(self.within),
+                log_weight_sum=0.0,
+            )
+            for s in range(1, n_parts)
+        ]
 
     def within_moments(self):
         """The within co-moments as :class:`Moments` of zero mean (what the
@@ -291,6 +311,17 @@ def block_group_moments(
     )
 
 
+def _with_empty(statistic, empty):
+    """``statistic`` with the pooled co-moments of parts without levels."""
+    if not empty:
+        return statistic
+    return replace(
+        statistic,
+        within=statistic.within + sum(p.within for p in empty),
+        log_weight_sum=statistic.log_weight_sum + sum(p.log_weight_sum for p in empty),
+    )
+
+
 def merge_group_moments(a, b):
     """:class:`GroupMoments` of the union of two disjoint row sets.
 
@@ -300,9 +331,9 @@ def merge_group_moments(a, b):
     LeVeque).
     """
     if a.n_levels == 0:
-        return b
+        return _with_empty(b, [a])
     if b.n_levels == 0:
-        return a
+        return _with_empty(a, [b])
     joined = join_levels(a, b, _budget(a.factor_name, a.max_bytes))
     delta = joined.scaled_delta
     return replace(

@@ -20,6 +20,7 @@ import numpy as np
 from dask_linreg._numerics.keyed import (
     LevelBudget,
     join_levels,
+    key_partitions,
     keyed_nbytes,
     level_rows,
 )
@@ -104,6 +105,12 @@ class GroupedMoments:
             offsets=self.offsets[keep],
             comoments=self.comoments[keep],
         )
+
+    def partition(self, n_parts):
+        """These statistics split by a hash of the levels into ``n_parts``
+        of disjoint levels, for a shuffled merge (``split_out``)."""
+        part = key_partitions(self.keys, n_parts)
+        return [self.subset(part == s) for s in range(n_parts)]
 
     def total(self):
         """The :class:`Moments` of all the groups' rows together: the
@@ -475,6 +482,18 @@ class TwoWayGroupedMoments:
 
     def is_finite(self):
         return self.first.is_finite()
+
+    def partition(self, n_parts):
+        """Each clustering's statistics split by a hash of its own levels."""
+        return [
+            TwoWayGroupedMoments(*parts)
+            for parts in zip(
+                self.first.partition(n_parts),
+                self.second.partition(n_parts),
+                self.both.partition(n_parts),
+                strict=True,
+            )
+        ]
 
     def total(self):
         """The :class:`Moments` of all the rows (from the first clustering)."""

@@ -18,6 +18,7 @@ import pandas as pd
 from dask_linreg._numerics.pieces import RowBlock, rows_per_piece
 
 __all__ = [
+    "key_partitions",
     "keyed_nbytes",
     "KeyedJoin",
     "LevelBudget",
@@ -252,3 +253,10 @@ def join_levels(a, b, budget):
     return KeyedJoin(
         keys, in_a, in_b, offsets, common, delta * np.sqrt(coupling)[:, None]
     )
+
+
+def key_partitions(keys, n_parts):
+    """Each key's partition among ``n_parts``, by a hash that is the same in
+    every process (pandas' fixed-key hash of the values): a level's
+    statistics from every block meet in the same partition."""
+    return pd.util.hash_array(np.asarray(keys)) % np.uint64(n_parts)

@@ -41,7 +41,7 @@ import scipy.sparse
 from scipy.sparse.csgraph import connected_components
 
 from dask_linreg._numerics.absorbed import GroupMoments, block_group_moments
-from dask_linreg._numerics.keyed import LevelBudget, keyed_nbytes
+from dask_linreg._numerics.keyed import LevelBudget, key_partitions, keyed_nbytes
 from dask_linreg._numerics.moments import Moments
 
 __all__ = [
@@ -93,6 +93,21 @@ class LevelCells:
     def merge(self, other):
         """The cells of the union of two disjoint row sets."""
         return LevelCells.merge_all([self, other])
+
+    def partition(self, n_parts):
+        """The cells split by a hash of their first level into ``n_parts``
+        (for a shuffled merge, ``split_out``)."""
+        part = key_partitions(self.keys[0], n_parts)
+        return [
+            replace(
+                self,
+                keys=tuple(k[part == s] for k in self.keys),
+                counts=self.counts[part == s],
+                positive=self.positive[part == s],
+                weights=self.weights[part == s],
+            )
+            for s in range(n_parts)
+        ]
 
     @staticmethod
     def merge_all(cells):
@@ -232,6 +247,18 @@ class MultiwayMoments:
     def is_finite(self):
         """Whether everything that went in was finite."""
         return all(f.is_finite() for f in self.factors)
+
+    def partition(self, n_parts):
+        """Each factor's statistics split by a hash of its levels, and the
+        cells by their first level's, into ``n_parts`` (``split_out``)."""
+        factors = [f.partition(n_parts) for f in self.factors]
+        cells = (
+            [None] * n_parts if self.cells is None else self.cells.partition(n_parts)
+        )
+        return [
+            MultiwayMoments(tuple(f[s] for f in factors), cells[s], self.cells_policy)
+            for s in range(n_parts)
+        ]
 
 
 def _cells_if_fit(make, argument, policy):

@@ -77,6 +77,13 @@ class FixedEffectsRegression(_OnePassLinearModel):
         As in :class:`LinearRegression`; a missing level drops its row too.
     split_every : int, default=None
         Fan-in of the merge tree.
+    split_out : int, default=1
+        Merge the per-level statistics in this many trees, each of the
+        levels of one hash partition (Dask's ``groupby(split_out=)``
+        shuffle): each block's levels move once and no task but the last
+        (on the client's side) holds every level.  Worth it on a cluster
+        with many levels in every partition; on the threaded scheduler the
+        one tree is as fast.
     max_bytes : int or None, default=None
         The most bytes the per-level statistics of one factor may take (they
         are held and merged on the workers and solved on the client): about
@@ -185,6 +192,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
         "fixef_rm": [Options("singleton", "none")],
         "missing": MISSING,
         "split_every": SPLIT_EVERY,
+        "split_out": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_bytes": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "fixef_solver": [Options("auto", "direct", "cg", "passes")],
         "fixef_tol": [Interval(numbers.Real, 0, 1, closed="neither")],
@@ -200,6 +208,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
         fixef_rm="singleton",
         missing="raise",
         split_every=None,
+        split_out=1,
         max_bytes=None,
         fixef_solver="auto",
         fixef_tol=1e-10,
@@ -209,6 +218,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
         self.fixef_rm = fixef_rm
         self.missing = missing
         self.split_every = split_every
+        self.split_out = split_out
         self.max_bytes = max_bytes
         self.fixef_solver = fixef_solver
         self.fixef_tol = fixef_tol
@@ -295,6 +305,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 factor_name=absorbed[0],
                 message_name=names[0],
                 per_group=keep_clusters,
+                split_out=self.split_out,
                 **common,
             )
             if keep_clusters:
@@ -310,6 +321,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 cells={"auto": "if_fit", "passes": "none"}.get(
                     self.fixef_solver, "keep"
                 ),
+                split_out=self.split_out,
                 **common,
             )
         faults.raise_if_any(inputs.features.names)

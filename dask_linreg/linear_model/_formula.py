@@ -1,6 +1,7 @@
 """Formulas: ``ols("y ~ x1 + C(region) + x1:C(region)", data)``,
 :func:`fit_formula` for the other estimators, and :func:`design`."""
 
+import numbers
 from dataclasses import replace
 
 from sklearn.base import clone
@@ -199,7 +200,8 @@ def ols(
     **params
         Other parameters of :class:`LinearRegression` (``solver``,
         ``max_levels``, ``handle_unknown``, ``split_every``); with ``split``,
-        ``split_every`` and ``max_bytes`` (the most bytes of per-group
+        ``split_every``, ``split_out`` (merge the groups' statistics in that
+        many trees of hashed groups) and ``max_bytes`` (the most bytes of per-group
         statistics, about ``(q**2 + q + 5) * 8`` per group for ``q`` columns
         of ``[X | y]``; default a quarter of this machine's memory).
 
@@ -275,12 +277,15 @@ def _fit_keyed(formula, absorbed, split, cluster, data, weights, missing, params
                 f"{argument}={name!r} is not a column of data; it has: "
                 f"{', '.join(map(str, data.columns))}."
             )
-    unknown = set(params) - {"split_every", "max_bytes"}
+    unknown = set(params) - {"split_every", "split_out", "max_bytes"}
     if unknown:
         raise TypeError(
-            f"ols() with {argument} takes split_every and max_bytes; got "
-            f"{', '.join(sorted(unknown))}."
+            f"ols() with {argument} takes split_every, split_out and max_bytes; "
+            f"got {', '.join(sorted(unknown))}."
         )
+    split_out = params.get("split_out", 1)
+    if not isinstance(split_out, numbers.Integral) or split_out < 1:
+        raise ValueError(f"split_out must be a positive integer; got {split_out!r}.")
     parsed = _parsed(formula, data)
     if parsed.factors:
         raise ValueError(
@@ -301,6 +306,7 @@ def _fit_keyed(formula, absorbed, split, cluster, data, weights, missing, params
         missing=missing,
         split_every=params.get("split_every"),
         max_bytes=params.get("max_bytes"),
+        split_out=int(split_out),
     )
 
 

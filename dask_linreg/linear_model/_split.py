@@ -106,7 +106,9 @@ class SplitFit:
         )
 
 
-def _grouped_pass(X, y, weights, column, role, *, missing, split_every, max_bytes):
+def _grouped_pass(
+    X, y, weights, column, role, *, missing, split_every, max_bytes, split_out=1
+):
     """One pass to the :class:`GroupedMoments` of ``X``'s numeric columns
     and ``y`` per level of ``X[column]`` (for two columns, a
     :class:`TwoWayGroupedMoments`); also the inputs checked."""
@@ -125,6 +127,7 @@ def _grouped_pass(X, y, weights, column, role, *, missing, split_every, max_byte
         max_bytes = default_keyed_bytes()
     common = {
         "split_every": split_every,
+        "split_out": split_out,
         "scheduler": "threads" if inputs.local else None,
         "missing": missing,
     }
@@ -160,7 +163,9 @@ def _grouped_pass(X, y, weights, column, role, *, missing, split_every, max_byte
     return grouped, inputs, faults.dropped
 
 
-def fit_clustered(parsed, X, y, weights, cluster, *, missing, split_every, max_bytes):
+def fit_clustered(
+    parsed, X, y, weights, cluster, *, missing, split_every, max_bytes, split_out=1
+):
     """:func:`dask_linreg.ols` with ``cluster`` (one column, or two for
     two-way clustering): one pass to the clusters' moments, whose merge is
     the fit's statistic; they are kept, so the cluster-robust covariance
@@ -174,6 +179,7 @@ def fit_clustered(parsed, X, y, weights, cluster, *, missing, split_every, max_b
         missing=missing,
         split_every=split_every,
         max_bytes=max_bytes,
+        split_out=split_out,
     )
     total = grouped.total()
     if total.weight_sum == 0.0:
@@ -198,7 +204,9 @@ def fit_clustered(parsed, X, y, weights, cluster, *, missing, split_every, max_b
     return model
 
 
-def fit_split(parsed, X, y, weights, split, *, missing, split_every, max_bytes):
+def fit_split(
+    parsed, X, y, weights, split, *, missing, split_every, max_bytes, split_out=1
+):
     """The one pass of :func:`dask_linreg.ols` with ``split``."""
     grouped, inputs, _ = _grouped_pass(
         X,
@@ -209,6 +217,7 @@ def fit_split(parsed, X, y, weights, split, *, missing, split_every, max_bytes):
         missing=missing,
         split_every=split_every,
         max_bytes=max_bytes,
+        split_out=split_out,
     )
     names = [c for c in X.columns if c != split]
     result = SplitFit(

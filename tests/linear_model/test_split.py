@@ -95,7 +95,7 @@ def test_one_compute_and_bad_arguments(stores, computes):
         ols("y ~ x + C(store)", stores, split="store")
     with pytest.raises(ValueError, match="absorbed part"):
         ols("y ~ x | store", stores, split="store")
-    with pytest.raises(TypeError, match="split_every and max_bytes"):
+    with pytest.raises(TypeError, match="split_every, split_out and max_bytes"):
         ols(FORMULA, stores, split="store", solver="qr")
     with pytest.raises(MemoryError, match="split column 'store' has"):
         ols(FORMULA, ddf, split="store", max_bytes=5000)
