@@ -71,7 +71,14 @@ DEFAULT_SPLIT_EVERY = 8
 
 
 def checked_block(
-    compute, names, x_parts, y_parts, sample_weight=None, *companions, drop=None
+    compute,
+    names,
+    x_parts,
+    y_parts,
+    sample_weight=None,
+    *companions,
+    drop=None,
+    broadcast=None,
 ):
     """``compute(x_parts, y_parts, sample_weight, *companions)`` on one row
     block, with the block's input faults (runs on a worker).
@@ -85,10 +92,14 @@ def checked_block(
     companions (cluster or fold labels) in messages.  When the inputs
     disagree on the number of rows, a block without rows stands in and the
     fault is raised after the pass; otherwise non-finite values are counted
-    when the result is not finite (its ``is_finite()``).  Returns a
-    one-element object array so that Dask can treat the result as a block
-    of an array, which the merge tree regroups.
+    when the result is not finite (its ``is_finite()``).  ``broadcast``: keyword
+    arguments of ``compute`` that every block gets (one array of the graph,
+    not a copy per task).  Returns a one-element object array so that Dask
+    can treat the result as a block of an array, which the merge tree
+    regroups.
     """
+    if broadcast:
+        compute = partial(compute, **broadcast)
     if not isinstance(y_parts, list):
         y_parts = [y_parts.reshape(-1, 1)]
     dropped = 0
@@ -189,8 +200,9 @@ _THREAD_LOCAL_SETTERS = {
 }
 
 
-def _with_one_blas_thread(function, *args):
-    """``function(*args)`` with one BLAS thread in the calling thread only.
+def _with_one_blas_thread(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` with one BLAS thread in the calling
+    thread only.
 
     Tasks on the threaded scheduler each running a multi-threaded BLAS
     oversubscribe the cores.  The process-wide count (threadpoolctl's
@@ -203,7 +215,7 @@ def _with_one_blas_thread(function, *args):
     setters = _thread_local_blas_setters()
     previous = [setter(1) for setter in setters]
     try:
-        return function(*args)
+        return function(*args, **kwargs)
     finally:
         for setter, count in zip(setters, previous, strict=True):
             setter(count)
@@ -407,6 +419,7 @@ def _checked_reduce(
     split_every,
     scheduler,
     split_out=1,
+    broadcast=None,
 ):
     """:func:`checked_block` of ``compute`` on each row block of ``x``,
     ``y``, the weights and the ``companions`` (called ``names`` in messages;
@@ -423,11 +436,20 @@ def _checked_reduce(
         split_every=split_every,
         scheduler=scheduler,
         split_out=split_out,
+        broadcast=broadcast,
     )
 
 
 def _tree_reduce(
-    block_function, merge, arguments, *, n_blocks, split_every, scheduler, split_out=1
+    block_function,
+    merge,
+    arguments,
+    *,
+    n_blocks,
+    split_every,
+    scheduler,
+    split_out=1,
+    broadcast=None,
 ):
     """Map ``block_function`` over row blocks, merge in a tree, compute once."""
     # A fan-in beyond the number of blocks merges them all in one task
@@ -441,17 +463,39 @@ def _tree_reduce(
         joined = _joined_small_blocks(arguments, split_every)
         if joined is not arguments:
             result, faults = _summarized(
-                block_function, merge, joined, split_every, scheduler, split_out
+                block_function,
+                merge,
+                joined,
+                split_every,
+                scheduler,
+                split_out,
+                broadcast,
             )
             if faults.counts or faults.row_mismatch is not None:
                 # Rare, and the fit fails: once more on the blocks as given,
                 # so that the message names the user's row block.
                 return _summarized(
-                    block_function, merge, arguments, split_every, scheduler
+                    block_function,
+                    merge,
+                    arguments,
+                    split_every,
+                    scheduler,
+                    broadcast=broadcast,
                 )
             return result, faults
     return _summarized(
-        block_function, merge, arguments, split_every, scheduler, split_out
+        block_function, merge, arguments, split_every, scheduler, split_out, broadcast
+    )
+
+
+def _with_broadcast(block_function, names, *arguments):
+    """``block_function`` of the row blocks' arguments, the last
+    ``len(names)`` of them (whole arrays) as the keyword arguments
+    ``names``."""
+    split = len(arguments) - len(names)
+    values = [holder[0] for holder in arguments[split:]]
+    return block_function(
+        *arguments[:split], broadcast=dict(zip(names, values, strict=True))
     )
 
 
@@ -482,7 +526,15 @@ def _merge_tree(merge, level, split_every, token, blocks):
     return level[0]
 
 
-def _summarized(block_function, merge, arguments, split_every, scheduler, split_out=1):
+def _summarized(
+    block_function,
+    merge,
+    arguments,
+    split_every,
+    scheduler,
+    split_out=1,
+    broadcast=None,
+):
     """``block_function`` on each row block of ``arguments``, the summaries
     merged in a tree, computed once.
 
@@ -491,7 +543,20 @@ def _summarized(block_function, merge, arguments, split_every, scheduler, split_
     tree (on whichever worker), and the trees' disjoint results merged last:
     no task but the last holds every key, and each block's keys move once
     (Dask's ``groupby(..., split_out=)`` shuffle, for mergeable statistics).
+
+    ``broadcast`` (a dict of any objects): keyword arguments every block's
+    function gets, each one task of the graph that every block depends on
+    (sent to each worker once, not embedded in every task).
     """
+    if broadcast:
+        names = tuple(broadcast)
+        block_function = partial(_with_broadcast, block_function, names)
+        whole = []
+        for name in names:
+            # Any object, held by a one-element array: one chunk, one task.
+            holder = _wrap(broadcast[name], shape=(1,))
+            whole += [da.from_array(holder, chunks=1, name=False), None]
+        arguments = [*arguments, *whole]
     summaries = da.blockwise(
         block_function,
         "i",
@@ -672,8 +737,8 @@ def _block_multiway_statistic(
     )
 
 
-def _block_row_pass(kernel, x_parts, y_parts, sample_weight, *labels):
-    return kernel([*x_parts, *y_parts], sample_weight, list(labels))
+def _block_row_pass(kernel, x_parts, y_parts, sample_weight, *labels, **broadcast):
+    return kernel([*x_parts, *y_parts], sample_weight, list(labels), **broadcast)
 
 
 def reduce_row_pass(
@@ -688,6 +753,7 @@ def reduce_row_pass(
     split_out=1,
     scheduler=None,
     missing="raise",
+    broadcast=None,
 ):
     """``kernel(columns, sample_weight, labels)`` of each row block, merged:
     one more pass over the rows of a first one (the same rows dropped).
@@ -699,6 +765,9 @@ def reduce_row_pass(
     x, y, sample_weight, labels, message_names, split_every, split_out, scheduler, missing
         As in :func:`reduce_multiway_statistic` (``split_out`` for keyed
         results only).
+    broadcast : dict, default=None
+        Keyword arguments of ``kernel`` (large values: each one task of the
+        graph, sent to each worker once).
 
     Returns
     -------
@@ -716,6 +785,7 @@ def reduce_row_pass(
         split_every=split_every,
         scheduler=scheduler,
         split_out=split_out,
+        broadcast=broadcast,
     )
 
 
@@ -731,6 +801,7 @@ def _reduce_labelled(
     split_every,
     scheduler,
     split_out=1,
+    broadcast=None,
 ):
     """:func:`_checked_reduce` of a statistic that merges itself, with
     several label companions (``labels``, called ``message_names``), each of
@@ -748,6 +819,7 @@ def _reduce_labelled(
         split_every=split_every,
         scheduler=scheduler,
         split_out=split_out,
+        broadcast=broadcast,
     )
 
 

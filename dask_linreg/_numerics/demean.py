@@ -271,8 +271,10 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
     statistic : MultiwayMoments
         The first pass's statistics (their cells are not needed).
     run_pass : callable
-        ``run_pass(kernel)`` maps ``kernel(columns, sample_weight, labels)``
-        over the row blocks (the first pass's rows) and merges the results.
+        ``run_pass(kernel, **broadcast)`` maps ``kernel(columns,
+        sample_weight, labels, **broadcast)`` over the row blocks (the first
+        pass's rows) and merges the results; ``broadcast`` holds the large
+        arguments (the levels, the vectors), which every block reads.
     fixef_rm : {"singleton", "none"}
     tol : float
         The relative residual of the levels' normal equations to reach.
@@ -290,7 +292,7 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
     keys = [f.keys for f in factors]
     starts = np.concatenate([[0], np.cumsum([len(k) for k in keys])]).astype(np.int64)
     shift = factors[0].shift
-    layout = {"keys": keys, "starts": starts}
+    keys_tuple = tuple(keys)
     if fixef_rm == "singleton":
         excluded = [f.positive == 1 for f in factors]
     else:
@@ -298,7 +300,9 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
     n_passes = 0
     while True:
         sums = run_pass(
-            partial(block_level_sums, excluded=excluded, shift=shift, **layout)
+            partial(block_level_sums, starts=starts, shift=shift),
+            keys=keys_tuple,
+            excluded=tuple(excluded),
         )
         n_passes += 1
         if fixef_rm != "singleton":
@@ -316,7 +320,10 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
         nonlocal n_passes
         n_passes += 1
         result = run_pass(
-            partial(block_normal_product, excluded=excluded, vectors=vectors, **layout)
+            partial(block_normal_product, starts=starts),
+            keys=keys_tuple,
+            excluded=tuple(excluded),
+            vectors=vectors,
         )
         return result.product
 
@@ -344,13 +351,10 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
             pieces[largest] += reference
     effects = np.vstack(pieces)
     products = run_pass(
-        partial(
-            block_demeaned_products,
-            excluded=excluded,
-            shift=shift,
-            effects=effects,
-            **layout,
-        )
+        partial(block_demeaned_products, starts=starts, shift=shift),
+        keys=keys_tuple,
+        excluded=tuple(excluded),
+        effects=effects,
     )
     n_passes += 1
     comoment = (products.comoment + products.comoment.T) / 2

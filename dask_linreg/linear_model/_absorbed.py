@@ -335,7 +335,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
         if len(absorbed) > 1 and statistic.cells is None:
             # The cross-counts were not kept (fixef_solver="passes") or did
             # not fit: the levels' normal equations over the rows.
-            def run_pass(kernel):
+            def run_pass(kernel, **broadcast):
                 result, pass_faults = reduce_row_pass(
                     kernel,
                     inputs.x,
@@ -343,6 +343,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
                     inputs.sample_weight,
                     inputs.labels,
                     message_names=names,
+                    broadcast=broadcast,
                     **{k: v for k, v in common.items() if k != "max_bytes"},
                 )
                 pass_faults.raise_if_any(inputs.features.names)

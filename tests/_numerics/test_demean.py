@@ -17,13 +17,14 @@ def _data(seed=0, n=500):
 
 
 def _run_pass(z, weights, labels, cuts):
-    def run_pass(kernel):
+    def run_pass(kernel, **broadcast):
         result = None
         for start, stop in zip(cuts[:-1], cuts[1:], strict=True):
             block = kernel(
                 [z[start:stop]],
                 weights[start:stop],
                 [level[start:stop] for level in labels],
+                **broadcast,
             )
             result = block if result is None else result.merge(block)
         return result
