@@ -36,9 +36,8 @@ from dask_linreg._numerics.multiway import conjugate_gradients
 
 __all__ = [
     "PASSES_MAX_ITER",
-    "DemeanedProducts",
     "LevelSums",
-    "NormalProduct",
+    "SummedArray",
     "block_demeaned_products",
     "block_level_sums",
     "block_normal_product",
@@ -171,22 +170,23 @@ def block_level_sums(columns, sample_weight, labels, *, keys, excluded, starts, 
 
 
 @dataclass(frozen=True, eq=False)
-class NormalProduct:
-    """``D' W D v`` summed over blocks of rows (levels stacked)."""
+class SummedArray:
+    """An array summed over blocks of rows (``D' W D v``, or ``r' W r``)."""
 
-    product: np.ndarray
+    value: np.ndarray
 
     def merge(self, other):
-        return NormalProduct(self.product + other.product)
+        return SummedArray(self.value + other.value)
 
     def is_finite(self):
-        return bool(np.isfinite(self.product).all())
+        return bool(np.isfinite(self.value).all())
 
 
 def block_normal_product(
     columns, sample_weight, labels, *, keys, excluded, starts, vectors
 ):
-    """:class:`NormalProduct` of one block of rows: each kept row's
+    """``D' W D vectors`` over one block of rows (a :class:`SummedArray`):
+    each kept row's
     ``sum_j vectors[level_j]``, weighted and summed by level.
 
     Parameters
@@ -210,27 +210,14 @@ def block_normal_product(
             product[:, column] += np.bincount(
                 index, weights=weighted[:, column], minlength=n
             )
-    return NormalProduct(product)
-
-
-@dataclass(frozen=True, eq=False)
-class DemeanedProducts:
-    """``r' W r`` of the demeaned rows, summed over blocks."""
-
-    comoment: np.ndarray
-
-    def merge(self, other):
-        return DemeanedProducts(self.comoment + other.comoment)
-
-    def is_finite(self):
-        return bool(np.isfinite(self.comoment).all())
+    return SummedArray(product)
 
 
 def block_demeaned_products(
     columns, sample_weight, labels, *, keys, excluded, starts, shift, effects
 ):
-    """:class:`DemeanedProducts` of one block of rows: ``r = z - shift -
-    sum_j effects[level_j]`` over the kept rows.
+    """``r' W r`` over one block of rows (a :class:`SummedArray`), ``r = z
+    - shift - sum_j effects[level_j]`` over the kept rows.
 
     Parameters
     ----------
@@ -245,7 +232,7 @@ def block_demeaned_products(
         residual -= effects[code + start]
     w = np.where(kept, _weights(sample_weight, len(kept)), 0.0)
     scaled = residual * np.sqrt(w)[:, None]
-    return DemeanedProducts(scaled.T @ scaled)
+    return SummedArray(scaled.T @ scaled)
 
 
 @dataclass(frozen=True, eq=False)
@@ -325,7 +312,7 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
             excluded=tuple(excluded),
             vectors=vectors,
         )
-        return result.product
+        return result.value
 
     system = _RowSystem(sums.weights, product)
     solution, report = conjugate_gradients(
@@ -357,7 +344,7 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
         effects=effects,
     )
     n_passes += 1
-    comoment = (products.comoment + products.comoment.T) / 2
+    comoment = (products.value + products.value.T) / 2
     q = comoment.shape[0]
     moments = Moments(
         int(counts[0].sum()),

@@ -31,14 +31,14 @@ def _data(seed=0, n=400):
     return z, weights, [firm, year]
 
 
-def _statistic(z, weights, labels, cuts):
+def _statistic(z, weights, labels, cuts, names=("firm", "year", "region")):
     statistic = None
     for start, stop in zip(cuts[:-1], cuts[1:], strict=True):
         block = block_multiway_moments(
             [z[start:stop]],
             weights[start:stop],
             [level[start:stop] for level in labels],
-            factor_names=("firm", "year"),
+            factor_names=names[: len(labels)],
         )
         statistic = block if statistic is None else statistic.merge(block)
     return statistic
@@ -128,25 +128,12 @@ def _three_factors(seed=3, n=600):
     return z, weights, [*labels, rng.integers(0, 9, len(z))]
 
 
-def _three_statistic(z, weights, labels, cuts):
-    statistic = None
-    for start, stop in zip(cuts[:-1], cuts[1:], strict=True):
-        block = block_multiway_moments(
-            [z[start:stop]],
-            weights[start:stop],
-            [level[start:stop] for level in labels],
-            factor_names=("firm", "year", "region"),
-        )
-        statistic = block if statistic is None else statistic.merge(block)
-    return statistic
-
-
 @pytest.mark.parametrize("three", [False, True])
 @pytest.mark.parametrize("fixef_rm", ["none", "singleton"])
 def test_conjugate_gradients_give_the_projection(three, fixef_rm):
     if three:
         z, weights, labels = _three_factors()
-        statistic = _three_statistic(z, weights, labels, [0, 250, len(z)])
+        statistic = _statistic(z, weights, labels, [0, 250, len(z)])
     else:
         z, weights, labels = _data()
         statistic = _statistic(z, weights, labels, [0, 250, len(z)])
