@@ -85,9 +85,8 @@ def level_codes(labels, keys, excluded):
 
 def _stacked(columns):
     """``Z`` of column groups side by side, float64."""
-    return np.hstack(
-        [np.asarray(c, dtype=np.float64).reshape(len(c), -1) for c in columns]
-    )
+    parts = [np.asarray(c, dtype=np.float64) for c in columns]
+    return np.hstack([c if c.ndim == 2 else c.reshape(c.shape[0], 1) for c in parts])
 
 
 def _weights(sample_weight, n_rows):
@@ -345,6 +344,15 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
     )
     n_passes += 1
     comoment = (products.value + products.value.T) / 2
+    # A column the fixed effects absorb is left with the solve's error, about
+    # (tol |z|)**2, not 0: below a margin of that share of its centered
+    # variance it is 0, so that its slope is found collinear, as by the
+    # one-pass solves.
+    first = factors[0]
+    spread = np.diag(first.within + first.between())
+    absorbed = np.diag(comoment) <= (100.0 * tol) ** 2 * spread
+    comoment[absorbed, :] = 0.0
+    comoment[:, absorbed] = 0.0
     q = comoment.shape[0]
     moments = Moments(
         int(counts[0].sum()),

@@ -718,10 +718,11 @@ class FixefSolve:
 
     Attributes
     ----------
-    solver : {"direct", "cg"}
+    solver : {"direct", "cg", "passes"}
         ``"direct"``: a (pivoted) Cholesky factorization of the dense
         Schur complement; ``"cg"``: Jacobi-preconditioned conjugate
-        gradients on the sparse one.
+        gradients on the sparse one; ``"passes"``: conjugate gradients
+        over the rows (:mod:`dask_linreg._numerics.demean`).
     n_iter : int
         Conjugate-gradient iterations (0 for ``"direct"``).
     residual : float
@@ -772,7 +773,13 @@ def _schur_absorbed(factors, cells, largest, solver="auto", tol=1e-10, max_iter=
     b_offsets = np.vstack(
         [factors[j].offsets + (factors[j].shift - a.shift) for j in others]
     )
-    right = system.b_weights[:, None] * b_offsets - cross.T @ a.offsets
+    own = system.b_weights[:, None] * b_offsets
+    through_a = cross.T @ a.offsets
+    right = own - through_a
+    # A column constant within A's levels has R = 0 exactly; what is left is
+    # the cancellation's rounding, outside S's range: 0 (its effects are 0).
+    rounding = np.linalg.norm(np.abs(own) + np.abs(through_a), axis=0)
+    right[:, np.linalg.norm(right, axis=0) <= 1e-12 * rounding] = 0.0
     free = system.free()
     if solver == "direct":
         solution, rank = _solve_semidefinite(

@@ -81,7 +81,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
         Merge the per-level statistics in this many trees, each of the
         levels of one hash partition (Dask's ``groupby(split_out=)``
         shuffle): each block's levels move once and no task but the last
-        (on the client's side) holds every level.  Worth it on a cluster
+        holds every level.  Worth it on a cluster
         with many levels in every partition; on the threaded scheduler the
         one tree is as fast.
     max_bytes : int or None, default=None
@@ -105,6 +105,11 @@ class FixedEffectsRegression(_OnePassLinearModel):
         ``"cg"``: conjugate gradients preconditioned by the diagonal, on the
         sparse cross-counts (memory of the order of the cells; each
         iteration a few products with them), to ``fixef_tol``.
+        With three or more factors, ``"cg"`` counts ``n_effects_`` by a
+        bound (one null direction per connected component of each factor
+        with the largest), which is the rank unless factors other than the
+        largest are nested in one another; it then counts more effects than
+        ``"direct"`` (standard errors on the safe side).
         ``"auto"``: ``"direct"`` up to 2,000 such levels if it fits,
         otherwise ``"cg"`` (workers x firms, say); and where the cross-counts
         themselves do not fit in ``max_bytes`` (dropped on the workers as

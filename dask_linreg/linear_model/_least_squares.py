@@ -771,6 +771,17 @@ def _kept_cluster_covariances(summary, clusters, total, coef, *, jackknife=False
     full fit ``b`` (MacKinnon, Nielsen & Webb's jackknife, with CR1's
     small-sample factor).
     """
+    # Clusters of no positive weight add nothing and, as in the robust
+    # pass, are not counted.
+    if isinstance(clusters, TwoWayGroupedMoments):
+        clusters = TwoWayGroupedMoments(
+            *(
+                part.subset(part.weights > 0)
+                for part in (clusters.first, clusters.second, clusters.both)
+            )
+        )
+    else:
+        clusters = clusters.subset(clusters.weights > 0)
     if isinstance(clusters, TwoWayGroupedMoments):
         if jackknife:
             raise ValueError(

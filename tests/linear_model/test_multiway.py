@@ -676,3 +676,40 @@ def test_two_way_cluster_arguments_are_checked(panel):
             ols(FORMULA, panel, cluster=bad)
     with pytest.raises(MemoryError, match="firm"):
         ols(FORMULA, panel, cluster=["firm", "year"], max_bytes=20_000)
+
+
+def test_a_column_the_fixed_effects_absorb_in_every_solver(movers):
+    """A worker-level trait beside worker effects (three factors, CG and
+    passes): collinear, as the direct solve finds it, not a diverging
+    solve or a spurious slope; an empty Dask partition is fine."""
+    frame = movers.assign(female=(movers.worker % 2).astype(float))
+    formula = "y ~ x1 + female | worker + firm + year"
+    direct = ols(formula, frame, fixef_solver="direct")
+    source = dd.from_pandas(frame, 4).map_partitions(
+        lambda part: part[part.index % 4 != 1] if len(part) else part
+    )
+    empty = dd.from_pandas(frame, 3).map_partitions(
+        lambda part: part[part.index >= 2000]
+    )
+    for solver, data in [("cg", frame), ("passes", source), ("passes", empty)]:
+        model = ols(formula, data, fixef_solver=solver)
+        assert model.rank_ == direct.rank_ == 1
+        if data is frame:
+            np.testing.assert_allclose(model.coef_, direct.coef_, rtol=1e-9, atol=1e-12)
+        else:
+            reference = ols(formula, data.compute(), fixef_solver="direct")
+            np.testing.assert_allclose(
+                model.coef_, reference.coef_, rtol=1e-9, atol=1e-12
+            )
+
+
+def test_kept_clusters_of_no_weight_are_not_counted(panel):
+    frame = panel.assign(w=np.where(panel["year"] == 2005, 0.0, panel["w"]))
+    for cluster, groups in [("year", "year"), (["firm", "year"], ["firm", "year"])]:
+        kept = ols(FORMULA, frame, weights="w", cluster=cluster)
+        passed = ols(FORMULA, frame, weights="w").inference(
+            frame, cov_type="cluster", groups=groups, sample_weight="w"
+        )
+        results = kept.inference(cov_type="cluster")
+        assert results.n_groups == passed.n_groups
+        np.testing.assert_allclose(results.bse, passed.bse, rtol=1e-10)
