@@ -275,10 +275,14 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
         Passes over the rows, the first not counted.
     """
     factors = statistic.factors
-    keys = [f.keys for f in factors]
+    keys = tuple(f.keys for f in factors)
     starts = np.concatenate([[0], np.cumsum([len(k) for k in keys])]).astype(np.int64)
     shift = factors[0].shift
-    keys_tuple = tuple(keys)
+
+    def by_factor(stacked):
+        """Each factor's rows of an array over the stacked levels."""
+        return [stacked[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
+
     if fixef_rm == "singleton":
         excluded = [f.positive == 1 for f in factors]
     else:
@@ -287,7 +291,7 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
     while True:
         sums = run_pass(
             partial(block_level_sums, starts=starts, shift=shift),
-            keys=keys_tuple,
+            keys=keys,
             excluded=tuple(excluded),
         )
         n_passes += 1
@@ -295,8 +299,8 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
             break
         # A removal can leave new singletons: round by round, as fixest.
         new = [
-            (sums.positive[a:b] == 1) & ~out
-            for a, b, out in zip(starts[:-1], starts[1:], excluded, strict=True)
+            (positive == 1) & ~out
+            for positive, out in zip(by_factor(sums.positive), excluded, strict=True)
         ]
         if not any(n.any() for n in new):
             break
@@ -307,7 +311,7 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
         n_passes += 1
         result = run_pass(
             partial(block_normal_product, starts=starts),
-            keys=keys_tuple,
+            keys=keys,
             excluded=tuple(excluded),
             vectors=vectors,
         )
@@ -323,11 +327,9 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
     )
     report = replace(report, solver="passes")
     largest = int(np.argmax([len(k) for k in keys]))
-    pieces = [
-        solution[a:b].copy() for a, b in zip(starts[:-1], starts[1:], strict=True)
-    ]
-    weights = [sums.weights[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
-    counts = [sums.counts[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    pieces = [piece.copy() for piece in by_factor(solution)]
+    weights = by_factor(sums.weights)
+    counts = by_factor(sums.counts)
     # One reference level per factor beyond the largest (effect 0), its
     # effect moved to the largest factor's: the fitted rows do not change.
     for j, piece in enumerate(pieces):
@@ -338,7 +340,7 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
     effects = np.vstack(pieces)
     products = run_pass(
         partial(block_demeaned_products, starts=starts, shift=shift),
-        keys=keys_tuple,
+        keys=keys,
         excluded=tuple(excluded),
         effects=effects,
     )
@@ -360,7 +362,7 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
         np.zeros(q),
         np.zeros(q),
         comoment,
-        positive_count=int(sums.positive[starts[0] : starts[1]].sum()),
+        positive_count=int(by_factor(sums.positive)[0].sum()),
         log_weight_sum=sums.log_weight_sum,
     )
     kept = [c > 0 for c in counts]
