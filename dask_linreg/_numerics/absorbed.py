@@ -33,7 +33,6 @@ from dask_linreg._numerics.moments import Moments
 from dask_linreg._numerics.sandwich import ScoreModel, block_scores, merge_scores
 
 __all__ = [
-    "pooled_group_moments",
     "AbsorbedScoreModel",
     "AbsorbedScores",
     "GroupMoments",
@@ -225,25 +224,6 @@ class GroupMoments:
         center = self.weights @ self.offsets / total
         deviation = (self.offsets - center) * np.sqrt(self.weights)[:, None]
         return deviation.T @ deviation
-
-
-def pooled_group_moments(grouped):
-    """The :class:`GroupMoments` of a
-    :class:`~dask_linreg._numerics.grouped.GroupedMoments` (each level's own
-    co-moments, pooled): an absorbed fit whose levels' statistics are kept
-    (its clusters)."""
-    return GroupMoments(
-        grouped.keys,
-        grouped.counts,
-        grouped.positive,
-        grouped.weights,
-        grouped.shift,
-        grouped.offsets,
-        grouped.comoments.sum(axis=0),
-        float(grouped.log_weights.sum()),
-        grouped.factor_name,
-        grouped.max_bytes,
-    )
 
 
 def _budget(factor_name, max_bytes):

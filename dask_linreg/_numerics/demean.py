@@ -55,7 +55,8 @@ def level_codes(labels, keys, excluded):
     Parameters
     ----------
     labels : sequence of ndarray of shape (n_rows,)
-        Each factor's level of each row.
+        Each factor's level of each row (then, possibly, other labels the
+        pass drops missing rows by: ignored here).
     keys : sequence of ndarray
         Each factor's levels (sorted), as the first pass found them.
     excluded : sequence of ndarray of bool
@@ -69,7 +70,7 @@ def level_codes(labels, keys, excluded):
     n_rows = len(labels[0]) if labels else 0
     kept = np.ones(n_rows, dtype=bool)
     codes = []
-    for level, key, out in zip(labels, keys, excluded, strict=True):
+    for level, key, out in zip(labels[: len(keys)], keys, excluded, strict=True):
         code = np.searchsorted(key, level)
         inside = np.minimum(code, max(len(key) - 1, 0))
         if len(key) == 0 or not np.array_equal(key[inside], level):

@@ -253,17 +253,7 @@ def block_grouped_moments(
             check_levels=_budget(factor_name, max_bytes).check,
             piece_rows=piece_rows,
         )
-        q, n_levels = rows.block.n_columns, len(rows.keys)
-        upper = np.triu_indices(q)
-        comoments = np.zeros((n_levels, q, q))
-        for span, piece in rows.demeaned_pieces():
-            for j, k in zip(*upper, strict=True):
-                comoments[:, j, k] += np.bincount(
-                    rows.codes[span],
-                    weights=piece[:, j] * piece[:, k],
-                    minlength=n_levels,
-                )
-    comoments[:, upper[1], upper[0]] = comoments[:, upper[0], upper[1]]
+        comoments = rows.pooled_comoments()
     return GroupedMoments(
         rows.keys,
         rows.counts,

@@ -23,6 +23,7 @@ __all__ = [
     "KeyedJoin",
     "LevelBudget",
     "LevelRows",
+    "group_keys",
     "join_levels",
     "level_rows",
 ]
@@ -123,6 +124,33 @@ class LevelRows:
             piece -= self.offsets[self.codes[span]]
             piece *= np.sqrt(self.weights[span])[:, None]
             yield span, piece
+
+    def pooled_comoments(self, pools=None, n_pools=None):
+        """The co-moments of the rows demeaned by their level's mean, summed
+        by pool: ``pools`` gives each level's pool (an index below
+        ``n_pools``); None, each level is its own.
+
+        Returns
+        -------
+        ndarray of shape (n_pools, q, q)
+        """
+        if pools is None:
+            pools, n_pools = np.arange(len(self.keys)), len(self.keys)
+        row_pools = pools[self.codes]
+        q = self.block.n_columns
+        upper = np.triu_indices(q)
+        comoments = np.zeros((n_pools, q, q))
+        for span, piece in self.demeaned_pieces():
+            # One bincount per entry of the upper triangle: a batched
+            # outer product per pool, in O(rows) each.
+            for j, k in zip(*upper, strict=True):
+                comoments[:, j, k] += np.bincount(
+                    row_pools[span],
+                    weights=piece[:, j] * piece[:, k],
+                    minlength=n_pools,
+                )
+        comoments[:, upper[1], upper[0]] = comoments[:, upper[0], upper[1]]
+        return comoments
 
 
 def level_rows(columns, sample_weight, labels, *, check_levels, piece_rows=None):
@@ -252,6 +280,39 @@ def join_levels(a, b, budget):
     offsets[common] = a.offsets[both_a] + share[:, None] * delta
     return KeyedJoin(
         keys, in_a, in_b, offsets, common, delta * np.sqrt(coupling)[:, None]
+    )
+
+
+def group_keys(keys):
+    """The distinct combinations of several key arrays, sorted.
+
+    Parameters
+    ----------
+    keys : sequence of ndarray of shape (n,)
+        One value per item and key (levels of one column each).
+
+    Returns
+    -------
+    inverse : ndarray of intp of shape (n,)
+        Each item's combination, an index into ``unique``.
+    unique : tuple of ndarray of shape (n_unique,)
+        Each key's value of each distinct combination, in lexicographic
+        order of the keys' sorted levels.
+    """
+    codes, levels = zip(*(pd.factorize(k, sort=True) for k in keys), strict=True)
+    sizes = [len(level) for level in levels]
+    if np.prod(np.asarray(sizes, dtype=float)) < 2.0**62:
+        combined = np.ravel_multi_index(codes, sizes)
+        # Hashing, then sorting the distinct combinations only: cheaper
+        # than sorting every item.
+        inverse, unique = pd.factorize(combined, sort=True)
+        unique_codes = np.unravel_index(unique, sizes)
+    else:
+        stacked = np.column_stack(codes)
+        unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
+        unique_codes = unique.T
+    return inverse.ravel(), tuple(
+        np.asarray(level)[c] for level, c in zip(levels, unique_codes, strict=True)
     )
 
 

@@ -41,7 +41,12 @@ import scipy.sparse
 from scipy.sparse.csgraph import connected_components
 
 from dask_linreg._numerics.absorbed import GroupMoments, block_group_moments
-from dask_linreg._numerics.keyed import LevelBudget, key_partitions, keyed_nbytes
+from dask_linreg._numerics.keyed import (
+    LevelBudget,
+    group_keys,
+    key_partitions,
+    keyed_nbytes,
+)
 from dask_linreg._numerics.moments import Moments
 
 __all__ = [
@@ -55,6 +60,7 @@ __all__ = [
     "block_multiway_moments",
     "conjugate_gradients",
     "indicator_rank",
+    "level_cells",
 ]
 
 
@@ -139,29 +145,28 @@ def _bytes_per_cell(n_factors):
 def _summed_cells(keys, counts, positive, weights, budget):
     """Cells of rows (or of cells) with these levels: the distinct
     combinations, their counts and weights summed."""
-    codes, levels = zip(*(pd.factorize(k, sort=True) for k in keys), strict=True)
-    sizes = [len(level) for level in levels]
-    if np.prod(np.asarray(sizes, dtype=float)) < 2.0**62:
-        combined = np.ravel_multi_index(codes, sizes)
-        # Hashing, then sorting the distinct cells only: cheaper than
-        # sorting every row.
-        inverse, unique = pd.factorize(combined, sort=True)
-        cell_codes = np.unravel_index(unique, sizes)
-    else:
-        stacked = np.column_stack(codes)
-        unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
-        cell_codes = unique.T
-    n_cells = len(unique)
+    inverse, unique = group_keys(keys)
+    n_cells = len(unique[0])
     budget.check(n_cells, len(keys))
-    inverse = inverse.ravel()
     return LevelCells(
-        tuple(
-            np.asarray(level)[c] for level, c in zip(levels, cell_codes, strict=True)
-        ),
+        unique,
         np.bincount(inverse, weights=counts, minlength=n_cells).astype(np.int64),
         np.bincount(inverse, weights=positive, minlength=n_cells).astype(np.int64),
         np.bincount(inverse, weights=weights, minlength=n_cells),
         budget,
+    )
+
+
+def level_cells(keys, counts, positive, weights, *, factor_names, max_bytes=None):
+    """:class:`LevelCells` of cells given by their levels (finer cells, say:
+    those of :class:`~dask_linreg._numerics.cluster_cells.ClusterCells`),
+    the counts and weights of equal combinations summed."""
+    return _summed_cells(
+        [np.asarray(k) for k in keys],
+        counts,
+        positive,
+        weights,
+        _cell_budget(factor_names, max_bytes),
     )
 
 

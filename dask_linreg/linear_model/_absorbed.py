@@ -3,6 +3,7 @@ one pass: ``ols("y ~ x1 + x2 | firm", data)``, ``"... | firm + year"``."""
 
 import numbers
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -20,11 +21,18 @@ from dask_linreg._dask.graph import (
 )
 from dask_linreg._dask.indicators import with_indicators
 from dask_linreg._dask.inputs import check_fit_inputs, default_keyed_bytes
-from dask_linreg._numerics.absorbed import AbsorbedScoreModel, pooled_group_moments
+from dask_linreg._numerics.absorbed import AbsorbedScoreModel
+from dask_linreg._numerics.cluster_cells import block_with_cluster_cells
 from dask_linreg._numerics.demean import solve_by_passes
-from dask_linreg._numerics.multiway import AbsorbedFactors, absorb_factors
+from dask_linreg._numerics.multiway import (
+    AbsorbedFactors,
+    absorb_factors,
+    level_cells,
+)
 from dask_linreg._numerics.sandwich import (
     ScoreModel,
+    ScoreSums,
+    TwoWayScores,
     design_root,
     fit_summary,
     robust_covariance,
@@ -283,14 +291,16 @@ class FixedEffectsRegression(_OnePassLinearModel):
         """
         return self._fit(X, y, sample_weight)
 
-    def _fit(self, X, y, sample_weight, keep_clusters=False):
-        """:meth:`fit`; with ``keep_clusters`` (one absorbed column), each
-        level's own co-moments are kept as the clusters of CRV1 and CRV3
-        (no second pass)."""
+    def _fit(self, X, y, sample_weight, clusters=()):
+        """:meth:`fit`; with ``clusters`` (one or two columns of X, absorbed
+        or not), the clusters' statistics are kept in the pass
+        (:mod:`~dask_linreg._numerics.cluster_cells`), so that CRV1, one or
+        two ways, and CRV3 need no second pass."""
         self._check_params()
         absorbed = self._absorbed
-        numeric, labels = self._split(X)
-        names = self._label_names()
+        extra = tuple(c for c in clusters if c not in absorbed)
+        numeric, labels = self._split(X, extra)
+        names = self._label_names(extra)
         inputs = check_fit_inputs(
             self, numeric, y, sample_weight, labels=labels, labels_name=names
         )
@@ -300,8 +310,12 @@ class FixedEffectsRegression(_OnePassLinearModel):
             "scheduler": "threads" if inputs.local else None,
             "missing": self.missing,
         }
-        grouped = None
-        if len(absorbed) == 1:
+        cluster_cells = None
+        if clusters:
+            statistic, cluster_cells, faults = self._clustered_pass(
+                inputs, clusters, extra, names, common
+            )
+        elif len(absorbed) == 1:
             statistic, faults = reduce_group_statistic(
                 inputs.x,
                 inputs.y,
@@ -309,12 +323,9 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 inputs.labels[0],
                 factor_name=absorbed[0],
                 message_name=names[0],
-                per_group=keep_clusters,
                 split_out=self.split_out,
                 **common,
             )
-            if keep_clusters:
-                grouped, statistic = statistic, pooled_group_moments(statistic)
         else:
             statistic, faults = reduce_multiway_statistic(
                 inputs.x,
@@ -398,13 +409,13 @@ class FixedEffectsRegression(_OnePassLinearModel):
         residual = within[p:, p:] - solution.coef.T @ within[:p, p:]
         with np.errstate(divide="ignore", invalid="ignore"):
             r2 = 1.0 - np.diag(residual) / np.diag(within[p:, p:])
-        clusters = None
-        if grouped is not None:
-            clusters = grouped.subset(np.isin(grouped.keys, solved.keys[0]))
+        kept = None
+        if cluster_cells is not None:
+            kept = cluster_cells.absorbed_scores(solved.keys, solved.effects)
         state = replace(
             fit_state(moments, y, inputs, sample_weight, faults.dropped),
             levels=solved,
-            clusters=clusters,
+            clusters=kept,
         )
         effects = {}
         for name, level_keys, table in zip(absorbed, keys, tables, strict=True):
@@ -445,6 +456,45 @@ class FixedEffectsRegression(_OnePassLinearModel):
             dtype=object,
         )
         return self
+
+    def _clustered_pass(self, inputs, clusters, extra, names, common):
+        """The one pass of a fit that keeps its clusters: the absorbed
+        statistic (with several factors, the cells of their levels summed
+        from the cluster cells), the :class:`ClusterCells` and the faults."""
+        absorbed = self._absorbed
+        factor_names = (*absorbed, *extra)
+        kernel = partial(
+            block_with_cluster_cells,
+            n_factors=len(absorbed),
+            clusterings=tuple(factor_names.index(c) for c in clusters),
+            names=factor_names,
+            max_bytes=common["max_bytes"],
+        )
+        pair, faults = reduce_row_pass(
+            kernel,
+            inputs.x,
+            inputs.y,
+            inputs.sample_weight,
+            inputs.labels,
+            message_names=names,
+            split_out=self.split_out,
+            **{k: v for k, v in common.items() if k != "max_bytes"},
+        )
+        statistic, cells = pair.absorbed, pair.clusters
+        if len(absorbed) > 1 and self.fixef_solver != "passes":
+            statistic = replace(
+                statistic,
+                cells=level_cells(
+                    cells.keys[: len(absorbed)],
+                    cells.counts,
+                    cells.positive,
+                    cells.weights,
+                    factor_names=absorbed,
+                    max_bytes=common["max_bytes"],
+                ),
+                cells_policy="keep",
+            )
+        return statistic, cells, faults
 
     def _effect_tables(self):
         """Each absorbed column's effects as a Series or DataFrame."""
@@ -644,27 +694,70 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 clusterings.append(entry)
         return tuple(clusterings)
 
-    def _kept_cluster_covariances(self, summary, coef, clusters, *, jackknife):
-        """CRV1 or CRV3 from the clusters' co-moments kept by the fit (the
-        absorbed levels: nested, counted as one parameter)."""
-        k = coef.shape[1]
+    def _kept_cluster_covariances(self, summary, coef, kept, *, jackknife):
+        """CRV1 (one or two ways) or CRV3 from the clusters' statistics kept
+        by the fit (:class:`AbsorbedClusterScores`), with fixest's
+        small-sample factor."""
+        nested = set()
+        for clustering in range(len(kept.names)):
+            nested.update(kept.nested(clustering))
+        k_fixest = self._fixest_parameters(summary, tuple(sorted(nested)))
         nobs = summary.nobs
-        kept = clusters.subset(clusters.weights > 0)
-        n_groups = kept.n_levels
+        if jackknife:
+            if len(kept.names) != 1:
+                raise ValueError(
+                    "cov_type='CRV3' (the cluster jackknife) is one-way: this "
+                    f"model was fitted clustered two ways ({kept.factor_name}); "
+                    "use cov_type='cluster'."
+                )
+            loose = [name for j, name in enumerate(self._absorbed) if j not in nested]
+            if loose:
+                raise ValueError(
+                    "cov_type='CRV3' with absorbed fixed effects needs every "
+                    "absorbed column nested in the clusters (a left-out cluster "
+                    f"takes its levels with it): {', '.join(map(repr, loose))} "
+                    f"{'is' if len(loose) == 1 else 'are'} not nested in "
+                    f"{kept.factor_name!r}. Use cov_type='cluster'."
+                )
+            if coef.shape[0] != 1:
+                raise ValueError("cov_type='CRV3' takes a model of one target.")
+            n_groups = kept.n_clusters
+            if n_groups < 2:
+                raise ValueError(
+                    "cov_type='CRV3' needs at least 2 clusters; the fit has "
+                    f"{n_groups}."
+                )
+            within = self._fit_state.statistic.comoment
+            deviation = kept.leave_one_out(within, coef.shape[1]) - coef[0]
+            factor = n_groups / (n_groups - 1.0) * (nobs - 1.0) / (nobs - k_fixest)
+            return [factor * deviation.T @ deviation], n_groups
+
+        def sums(clustering):
+            labels, scores = kept.scores(coef.T, clustering)
+            return ScoreSums(nobs, nobs, summary.ssr, None, labels, scores)
+
+        if len(kept.names) == 1:
+            score_sums = sums(0)
+        else:
+            score_sums = TwoWayScores(sums(0), sums(1), sums(None))
+        n_groups = min(len(s.cluster_labels) for s in _one_way(score_sums))
         if n_groups < 2:
             raise ValueError(
                 f"cov_type='cluster' needs at least 2 clusters; the fit has {n_groups}."
             )
-        factor = n_groups / (n_groups - 1.0) * (nobs - 1.0) / (nobs - k - 1.0)
-        bread = summary.centered_cov
-        if jackknife:
-            if coef.shape[0] != 1:
-                raise ValueError("cov_type='CRV3' takes a model of one target.")
-            deviation = kept.within_leave_one_out(k) - coef[0]
-            return [factor * deviation.T @ deviation], n_groups
-        scores = np.moveaxis(kept.within_scores(coef.T), 2, 0)  # (T, G, k)
-        meat = np.swapaxes(scores, 1, 2) @ scores
-        return factor * (bread @ meat @ bread), n_groups
+        covariances, n_groups = robust_covariance(summary, score_sums, "cluster")
+        k = summary.centered_cov.shape[0]
+        return covariances * ((nobs - k) / (nobs - k_fixest)), n_groups
+
+    def _fixest_parameters(self, summary, nested):
+        """fixest's ``K`` of the clustered small-sample factor ``(n - 1) / (n
+        - K)``: the slopes, the effects not nested in the clusters and one
+        parameter for those that are (``nested``, the factors' indices;
+        reghdfe's and pyfixest's rule)."""
+        k = summary.centered_cov.shape[0] + self.n_effects_
+        if nested:
+            k += 1 - self._fit_state.levels.rank_of(nested)
+        return k
 
     def _robust(self, summary, coef, X, y, sample_weight, cov_type, clusterings):
         """One pass over the training data for the sandwich covariances."""
@@ -736,13 +829,18 @@ class FixedEffectsRegression(_OnePassLinearModel):
             for c in cluster:
                 if c < len(self._absorbed):
                     nested.update(solved.nested_in(c))
-            nested = tuple(sorted(nested))
+            k_fixest = self._fixest_parameters(summary, tuple(sorted(nested)))
             k = summary.centered_cov.shape[0]
-            k_fixest = k + self.n_effects_
-            if nested:
-                k_fixest += 1 - solved.rank_of(nested)
             covariances = covariances * ((summary.nobs - k) / (summary.nobs - k_fixest))
         return covariances, n_groups
+
+
+def _one_way(sums):
+    """The one-way :class:`ScoreSums` of ``sums`` (each clustering's, for
+    two ways)."""
+    if isinstance(sums, TwoWayScores):
+        return (sums.first, sums.second)
+    return (sums,)
 
 
 def _predict_partition(frame, names, coef, tables, one_target):

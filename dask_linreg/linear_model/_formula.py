@@ -251,17 +251,10 @@ def _fit_keyed(formula, absorbed, split, cluster, data, weights, missing, params
     argument, column = ("split", split) if split is not None else ("cluster", cluster)
     if split is not None and cluster is not None:
         raise ValueError("split= and cluster= together are not supported yet.")
-    if absorbed and (split is not None or tuple(absorbed) != (cluster,)):
+    if absorbed and split is not None:
         raise ValueError(
-            f"{argument}= and an absorbed part ('|') together are supported for "
-            "one absorbed column clustered by itself ('y ~ x | firm', "
-            "cluster='firm') only: cluster other absorbed models with "
-            "inference(data, cov_type='cluster', groups=...); a split model has "
-            "its own intercepts already."
-        )
-    if absorbed:
-        return _fit_absorbed(
-            formula, absorbed, data, weights, missing, params, keep_clusters=True
+            "split= and an absorbed part ('|') together are not supported: a "
+            "split model has its own intercepts already."
         )
     two_way = cluster is not None and not isinstance(cluster, str)
     if two_way:
@@ -277,6 +270,16 @@ def _fit_keyed(formula, absorbed, split, cluster, data, weights, missing, params
                 f"{argument}={name!r} is not a column of data; it has: "
                 f"{', '.join(map(str, data.columns))}."
             )
+    if absorbed:
+        return _fit_absorbed(
+            formula,
+            absorbed,
+            data,
+            weights,
+            missing,
+            params,
+            clusters=tuple(column) if two_way else (column,),
+        )
     unknown = set(params) - {"split_every", "split_out", "max_bytes"}
     if unknown:
         raise TypeError(
@@ -310,9 +313,7 @@ def _fit_keyed(formula, absorbed, split, cluster, data, weights, missing, params
     )
 
 
-def _fit_absorbed(
-    formula, absorbed, data, weights, missing, params, keep_clusters=False
-):
+def _fit_absorbed(formula, absorbed, data, weights, missing, params, clusters=()):
     """``ols("y ~ x | firm + year")``: a :class:`FixedEffectsRegression` of
     the formula's terms (its intercept absorbed too)."""
     parsed = _parsed(formula, data)
@@ -333,7 +334,8 @@ def _fit_absorbed(
             "effects, categorical terms enter as main effects only."
         )
     weights = _weights(weights, data)
-    X, y = design_frames(data, parsed, keep=list(absorbed))
+    kept = [*absorbed, *(c for c in clusters if c not in absorbed)]
+    X, y = design_frames(data, parsed, keep=kept)
     # Categorical terms enter as treatment-coded indicators of known levels.
     levels = indicator_levels(X, parsed.factors)
     X = with_indicators(X, levels)
@@ -342,6 +344,6 @@ def _fit_absorbed(
         missing=missing,
         **params,
     )
-    model._fit(X, y, weights, keep_clusters=keep_clusters)
+    model._fit(X, y, weights, clusters=clusters)
     model._fit_state = replace(model._fit_state, formula=parsed, indicators=levels)
     return model

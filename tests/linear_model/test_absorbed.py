@@ -251,5 +251,7 @@ def test_clusters_kept_at_fit_time_need_no_pass(
         model.inference(panel, cov_type="cluster")
     with pytest.raises(ValueError, match="needs the clusters' statistics"):
         plain.inference(cov_type="CRV3")
-    with pytest.raises(ValueError, match="clustered by itself"):
-        ols(FORMULA + " | firm", panel, cluster="z")
+    with pytest.raises(ValueError, match="cluster='nope' is not a column of data"):
+        ols(FORMULA + " | firm", panel, cluster="nope")
+    with pytest.raises(ValueError, match="split= and an absorbed part"):
+        ols(FORMULA + " | firm", panel, split="z")

@@ -3,53 +3,15 @@ against pyfixest's ``feols`` and linearmodels' ``PanelOLS`` on the same
 data: slopes, standard errors (iid, HC1, CRV1), degrees of freedom, within
 R², predictions and the fixed effects' normal equations."""
 
-import warnings
-
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-import pyfixest
 import pytest
 
 from dask_linreg import FixedEffectsRegression, ols
-
-FORMULA = "y ~ x1 + x2"
-
-
-@pytest.fixture(scope="module")
-def panel():
-    """An unbalanced firm x year panel: firms of very different sizes,
-    firms seen in a few years only, singletons that appear only once the
-    first ones are gone (a firm of two rows, one in a year of its own)."""
-    rng = np.random.default_rng(21)
-    n = 2400
-    firm = rng.zipf(1.5, n) % 300
-    year = rng.integers(2000, 2025, n)
-    frame = pd.DataFrame(
-        {
-            "firm": np.concatenate([firm, [900, 900, 901, 902]]),
-            "year": np.concatenate([year, [1990, 2001, 1991, 2003]]),
-        }
-    )
-    n = len(frame)
-    frame["state"] = frame["firm"] % 7
-    frame["x1"] = rng.normal(size=n) + 0.3 * (frame["year"] - 2000)
-    frame["x2"] = rng.normal(size=n) + np.sin(frame["firm"]) + 1e4
-    frame["w"] = rng.uniform(0.5, 2.0, n)
-    frame["y"] = (
-        frame.x1
-        - 0.5 * frame.x2
-        + np.cos(frame.firm) * 3
-        + 0.2 * (frame.year - 2000)
-        + rng.normal(size=n) * (1 + frame.x1.abs())
-    )
-    return frame.sample(frac=1.0, random_state=2).reset_index(drop=True)
-
-
-def _feols(formula, data, vcov="iid", **options):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pyfixest.feols(formula, data, vcov=vcov, **options)
+from tests.linear_model._panels import FORMULA
+from tests.linear_model._panels import feols as _feols
+from tests.linear_model._panels import source as _source
 
 
 def _kept_rows(fit, n_rows):
@@ -67,10 +29,6 @@ def _components(frame, columns=("firm", "year")):
     n = a.max() + 1 + b.max() + 1
     graph = coo_matrix((np.ones(len(a)), (a, b + a.max() + 1)), shape=(n, n))
     return connected_components(graph, directed=False)[0]
-
-
-def _source(panel, partitions):
-    return panel if partitions is None else dd.from_pandas(panel, partitions)
 
 
 @pytest.mark.parametrize("partitions", [None, 1, 5, 17])
@@ -434,33 +392,6 @@ def test_categorical_terms_beside_absorbed_factors(panel, partitions):
         model.predict(rows.assign(region="z"))
     with pytest.raises(ValueError, match="main effects only"):
         ols("y ~ x1 * C(region) | firm", frame)
-
-
-@pytest.fixture(scope="module")
-def movers():
-    """Workers moving between firms (the AKM design): two factors of many
-    levels each, connected by the movers only, plus a year."""
-    rng = np.random.default_rng(8)
-    workers, spells = 1500, 4
-    worker = np.repeat(np.arange(workers), spells)
-    home = rng.integers(0, 900, workers)
-    moved = rng.uniform(size=len(worker)) < 0.3
-    firm = np.where(moved, rng.integers(0, 900, len(worker)), home[worker])
-    n = len(worker)
-    frame = pd.DataFrame(
-        {"worker": worker, "firm": firm, "year": rng.integers(2000, 2010, n)}
-    )
-    frame["x1"] = rng.normal(size=n) + np.sin(frame.firm)
-    frame["x2"] = rng.normal(size=n) + 0.1 * frame.year + 1e3
-    frame["w"] = rng.uniform(0.5, 2.0, n)
-    frame["y"] = (
-        frame.x1
-        - 0.5 * frame.x2
-        + np.cos(frame.worker)
-        + np.sin(3 * frame.firm)
-        + rng.normal(size=n)
-    )
-    return frame.sample(frac=1.0, random_state=4).reset_index(drop=True)
 
 
 @pytest.mark.parametrize("partitions", [None, 6])
