@@ -29,6 +29,7 @@ import numpy as np
 
 from dask_linreg._numerics.absorbed import block_group_moments
 from dask_linreg._numerics.keyed import (
+    byte_size,
     group_keys,
     key_partitions,
     keyed_nbytes,
@@ -43,10 +44,6 @@ __all__ = [
     "block_cluster_cells",
     "block_with_cluster_cells",
 ]
-
-
-def _size(n_bytes):
-    return f"{n_bytes / 2**20:,.1f} MiB"
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,8 +191,8 @@ class ClusterCells:
                 f"the clusters {clusters} kept at fit time, with the absorbed "
                 f"{factors}, have {n_cells:,} cells (combinations of levels and "
                 f"clusters) and {n_clusters:,} clusters so far; their statistics "
-                f"over {q} columns take {_size(needed)}, more than max_bytes="
-                f"{self.max_bytes:,}. Raise max_bytes if the client has the "
+                f"over {q} columns take {byte_size(needed)}, more than "
+                f"max_bytes={self.max_bytes:,}. Raise max_bytes if the client has the "
                 "memory, or fit without cluster= and cluster afterwards with "
                 "inference(data, cov_type='cluster', groups=...) (one more pass)."
             )

@@ -21,6 +21,7 @@ __all__ = [
     "key_partitions",
     "keyed_nbytes",
     "KeyedJoin",
+    "byte_size",
     "LevelBudget",
     "LevelRows",
     "group_keys",
@@ -42,7 +43,8 @@ def keyed_nbytes(values):
     return total
 
 
-def _size(n_bytes):
+def byte_size(n_bytes):
+    """``n_bytes`` for a message: bytes, or MiB from one MiB on."""
     return f"{n_bytes / 2**20:,.1f} MiB" if n_bytes >= 2**20 else f"{n_bytes:,} bytes"
 
 
@@ -74,8 +76,8 @@ class LevelBudget:
         if self.max_bytes is not None and needed > self.max_bytes:
             raise MemoryError(
                 f"the {self.role} {self.factor_name!r} has {n_levels:,} levels so "
-                f"far; their statistics over {q} columns take {_size(needed)}, "
-                f"more than max_bytes={self.max_bytes:,} ({_size(self.max_bytes)}). "
+                f"far; their statistics over {q} columns take {byte_size(needed)}, "
+                f"more than max_bytes={self.max_bytes:,} ({byte_size(self.max_bytes)}). "
                 "Raise max_bytes if the client has the memory, or use a coarser "
                 "column."
             )
