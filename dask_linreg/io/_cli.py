@@ -79,7 +79,8 @@ def _build_parser():
         "--cluster",
         metavar="COL",
         help="with an absorbed formula ('|'): cluster-robust (CRV1) standard "
-        "errors by COL, from one more pass",
+        "errors by COL (any column; 'COL1+COL2' clusters two ways), from the "
+        "same one pass",
     )
     fit.add_argument(
         "--output",
@@ -385,26 +386,31 @@ def _fit_absorbed(args):
         )
     _check_output(args.output)
     frame = _read_table(args.data)
-    for column in (args.weights, args.cluster):
+    clusters = None
+    if args.cluster:
+        clusters = [c.strip() for c in args.cluster.split("+")]
+        if len(clusters) > 2 or not all(clusters):
+            raise argparse.ArgumentTypeError(
+                f"--cluster {args.cluster!r}: give one column, or two as "
+                "'COL1+COL2' (two-way clustering)"
+            )
+    for column in (args.weights, *(clusters or ())):
         if column:
             _columns(frame, column, [column], None, args.data)
     from dask_linreg.linear_model._formula import ols
 
     with _cluster(args.scheduler, args.quiet):
         start = time.perf_counter()
-        model = ols(args.formula, frame, weights=args.weights, missing=args.missing)
-        passes = model.n_passes_
-        if args.cluster:
-            results = model.inference(
-                frame,
-                cov_type="cluster",
-                groups=args.cluster,
-                sample_weight=args.weights,
-            )
-            passes += 1
-        else:
-            results = model.inference()
+        model = ols(
+            args.formula,
+            frame,
+            weights=args.weights,
+            missing=args.missing,
+            cluster=clusters[0] if clusters and len(clusters) == 1 else clusters,
+        )
+        results = model.inference(cov_type="cluster" if clusters else "nonrobust")
         elapsed = time.perf_counter() - start
+    passes = model.n_passes_
     print(results.summary())
     effects = model.fixed_effects_
     tables = effects if isinstance(effects, dict) else {model.absorb: effects}

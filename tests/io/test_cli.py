@@ -256,7 +256,7 @@ def test_fit_absorbed_formula_writes_the_fixed_effects(table):
                  cwd=folder)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "R-squared (within)" in result.stdout
-    assert "firm: 11, year: 5" in result.stdout and "2 pass(es)" in result.stdout
+    assert "firm: 11, year: 5" in result.stdout and "(1 pass(es)" in result.stdout
     expected = ols("y ~ a + b | firm + year", data, weights="w")
     clustered = expected.inference(
         data, cov_type="cluster", groups="firm", sample_weight="w"
@@ -273,6 +273,18 @@ def test_fit_absorbed_formula_writes_the_fixed_effects(table):
     result = run("fit", "panel.parquet", "--formula", "y ~ a", "--cluster", "firm",
                  "--quiet", cwd=folder)  # fmt: skip
     assert result.returncode == 2 and "--cluster is for a formula" in result.stderr
+    grouped = data.assign(group=np.arange(len(data)) % 3)
+    grouped.to_parquet(folder / "panel.parquet")
+    result = run("fit", "panel.parquet", "--formula", "y ~ a + b | firm",
+                 "--cluster", "group + year", "--quiet", cwd=folder)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    clustered = ols("y ~ a + b | firm", grouped).inference(
+        grouped, cov_type="cluster", groups=["group", "year"]
+    )
+    assert f"{clustered.bse.iloc[0]:.3f}"[:5] in result.stdout
+    result = run("fit", "panel.parquet", "--formula", "y ~ a | firm", "--cluster",
+                 "a+b+group", "--quiet", cwd=folder)  # fmt: skip
+    assert result.returncode == 2 and "give one column, or two" in result.stderr
 
 
 def test_categorical_features_fit_and_predict(table):
