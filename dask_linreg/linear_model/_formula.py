@@ -191,8 +191,11 @@ def ols(
         ``split``.  Two columns: clustered two ways (Cameron, Gelbach &
         Miller; pyfixest's ``{"CRV1": "firm+year"}``), the statistics of
         each clustering and of their intersection kept (memory as for
-        ``split`` by each of the three).  With an absorbed part, the absorbed column itself
-        (``"y ~ x | firm"``, ``cluster="firm"``).
+        ``split`` by each of the three).  With an absorbed part, any
+        column(s) of ``data``: the pass keeps each combination of absorbed
+        levels and cluster, ``(q + k + 4) * 8`` bytes, and each cluster's
+        within co-moments, ``q**2 * 8`` bytes; ``"CRV3"`` where every
+        absorbed column is nested in the clusters.
     split : str, default=None
         A column of ``data``: fit one model per group, in one pass, and
         return a :class:`~dask_linreg.SplitFit` (per-group coefficients, standard

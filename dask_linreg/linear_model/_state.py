@@ -48,7 +48,7 @@ class FitState:
     formula : FormulaDesign or None
         The formula of a model fitted by :func:`dask_linreg.ols`: new data
         with the raw columns go through it before ``predict`` and ``score``.
-    clusters : GroupedMoments or None
+    clusters : GroupedMoments, AbsorbedClusterScores or None
         Per-cluster moments kept by the fit (``ols(..., cluster=)``), from
         which the cluster-robust covariance needs no second pass.
     indicators : dict or None
