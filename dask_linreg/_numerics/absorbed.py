@@ -28,6 +28,8 @@ from dask_linreg._numerics.keyed import (
     key_partitions,
     keyed_nbytes,
     level_rows,
+    merged_means,
+    summed_counts,
 )
 from dask_linreg._numerics.moments import Moments
 from dask_linreg._numerics.sandwich import ScoreModel, block_scores, merge_scores
@@ -125,30 +127,14 @@ class GroupMoments:
         q = first.offsets.shape[1]
         _budget(first.factor_name, first.max_bytes).check(len(keys), q)
         n_levels = len(keys)
-        weights = np.concatenate([p.weights for p in parts])
-        # Every part's means about the first part's shift.
-        offsets = np.vstack([p.offsets + (p.shift - first.shift) for p in parts])
-        level_weights = np.bincount(codes, weights=weights, minlength=n_levels)
-        means = np.zeros((n_levels, q))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for j in range(q):
-                sums = np.bincount(
-                    codes, weights=weights * offsets[:, j], minlength=n_levels
-                )
-                means[:, j] = np.where(level_weights > 0, sums / level_weights, 0.0)
+        weights, offsets, level_weights, means = merged_means(parts, codes, n_levels)
         deviation = (offsets - means[codes]) * np.sqrt(weights)[:, None]
-
-        def summed(name):
-            values = np.concatenate([getattr(p, name) for p in parts])
-            return np.bincount(codes, weights=values, minlength=n_levels).astype(
-                np.int64
-            )
 
         return replace(
             first,
             keys=keys,
-            counts=summed("counts"),
-            positive=summed("positive"),
+            counts=summed_counts(parts, "counts", codes, n_levels),
+            positive=summed_counts(parts, "positive", codes, n_levels),
             weights=level_weights,
             offsets=means,
             within=sum(p.within for p in (*parts, *empty)) + deviation.T @ deviation,

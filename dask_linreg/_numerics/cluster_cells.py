@@ -34,6 +34,8 @@ from dask_linreg._numerics.keyed import (
     key_partitions,
     keyed_nbytes,
     level_rows,
+    merged_means,
+    summed_counts,
 )
 from dask_linreg._numerics.multiway import block_multiway_moments
 
@@ -135,16 +137,7 @@ class ClusterCells:
         n_clusters = len(cluster_keys[0])
         q = first.offsets.shape[1]
         first.check_bytes(n_cells, n_clusters, q)
-        weights = np.concatenate([p.weights for p in parts])
-        offsets = np.vstack([p.offsets + (p.shift - first.shift) for p in parts])
-        cell_weights = np.bincount(inverse, weights=weights, minlength=n_cells)
-        means = np.zeros((n_cells, q))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for j in range(q):
-                sums = np.bincount(
-                    inverse, weights=weights * offsets[:, j], minlength=n_cells
-                )
-                means[:, j] = np.where(cell_weights > 0, sums / cell_weights, 0.0)
+        weights, offsets, cell_weights, means = merged_means(parts, inverse, n_cells)
         within = np.zeros((n_clusters, q, q))
         start = 0
         for p in parts:
@@ -162,17 +155,11 @@ class ClusterCells:
         )[:, None]
         _add_outer_products(within, cell_cluster[inverse[shared]], deviation)
 
-        def summed(name):
-            values = np.concatenate([getattr(p, name) for p in parts])
-            return np.bincount(inverse, weights=values, minlength=n_cells).astype(
-                np.int64
-            )
-
         return replace(
             first,
             keys=unique,
-            counts=summed("counts"),
-            positive=summed("positive"),
+            counts=summed_counts(parts, "counts", inverse, n_cells),
+            positive=summed_counts(parts, "positive", inverse, n_cells),
             weights=cell_weights,
             offsets=means,
             cell_cluster=cell_cluster,

@@ -171,38 +171,6 @@ class GroupedMoments:
         )
         return deviation, about
 
-    def within_scores(self, coef):
-        """Each group's score ``sum_{i in g} w_i x~_i e_i`` of a model with
-        the groups' fixed effects absorbed (``x~`` demeaned within its group,
-        ``e`` the within residual), from the groups' own co-moments.
-
-        Parameters
-        ----------
-        coef : ndarray of shape (p, n_targets)
-
-        Returns
-        -------
-        ndarray of shape (G, p, n_targets)
-        """
-        p, n_targets = coef.shape
-        direction = np.vstack([-coef, np.eye(n_targets)])  # (q, T): e = z v
-        return np.einsum("gij,jt->git", self.comoments[:, :p, :], direction)
-
-    def within_leave_one_out(self, n_features):
-        """Each group's leave-one-out slopes of the model with the groups'
-        fixed effects absorbed: ``(C - C_g) b_g = c - c_g`` with ``C`` the
-        pooled within co-moments (the left-out group's effect leaves with
-        it), one target.
-
-        Returns
-        -------
-        ndarray of shape (G, p)
-        """
-        p = n_features
-        whole = self.comoments.sum(axis=0)
-        rest = whole[None, :, :] - self.comoments
-        return np.linalg.solve(rest[:, :p, :p], rest[:, :p, p : p + 1])[:, :, 0]
-
     def moments(self, index):
         """The :class:`Moments` of level ``index`` (its own model's statistic)."""
         return Moments(

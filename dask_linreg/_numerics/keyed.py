@@ -27,7 +27,45 @@ __all__ = [
     "group_keys",
     "join_levels",
     "level_rows",
+    "merged_means",
+    "summed_counts",
 ]
+
+
+def summed_counts(parts, name, codes, n_keys):
+    """The integer counts ``name`` (``"counts"``, ``"positive"``) of the
+    keyed statistics ``parts``, concatenated, summed into ``n_keys`` keys by
+    ``codes``."""
+    values = np.concatenate([getattr(p, name) for p in parts])
+    return np.bincount(codes, weights=values, minlength=n_keys).astype(np.int64)
+
+
+def merged_means(parts, codes, n_keys):
+    """The weighted means of keyed statistics merged: ``parts``' means
+    (``offsets`` about their ``shift``), concatenated, pooled into
+    ``n_keys`` keys by ``codes``.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_rows,)
+        Each part's keys' weights, concatenated.
+    offsets : ndarray of shape (n_rows, q)
+        Each part's keys' means about the first part's shift.
+    key_weights : ndarray of shape (n_keys,)
+    means : ndarray of shape (n_keys, q)
+        Each key's weighted mean about the first part's shift (0 where it
+        has no weight).
+    """
+    first = parts[0]
+    weights = np.concatenate([p.weights for p in parts])
+    offsets = np.vstack([p.offsets + (p.shift - first.shift) for p in parts])
+    key_weights = np.bincount(codes, weights=weights, minlength=n_keys)
+    means = np.zeros((n_keys, offsets.shape[1]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j in range(offsets.shape[1]):
+            sums = np.bincount(codes, weights=weights * offsets[:, j], minlength=n_keys)
+            means[:, j] = np.where(key_weights > 0, sums / key_weights, 0.0)
+    return weights, offsets, key_weights, means
 
 
 def keyed_nbytes(values):
