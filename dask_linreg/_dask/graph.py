@@ -39,7 +39,6 @@ from dask_linreg._numerics.moments import (
     block_residual_moments,
     merge_moments,
 )
-from dask_linreg._numerics.multiway import block_multiway_moments
 from dask_linreg._numerics.sandwich import (
     block_level_scores,
     block_scores,
@@ -53,7 +52,6 @@ __all__ = [
     "reduce_in_memory",
     "reduce_scores",
     "reduce_absorbed_scores",
-    "reduce_multiway_statistic",
     "reduce_row_pass",
     "reduce_fold_factors",
     "reduce_group_statistic",
@@ -724,19 +722,6 @@ def _block_group_statistic(
     )
 
 
-def _block_multiway_statistic(
-    factor_names, max_bytes, cells, x_parts, y_parts, sample_weight, *labels
-):
-    return block_multiway_moments(
-        [*x_parts, *y_parts],
-        sample_weight,
-        labels,
-        factor_names=factor_names,
-        max_bytes=max_bytes,
-        cells=cells,
-    )
-
-
 def _block_row_pass(kernel, x_parts, y_parts, sample_weight, *labels, **broadcast):
     return kernel([*x_parts, *y_parts], sample_weight, list(labels), **broadcast)
 
@@ -756,15 +741,26 @@ def reduce_row_pass(
     broadcast=None,
 ):
     """``kernel(columns, sample_weight, labels)`` of each row block, merged:
-    one more pass over the rows of a first one (the same rows dropped).
+    the pass of an absorbed model's keyed statistics, or one more pass over
+    the rows of a first one (the same rows dropped).
 
     Parameters
     ----------
     kernel : callable
-        Returns a statistic with ``merge`` and ``is_finite``.
-    x, y, sample_weight, labels, message_names, split_every, split_out, scheduler, missing
-        As in :func:`reduce_multiway_statistic` (``split_out`` for keyed
-        results only).
+        Returns a statistic with ``merge`` and ``is_finite`` (and
+        ``partition`` for ``split_out > 1``).
+    x, y, sample_weight
+        As in :func:`reduce_statistic`.
+    labels : tuple of dask.array.Array of shape (n_samples,)
+        Labels of each row (absorbed factors, clusters), with x's row
+        blocks; a missing label drops its row too (``missing="drop"``).
+    message_names : tuple of str
+        How messages name the labels.
+    split_every, scheduler, missing
+        As in :func:`reduce_statistic`.
+    split_out : int, default=1
+        Merge the keyed statistics in this many trees of hashed levels
+        (:func:`_summarized`).
     broadcast : dict, default=None
         Keyword arguments of ``kernel`` (large values: each one task of the
         graph, sent to each worker once).
@@ -820,60 +816,6 @@ def _reduce_labelled(
         scheduler=scheduler,
         split_out=split_out,
         broadcast=broadcast,
-    )
-
-
-def reduce_multiway_statistic(
-    x,
-    y,
-    sample_weight,
-    labels,
-    *,
-    factor_names,
-    message_names,
-    max_bytes=None,
-    cells="keep",
-    split_every=None,
-    split_out=1,
-    scheduler=None,
-    missing="raise",
-):
-    """:class:`~dask_linreg._numerics.multiway.MultiwayMoments` of ``[x |
-    y]`` for several absorbed factors, in one pass.
-
-    Parameters
-    ----------
-    x, y, sample_weight
-        As in :func:`reduce_statistic`.
-    labels : tuple of dask.array.Array of shape (n_samples,)
-        Each factor's level of each row, with x's row blocks.
-    factor_names, message_names : tuple of str
-        The factors, and how messages name them.
-    max_bytes, split_every, scheduler, missing
-        As in :func:`reduce_group_statistic`.
-    cells : {"keep", "if_fit", "none"}, default="keep"
-        Whether the cross-counts are collected, and what happens when they
-        do not fit (:class:`~dask_linreg._numerics.multiway.MultiwayMoments`).
-    split_out : int, default=1
-        Merge the keyed statistics in this many trees of hashed levels
-        (:func:`_summarized`).
-
-    Returns
-    -------
-    result : MultiwayMoments
-    faults : InputFaults
-    """
-    return _reduce_labelled(
-        partial(_block_multiway_statistic, tuple(factor_names), max_bytes, cells),
-        x,
-        y,
-        sample_weight,
-        labels,
-        message_names,
-        missing=missing,
-        split_every=split_every,
-        scheduler=scheduler,
-        split_out=split_out,
     )
 
 

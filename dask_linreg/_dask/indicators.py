@@ -3,10 +3,14 @@ models that take numeric columns only (absorbed fixed effects).
 
 A model with absorbed fixed effects has no intercept of its own, so each
 categorical term ``C(region)`` enters as the indicators of all its levels
-but the first (fixest's and formulaic's treatment coding).  The levels must
-be known before the pass: the column's categories (a pandas or known Dask
-categorical), ``C(column, levels=[...])``, or an in-memory column's values.
-Nothing is computed here; Dask frames get one lazy ``map_partitions``.
+but the first (fixest's and formulaic's treatment coding).  Where the
+levels are known before the pass (the column's categories, a pandas or
+known Dask categorical; ``C(column, levels=[...])``; an in-memory column's
+values), the indicators are columns of the design; otherwise (a Dask column
+of strings, say) the pass finds the levels
+(:mod:`~dask_linreg._numerics.found_levels`) and the indicators of the
+levels found serve for predictions.  Nothing is computed here; Dask frames
+get one lazy ``map_partitions``.
 """
 
 import numpy as np
@@ -14,7 +18,7 @@ import pandas as pd
 
 from dask_linreg._dask.columns import is_dask
 
-__all__ = ["indicator_levels", "with_indicators"]
+__all__ = ["found_layout", "indicator_levels", "with_indicators"]
 
 
 def indicator_levels(X, factors):
@@ -28,16 +32,14 @@ def indicator_levels(X, factors):
 
     Returns
     -------
-    dict
+    levels : dict
         Term name -> tuple of its levels, as strings, sorted as the
-        categories are.
-
-    Raises
-    ------
-    ValueError
-        For a Dask column whose categories are not known before the pass.
+        categories are, for the terms whose levels are known before the
+        pass.
+    found : tuple of str
+        The other terms (Dask columns whose levels only the pass finds).
     """
-    levels = {}
+    levels, found = {}, []
     for term in factors:
         column = X[term.name]
         dtype = column.dtype
@@ -50,14 +52,10 @@ def indicator_levels(X, factors):
         elif not is_dask(X):
             values = sorted({str(v) for v in column.dropna().unique()})
         else:
-            raise ValueError(
-                f"{term.name}: with absorbed fixed effects, a categorical term's "
-                "levels must be known before the pass; give them as "
-                f"C({term.column}, levels=[...]), or make the column a categorical "
-                f"of known categories (ddf.categorize(columns=[{term.column!r}]))."
-            )
+            found.append(term.name)
+            continue
         levels[term.name] = tuple(values)
-    return levels
+    return levels, tuple(found)
 
 
 def _indicator_partition(frame, levels):
@@ -92,3 +90,43 @@ def with_indicators(X, levels):
         return _indicator_partition(X, levels)
     meta = _indicator_partition(X._meta, levels)
     return X.map_partitions(_indicator_partition, levels, meta=meta)
+
+
+def found_layout(columns, numeric, found, levels):
+    """The model's columns over a pass's statistic of found levels
+    (:meth:`~dask_linreg._numerics.found_levels.WithFoundLevels.select`).
+
+    Parameters
+    ----------
+    columns : sequence of str
+        The design's columns in order.
+    numeric : sequence of str
+        Those of them the pass took as numbers, in the pass's order.
+    found : tuple of str
+        Those holding a categorical term whose levels the pass found.
+    levels : tuple of ndarray
+        Each found term's levels, sorted.
+
+    Returns
+    -------
+    layout : list
+        Each numeric column's position where it is in ``columns``, each
+        found term as ``(term, level)`` of its levels but the first
+        (treatment coding).
+    found_levels : dict
+        Term name -> tuple of its levels, as :func:`indicator_levels` gives
+        them (for :func:`with_indicators`).
+    """
+    position = {name: j for j, name in enumerate(numeric)}
+    layout = []
+    for name in columns:
+        if name in found:
+            term = found.index(name)
+            layout += [(term, level) for level in levels[term][1:]]
+        elif name in position:
+            layout.append(position[name])
+    found_levels = {
+        name: tuple(term_levels)
+        for name, term_levels in zip(found, levels, strict=True)
+    }
+    return layout, found_levels

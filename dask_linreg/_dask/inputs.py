@@ -441,6 +441,7 @@ def check_fit_inputs(
     labels_name="groups",
     categorical=False,
     formula_terms=None,
+    allow_no_features=False,
 ):
     """Check and align the inputs of ``fit``; nothing is computed.
 
@@ -460,7 +461,9 @@ def check_fit_inputs(
     ``categorical``, a DataFrame X may have categorical columns
     (:mod:`dask_linreg._dask.factors`); otherwise they are refused.
     ``formula_terms`` are the model's terms when X is a formula's design
-    (:class:`~dask_linreg._dask.factors.FactorDesign`).
+    (:class:`~dask_linreg._dask.factors.FactorDesign`).  With
+    ``allow_no_features``, a Dask X may have no numeric column (the
+    model's columns come from labels).
 
     Returns
     -------
@@ -523,7 +526,7 @@ def check_fit_inputs(
             f"Expected a 2D array for X, got a {x.ndim}D array instead. Reshape "
             "it with X.reshape(-1, 1) for a single feature."
         )
-    if x.shape[1] == 0 and not design:
+    if x.shape[1] == 0 and not design and not allow_no_features:
         raise ValueError(
             f"Found array with 0 feature(s) (shape={x.shape}) while a minimum of 1 "
             "is required."

@@ -30,6 +30,8 @@ from dask_linreg._numerics.keyed import (
     level_rows,
     merged_means,
     summed_counts,
+    taken_columns,
+    taken_means,
 )
 from dask_linreg._numerics.moments import Moments
 from dask_linreg._numerics.sandwich import ScoreModel, block_scores, merge_scores
@@ -185,6 +187,15 @@ class GroupMoments:
             )
             for s in range(1, n_parts)
         ]
+
+    def with_columns(self, index):
+        """These statistics over the columns ``index`` of ``Z`` (``-1``: a
+        column of zeros, :func:`~dask_linreg._numerics.keyed.taken_columns`)."""
+        return replace(
+            self,
+            **taken_means(self, index),
+            within=taken_columns(self.within, index, (0, 1)),
+        )
 
     def within_moments(self):
         """The within co-moments as :class:`Moments` of zero mean (what the

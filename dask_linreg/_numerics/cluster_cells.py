@@ -36,6 +36,8 @@ from dask_linreg._numerics.keyed import (
     level_rows,
     merged_means,
     summed_counts,
+    taken_columns,
+    taken_means,
 )
 from dask_linreg._numerics.multiway import block_multiway_moments
 
@@ -114,6 +116,15 @@ class ClusterCells:
     def is_finite(self):
         """Whether everything that went in was finite."""
         return bool(np.isfinite(self.within).all() and np.isfinite(self.offsets).all())
+
+    def with_columns(self, index):
+        """These statistics over the columns ``index`` of ``Z`` (``-1``: a
+        column of zeros, :func:`~dask_linreg._numerics.keyed.taken_columns`)."""
+        return replace(
+            self,
+            **taken_means(self, index),
+            within=taken_columns(self.within, index, (1, 2)),
+        )
 
     @staticmethod
     def merge_all(parts):
@@ -479,6 +490,11 @@ class WithClusterCells:
 
     def is_finite(self):
         return self.absorbed.is_finite() and self.clusters.is_finite()
+
+    def with_columns(self, index):
+        return WithClusterCells(
+            self.absorbed.with_columns(index), self.clusters.with_columns(index)
+        )
 
     def partition(self, n_parts):
         return [

@@ -29,7 +29,31 @@ __all__ = [
     "level_rows",
     "merged_means",
     "summed_counts",
+    "taken_columns",
+    "taken_means",
 ]
+
+
+def taken_columns(array, index, axes):
+    """``array`` with its columns along each of ``axes`` taken by
+    ``index``, where ``-1`` takes a column of zeros: the statistic of the
+    same rows over other columns, a column it never saw being one of
+    zeros (the indicator of a level its rows do not have)."""
+    for axis in axes:
+        padding = [(0, 0)] * array.ndim
+        padding[axis] = (0, 1)
+        array = np.take(np.pad(array, padding), index, axis=axis)
+    return array
+
+
+def taken_means(statistic, index):
+    """A keyed statistic's ``shift`` and ``offsets`` over the columns
+    ``index`` of ``Z`` (:func:`taken_columns`), as keyword arguments of
+    ``replace``."""
+    return {
+        "shift": taken_columns(statistic.shift, index, (0,)),
+        "offsets": taken_columns(statistic.offsets, index, (1,)),
+    }
 
 
 def summed_counts(parts, name, codes, n_keys):

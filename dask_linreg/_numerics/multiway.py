@@ -253,6 +253,11 @@ class MultiwayMoments:
         """Whether everything that went in was finite."""
         return all(f.is_finite() for f in self.factors)
 
+    def with_columns(self, index):
+        """These statistics over the columns ``index`` of ``Z`` (``-1``: a
+        column of zeros); the cells have no columns."""
+        return replace(self, factors=tuple(f.with_columns(index) for f in self.factors))
+
     def partition(self, n_parts):
         """Each factor's statistics split by a hash of its levels, and the
         cells by their first level's, into ``n_parts`` (``split_out``)."""

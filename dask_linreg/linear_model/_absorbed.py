@@ -15,18 +15,18 @@ from dask_linreg._dask.formula import design_frames
 from dask_linreg._dask.graph import (
     TWO_WAY_NAMES,
     reduce_absorbed_scores,
-    reduce_group_statistic,
-    reduce_multiway_statistic,
     reduce_row_pass,
 )
-from dask_linreg._dask.indicators import with_indicators
+from dask_linreg._dask.indicators import found_layout, with_indicators
 from dask_linreg._dask.inputs import check_fit_inputs, default_keyed_bytes
-from dask_linreg._numerics.absorbed import AbsorbedScoreModel
+from dask_linreg._numerics.absorbed import AbsorbedScoreModel, block_group_moments
 from dask_linreg._numerics.cluster_cells import block_with_cluster_cells
 from dask_linreg._numerics.demean import solve_by_passes
+from dask_linreg._numerics.found_levels import block_with_found_levels
 from dask_linreg._numerics.multiway import (
     AbsorbedFactors,
     absorb_factors,
+    block_multiway_moments,
     level_cells,
 )
 from dask_linreg._numerics.sandwich import (
@@ -266,12 +266,15 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 )
         return X.drop(columns=list(named)), tuple(X[name] for name in named)
 
-    def _label_names(self, extra=()):
-        return tuple(
-            f"the absorbed column {name!r}"
-            if name in self._absorbed
-            else f"the cluster column {name!r}"
-            for name in (*self._absorbed, *extra)
+    def _label_names(self, extra=(), found=()):
+        return (
+            *(
+                f"the absorbed column {name!r}"
+                if name in self._absorbed
+                else f"the cluster column {name!r}"
+                for name in (*self._absorbed, *extra)
+            ),
+            *(f"the categorical term {name!r}" for name in found),
         )
 
     def fit(self, X, y, sample_weight=None):
@@ -291,56 +294,83 @@ class FixedEffectsRegression(_OnePassLinearModel):
         """
         return self._fit(X, y, sample_weight)
 
-    def _fit(self, X, y, sample_weight, clusters=()):
+    def _fit(self, X, y, sample_weight, clusters=(), found=(), indicators=None):
         """:meth:`fit`; with ``clusters`` (one or two columns of X, absorbed
         or not), the clusters' statistics are kept in the pass
         (:mod:`~dask_linreg._numerics.cluster_cells`), so that CRV1, one or
-        two ways, and CRV3 need no second pass."""
+        two ways, and CRV3 need no second pass.  ``found`` are columns of X
+        holding a formula's categorical terms whose levels the pass finds
+        (:mod:`~dask_linreg._numerics.found_levels`), ``indicators`` the
+        levels of those already expanded into X's columns."""
         self._check_params()
         absorbed = self._absorbed
         extra = tuple(c for c in clusters if c not in absorbed)
-        numeric, labels = self._split(X, extra)
-        names = self._label_names(extra)
-        inputs = check_fit_inputs(
-            self, numeric, y, sample_weight, labels=labels, labels_name=names
-        )
-        common = {
-            "max_bytes": self.max_bytes or default_keyed_bytes(),
+        numeric, labels = self._split(X, (*extra, *found))
+        names = self._label_names(extra, found)
+
+        def checked(numeric, labels, names):
+            return check_fit_inputs(
+                self,
+                numeric,
+                y,
+                sample_weight,
+                labels=labels,
+                labels_name=names,
+                allow_no_features=bool(found),
+            )
+
+        inputs = checked(numeric, labels, names)
+        max_bytes = self.max_bytes or default_keyed_bytes()
+        options = {
             "split_every": self.split_every,
             "scheduler": "threads" if inputs.local else None,
             "missing": self.missing,
         }
-        cluster_cells = None
-        if clusters:
-            statistic, cluster_cells, faults = self._clustered_pass(
-                inputs, clusters, extra, names, common
-            )
-        elif len(absorbed) == 1:
-            statistic, faults = reduce_group_statistic(
-                inputs.x,
-                inputs.y,
-                inputs.sample_weight,
-                inputs.labels[0],
-                factor_name=absorbed[0],
-                message_name=names[0],
-                split_out=self.split_out,
-                **common,
-            )
-        else:
-            statistic, faults = reduce_multiway_statistic(
+
+        def one_pass(kernel, split_out=1, **broadcast):
+            # Over the inputs as they are when it runs (those of the
+            # model's columns, once found levels are known).
+            result, pass_faults = reduce_row_pass(
+                kernel,
                 inputs.x,
                 inputs.y,
                 inputs.sample_weight,
                 inputs.labels,
-                factor_names=absorbed,
                 message_names=names,
-                cells={"auto": "if_fit", "passes": "none"}.get(
-                    self.fixef_solver, "keep"
-                ),
-                split_out=self.split_out,
-                **common,
+                split_out=split_out,
+                broadcast=broadcast,
+                **options,
             )
-        faults.raise_if_any(inputs.features.names)
+            pass_faults.raise_if_any(inputs.features.names)
+            return result, pass_faults
+
+        kernel = self._pass_kernel(clusters, extra, max_bytes)
+        if found:
+            kernel = partial(
+                block_with_found_levels,
+                kernel=kernel,
+                n_numeric=inputs.x.shape[1],
+                n_found=len(found),
+                term_names=found,
+                max_bytes=max_bytes,
+            )
+        statistic, faults = one_pass(kernel, split_out=self.split_out)
+        indicators = dict(indicators or {})
+        if found:
+            # The levels are known now: the statistic over the model's
+            # columns, and the inputs of any further pass with their
+            # indicators as columns (the same rows, lazily).
+            layout, found_levels = found_layout(
+                X.columns, numeric.columns, found, statistic.levels
+            )
+            statistic = statistic.select(layout)
+            indicators.update(found_levels)
+            numeric, labels = self._split(with_indicators(X, found_levels), extra)
+            names = names[: len(names) - len(found)]
+            inputs = checked(numeric, labels, names)
+        cluster_cells = None
+        if clusters:
+            statistic, cluster_cells = self._with_cells(statistic, max_bytes)
         if statistic.count == 0:
             raise no_samples_error(inputs.x.shape[1])
         if statistic.weight_sum == 0.0:
@@ -352,18 +382,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
             # The cross-counts were not kept (fixef_solver="passes") or did
             # not fit: the levels' normal equations over the rows.
             def run_pass(kernel, **broadcast):
-                result, pass_faults = reduce_row_pass(
-                    kernel,
-                    inputs.x,
-                    inputs.y,
-                    inputs.sample_weight,
-                    inputs.labels,
-                    message_names=names,
-                    broadcast=broadcast,
-                    **{k: v for k, v in common.items() if k != "max_bytes"},
-                )
-                pass_faults.raise_if_any(inputs.features.names)
-                return result
+                return one_pass(kernel, **broadcast)[0]
 
             fields, more = solve_by_passes(
                 statistic,
@@ -372,7 +391,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 tol=self.fixef_tol,
                 max_iter=self.fixef_maxiter,
             )
-            solved = AbsorbedFactors(**fields, max_bytes=common["max_bytes"])
+            solved = AbsorbedFactors(**fields, max_bytes=max_bytes)
             n_passes += more
         else:
             solved = absorb_factors(
@@ -416,6 +435,7 @@ class FixedEffectsRegression(_OnePassLinearModel):
             fit_state(moments, y, inputs, sample_weight, faults.dropped),
             levels=solved,
             clusters=kept,
+            indicators=indicators,
         )
         effects = {}
         for name, level_keys, table in zip(absorbed, keys, tables, strict=True):
@@ -457,29 +477,38 @@ class FixedEffectsRegression(_OnePassLinearModel):
         )
         return self
 
-    def _clustered_pass(self, inputs, clusters, extra, names, common):
-        """The one pass of a fit that keeps its clusters: the absorbed
-        statistic (with several factors, the cells of their levels summed
-        from the cluster cells), the :class:`ClusterCells` and the faults."""
+    def _pass_kernel(self, clusters, extra, max_bytes):
+        """The block function of the fit's one pass: the absorbed factor's
+        :class:`~dask_linreg._numerics.absorbed.GroupMoments` (one),
+        :class:`~dask_linreg._numerics.multiway.MultiwayMoments` (several),
+        or, with ``clusters``, those and the
+        :class:`~dask_linreg._numerics.cluster_cells.ClusterCells`."""
         absorbed = self._absorbed
-        factor_names = (*absorbed, *extra)
-        kernel = partial(
-            block_with_cluster_cells,
-            n_factors=len(absorbed),
-            clusterings=tuple(factor_names.index(c) for c in clusters),
-            names=factor_names,
-            max_bytes=common["max_bytes"],
+        if clusters:
+            factor_names = (*absorbed, *extra)
+            return partial(
+                block_with_cluster_cells,
+                n_factors=len(absorbed),
+                clusterings=tuple(factor_names.index(c) for c in clusters),
+                names=factor_names,
+                max_bytes=max_bytes,
+            )
+        if len(absorbed) == 1:
+            return partial(
+                _block_one_factor, factor_name=absorbed[0], max_bytes=max_bytes
+            )
+        return partial(
+            block_multiway_moments,
+            factor_names=absorbed,
+            max_bytes=max_bytes,
+            cells={"auto": "if_fit", "passes": "none"}.get(self.fixef_solver, "keep"),
         )
-        pair, faults = reduce_row_pass(
-            kernel,
-            inputs.x,
-            inputs.y,
-            inputs.sample_weight,
-            inputs.labels,
-            message_names=names,
-            split_out=self.split_out,
-            **{k: v for k, v in common.items() if k != "max_bytes"},
-        )
+
+    def _with_cells(self, pair, max_bytes):
+        """The absorbed statistic of a pass that kept its clusters (with
+        several factors, the cells of their levels summed from the cluster
+        cells), and the :class:`ClusterCells`."""
+        absorbed = self._absorbed
         statistic, cells = pair.absorbed, pair.clusters
         if len(absorbed) > 1 and self.fixef_solver != "passes":
             statistic = replace(
@@ -490,11 +519,11 @@ class FixedEffectsRegression(_OnePassLinearModel):
                     cells.positive,
                     cells.weights,
                     factor_names=absorbed,
-                    max_bytes=common["max_bytes"],
+                    max_bytes=max_bytes,
                 ),
                 cells_policy="keep",
             )
-        return statistic, cells, faults
+        return statistic, cells
 
     def _effect_tables(self):
         """Each absorbed column's effects as a Series or DataFrame."""
@@ -833,6 +862,12 @@ class FixedEffectsRegression(_OnePassLinearModel):
             k = summary.centered_cov.shape[0]
             covariances = covariances * ((summary.nobs - k) / (summary.nobs - k_fixest))
         return covariances, n_groups
+
+
+def _block_one_factor(columns, sample_weight, labels, *, factor_name, max_bytes):
+    return block_group_moments(
+        columns, sample_weight, labels[0], factor_name=factor_name, max_bytes=max_bytes
+    )
 
 
 def _one_way(sums):

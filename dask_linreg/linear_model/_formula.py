@@ -339,14 +339,16 @@ def _fit_absorbed(formula, absorbed, data, weights, missing, params, clusters=()
     weights = _weights(weights, data)
     kept = [*absorbed, *(c for c in clusters if c not in absorbed)]
     X, y = design_frames(data, parsed, keep=kept)
-    # Categorical terms enter as treatment-coded indicators of known levels.
-    levels = indicator_levels(X, parsed.factors)
+    # Categorical terms enter as treatment-coded indicators: of their known
+    # levels as columns of the design, of the levels found in the pass
+    # otherwise.
+    levels, found = indicator_levels(X, parsed.factors)
     X = with_indicators(X, levels)
     model = FixedEffectsRegression(
         absorbed[0] if len(absorbed) == 1 else list(absorbed),
         missing=missing,
         **params,
     )
-    model._fit(X, y, weights, clusters=clusters)
-    model._fit_state = replace(model._fit_state, formula=parsed, indicators=levels)
+    model._fit(X, y, weights, clusters=clusters, found=found, indicators=levels)
+    model._fit_state = replace(model._fit_state, formula=parsed)
     return model

@@ -352,7 +352,8 @@ LEVELS = "['a', 'b', 'c', 'd', 'e']"
 
 
 @pytest.mark.parametrize("partitions", [None, 4])
-def test_categorical_terms_beside_absorbed_factors(panel, partitions):
+@pytest.mark.parametrize("given_levels", [False, True])
+def test_categorical_terms_beside_absorbed_factors(panel, partitions, given_levels):
     frame = panel.assign(
         region=np.array(list("abcde"))[np.arange(len(panel)) % 5],
         kind=pd.Categorical(np.where(panel.x1 > 0, "hi", "lo")),
@@ -362,11 +363,13 @@ def test_categorical_terms_beside_absorbed_factors(panel, partitions):
     if partitions is None:
         source, ours = frame, formula
     else:
-        # Dask: the levels must be known before the pass.
+        # Dask: region's levels given, or found in the pass.
         source = dd.from_pandas(frame, partitions).categorize(columns=["kind"])
-        with pytest.raises(ValueError, match="levels must be known before the pass"):
-            ols(formula, source)
-        ours = formula.replace("C(region)", f"C(region, levels={LEVELS})")
+        ours = (
+            formula.replace("C(region)", f"C(region, levels={LEVELS})")
+            if given_levels
+            else formula
+        )
     model = ols(ours, source, weights="w")
     names = [n for n in model.feature_names_in_ if n not in ("firm", "year")]
     assert [n.replace(f", levels={LEVELS}", "") for n in names] == list(
