@@ -20,6 +20,7 @@ from formulaic.formula import SimpleFormula
 
 from dask_linreg._dask.columns import is_dask
 from dask_linreg._dask.factors import _is_factor_dtype
+from dask_linreg._dask.indicators import with_indicators
 from dask_linreg._numerics.levels import ModelTerm
 
 __all__ = ["FormulaDesign", "parse_formula", "design_frames", "split_absorbed"]
@@ -79,6 +80,11 @@ class FormulaDesign:
     columns : tuple of str
         The design's columns (``numeric`` and the factors' names), in the
         order the terms first use them.
+    indicators : dict or None
+        Of a fitted model whose categorical terms are columns of
+        indicators (absorbed fixed effects; split and clustered fits): each
+        term's levels, whose indicators (all but the first) replace the
+        term in the designs :func:`design_frames` makes.
     """
 
     formula: str
@@ -89,6 +95,7 @@ class FormulaDesign:
     model_terms: tuple
     interactions: bool
     columns: tuple
+    indicators: dict | None = None
 
 
 def _called_names(expression):
@@ -419,8 +426,19 @@ def design_frames(data, design, *, with_targets=True, keep=()):
     Dask: one lazy ``map_partitions`` per frame, with the partitions of
     ``data`` (rows matched by position, as the fit requires).  ``keep``:
     columns of ``data`` that X carries too, as they are (an absorbed
-    factor), taken in the same partitions.
+    factor), taken in the same partitions.  A fitted design's
+    ``indicators`` replace its categorical terms by their indicators.
     """
+    designed = _design_frames(data, design, with_targets, keep)
+    if not design.indicators:
+        return designed
+    if not with_targets:
+        return with_indicators(designed, design.indicators)
+    X, y = designed
+    return with_indicators(X, design.indicators), y
+
+
+def _design_frames(data, design, with_targets, keep):
     keep = list(keep)
     if not is_dask(data):
         if not isinstance(data, pd.DataFrame):

@@ -20,7 +20,7 @@ import dask.array as da
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from dask_linreg._numerics.absorbed import block_absorbed_scores, block_group_moments
+from dask_linreg._numerics.absorbed import block_absorbed_scores
 from dask_linreg._numerics.cv import (
     assign_folds,
     block_fold_factors,
@@ -32,7 +32,6 @@ from dask_linreg._numerics.faults import (
     complete_rows,
     find_block_faults,
 )
-from dask_linreg._numerics.grouped import block_grouped_moments
 from dask_linreg._numerics.levels import block_level_moments
 from dask_linreg._numerics.moments import (
     Moments,
@@ -54,7 +53,7 @@ __all__ = [
     "reduce_absorbed_scores",
     "reduce_row_pass",
     "reduce_fold_factors",
-    "reduce_group_statistic",
+    "one_label_kernel",
     "reduce_fold_level_statistic",
     "reduce_residual_moments",
     "reduce_in_memory_residuals",
@@ -710,16 +709,14 @@ def _block_level_scores(model, x_parts, y_parts, sample_weight, groups, *factors
     )
 
 
-def _block_group_statistic(
-    block, factor_name, max_bytes, x_parts, y_parts, sample_weight, labels
-):
-    return block(
-        [*x_parts, *y_parts],
-        sample_weight,
-        labels,
-        factor_name=factor_name,
-        max_bytes=max_bytes,
-    )
+def _first_labels(block, columns, sample_weight, labels, **options):
+    return block(columns, sample_weight, labels[0], **options)
+
+
+def one_label_kernel(block, **options):
+    """A :func:`reduce_row_pass` kernel of a block function that takes one
+    array of labels (``block(columns, sample_weight, labels, **options)``)."""
+    return partial(_first_labels, block, **options)
 
 
 def _block_row_pass(kernel, x_parts, y_parts, sample_weight, *labels, **broadcast):
@@ -816,70 +813,6 @@ def _reduce_labelled(
         scheduler=scheduler,
         split_out=split_out,
         broadcast=broadcast,
-    )
-
-
-def reduce_group_statistic(
-    x,
-    y,
-    sample_weight,
-    labels,
-    *,
-    factor_name,
-    message_name,
-    max_bytes=None,
-    per_group=False,
-    split_every=None,
-    split_out=1,
-    scheduler=None,
-    missing="raise",
-):
-    """:class:`~dask_linreg._numerics.absorbed.GroupMoments` of ``[x | y]``
-    per level of an absorbed factor (or, ``per_group``, each level's own
-    :class:`~dask_linreg._numerics.grouped.GroupedMoments`), in one pass.
-
-    Parameters
-    ----------
-    x, y, sample_weight
-        As in :func:`reduce_statistic`.
-    labels : dask.array.Array of shape (n_samples,)
-        The absorbed factor's level of each row, with x's row blocks.
-    factor_name : str
-    message_name : str
-        How messages name the labels.
-    max_bytes : int, default=None
-        The most bytes of per-level statistics; checked on the workers.
-    per_group : bool, default=False
-        Each level's full moments (one model per group) rather than the
-        pooled within co-moments (one absorbed fixed effect).
-    split_every, scheduler, missing
-        As in :func:`reduce_statistic`; a missing level drops its row too.
-    split_out : int, default=1
-        As in :func:`reduce_multiway_statistic`.
-
-    Returns
-    -------
-    result : GroupMoments
-    faults : InputFaults
-    """
-    return _checked_reduce(
-        partial(
-            _block_group_statistic,
-            block_grouped_moments if per_group else block_group_moments,
-            factor_name,
-            max_bytes,
-        ),
-        _merge,
-        x,
-        y,
-        sample_weight,
-        (labels,),
-        names=(message_name,),
-        drop_names=(message_name,),
-        missing=missing,
-        split_every=split_every,
-        scheduler=scheduler,
-        split_out=split_out,
     )
 
 

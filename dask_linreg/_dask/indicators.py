@@ -13,12 +13,21 @@ levels found serve for predictions.  Nothing is computed here; Dask frames
 get one lazy ``map_partitions``.
 """
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
 from dask_linreg._dask.columns import is_dask
+from dask_linreg._numerics.found_levels import block_with_found_levels
 
-__all__ = ["found_layout", "indicator_levels", "with_indicators"]
+__all__ = [
+    "found_kernel",
+    "found_layout",
+    "found_statistic",
+    "indicator_levels",
+    "with_indicators",
+]
 
 
 def indicator_levels(X, factors):
@@ -130,3 +139,36 @@ def found_layout(columns, numeric, found, levels):
         for name, term_levels in zip(found, levels, strict=True)
     }
     return layout, found_levels
+
+
+def found_kernel(kernel, n_numeric, found, max_bytes):
+    """``kernel`` (a :func:`~dask_linreg._dask.graph.reduce_row_pass`
+    kernel over ``[X | Y]``) with the terms ``found``, the last of its
+    labels, as the indicators of each block's levels
+    (:func:`~dask_linreg._numerics.found_levels.block_with_found_levels`)."""
+    return partial(
+        block_with_found_levels,
+        kernel=kernel,
+        n_numeric=n_numeric,
+        n_found=len(found),
+        term_names=tuple(found),
+        max_bytes=max_bytes,
+    )
+
+
+def found_statistic(result, X, numeric, found):
+    """After a pass of :func:`found_kernel`: the statistic over the model's
+    columns (X's, in order, each found term as its indicators), the levels
+    found, and X with those indicators as columns (lazy for Dask).
+
+    Parameters
+    ----------
+    result : WithFoundLevels
+    X : DataFrame
+        The design the pass was over.
+    numeric : sequence of str
+        X's columns the pass took as numbers, in its order.
+    found : tuple of str
+    """
+    layout, levels = found_layout(X.columns, numeric, found, result.levels)
+    return result.select(layout), levels, with_indicators(X, levels)

@@ -29,6 +29,7 @@ from dask_linreg._numerics.keyed import (
     keyed_nbytes,
     level_rows,
     merged_means,
+    rounding_floor,
     summed_counts,
     taken_columns,
     taken_means,
@@ -40,6 +41,7 @@ __all__ = [
     "AbsorbedScoreModel",
     "AbsorbedScores",
     "GroupMoments",
+    "absorbed_columns",
     "block_absorbed_scores",
     "block_group_moments",
     "merge_group_moments",
@@ -221,6 +223,52 @@ class GroupMoments:
         center = self.weights @ self.offsets / total
         deviation = (self.offsets - center) * np.sqrt(self.weights)[:, None]
         return deviation.T @ deviation
+
+
+def absorbed_columns(within, factors, solver_tol=None):
+    """Which columns of ``Z`` the fixed effects absorb: those left, once the
+    effects are taken out, with no more than the solve's error.
+
+    Parameters
+    ----------
+    within : ndarray of shape (q, q)
+        The co-moments of ``Z`` with every factor's effects taken out.
+    factors : sequence of GroupMoments
+        Each absorbed factor's statistic.
+    solver_tol : float, default=None
+        The relative residual an iterative solve reached (conjugate
+        gradients); None for exact solves.
+
+    Returns
+    -------
+    ndarray of bool of shape (q,)
+
+    Notes
+    -----
+    A column constant within the levels of a factor (an attribute of each
+    firm, with firm effects) or a sum of the factors' indicators (a year
+    trend with year effects) has no variation within; what is left is
+    error, and a slope fitted to it is noise (of any size).  The error
+    bounds, largest of: one factor's pooled co-moments carry rounding of
+    the columns' magnitudes (:func:`~dask_linreg._numerics.keyed.rounding_floor`);
+    several factors' solve subtracts the other factors' part from a
+    factor's within co-moments, which leaves ``eps`` of those (with a
+    margin of 1000); an iterative solve leaves ``(100 tol)**2`` of the
+    column's total variation (with the effects known to ``tol``).
+    """
+    diagonal = np.diag(within)
+    floor = np.max(
+        [rounding_floor(f.weights, f.offsets, f.shift).sum(axis=0) for f in factors],
+        axis=0,
+    )
+    if len(factors) > 1:
+        subtracted = np.max([np.diag(f.within) for f in factors], axis=0)
+        floor = np.maximum(floor, 1e3 * np.finfo(np.float64).eps * subtracted)
+    if solver_tol is not None:
+        first = factors[0]
+        total = np.diag(first.within + first.between())
+        floor = np.maximum(floor, (100.0 * solver_tol) ** 2 * total)
+    return diagonal <= floor
 
 
 def _budget(factor_name, max_bytes):

@@ -20,23 +20,29 @@ the levels' own statistics is kept, and the rows are read again:
   alternating projections but from the rows themselves, not from the
   difference of two large sums.
 
-Without the cells, the connected components of the levels are unknown:
-the fixed effects take ``sum of levels - (factors - 1)`` parameters (one
-reference level per factor beyond the first, pyfixest's count), an upper
-bound on their rank that is exact for a connected panel.
+The last pass also links the levels of the first two factors that share
+a row (:class:`LevelForest`, a spanning forest of their levels: ``O(levels)``
+memory, not the cells' ``O(pairs)``): the fixed effects take ``sum of levels
+- components`` parameters, the components of those two factors' levels, and
+one reference level less for each further factor (fixest's count: exact for
+two factors, as the one-pass solves, an upper bound beyond).
 """
 
 from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
+import scipy.sparse
+from scipy.sparse.csgraph import connected_components
 
 from dask_linreg._numerics.moments import Moments
 from dask_linreg._numerics.multiway import conjugate_gradients
 
 __all__ = [
     "PASSES_MAX_ITER",
+    "LevelForest",
     "LevelSums",
+    "ProductsAndForest",
     "SummedArray",
     "block_demeaned_products",
     "block_level_sums",
@@ -216,8 +222,10 @@ def block_normal_product(
 def block_demeaned_products(
     columns, sample_weight, labels, *, keys, excluded, starts, shift, effects
 ):
-    """``r' W r`` over one block of rows (a :class:`SummedArray`), ``r = z
-    - shift - sum_j effects[level_j]`` over the kept rows.
+    """``r' W r`` over one block of rows, ``r = z - shift - sum_j
+    effects[level_j]`` over the kept rows, and the :class:`LevelForest` of
+    the first two factors' levels over its kept rows of positive weight
+    (a :class:`ProductsAndForest`).
 
     Parameters
     ----------
@@ -232,7 +240,70 @@ def block_demeaned_products(
         residual -= effects[code + start]
     w = np.where(kept, _weights(sample_weight, len(kept)), 0.0)
     scaled = residual * np.sqrt(w)[:, None]
-    return SummedArray(scaled.T @ scaled)
+    linked = w > 0
+    forest = LevelForest.of_edges(
+        codes[0][linked] + starts[0], codes[1][linked] + starts[1], starts[2]
+    )
+    return ProductsAndForest(SummedArray(scaled.T @ scaled), forest)
+
+
+@dataclass(frozen=True, eq=False)
+class LevelForest:
+    """The connected components of the levels of two factors, two levels
+    linked where a row has both: each level's component, named by its
+    smallest level (a spanning forest of stars, ``O(levels)``, whatever
+    the number of pairs that occur).
+
+    Attributes
+    ----------
+    root : ndarray of intp of shape (n_levels,)
+        The two factors' levels stacked; a level no row has is its own.
+    """
+
+    root: np.ndarray
+
+    @classmethod
+    def of_edges(cls, first, second, n_levels):
+        """The components of ``n_levels`` levels linked by the pairs
+        ``(first[i], second[i])``."""
+        graph = scipy.sparse.coo_matrix(
+            (np.ones(len(first), dtype=np.int8), (first, second)),
+            shape=(n_levels, n_levels),
+        )
+        _, component = connected_components(graph, directed=False)
+        smallest = np.full(component.max(initial=-1) + 1, n_levels, dtype=np.intp)
+        np.minimum.at(smallest, component, np.arange(n_levels))
+        return cls(smallest[component])
+
+    def merge(self, other):
+        n = len(self.root)
+        nodes = np.arange(n)
+        return LevelForest.of_edges(
+            np.concatenate([nodes, nodes]), np.concatenate([self.root, other.root]), n
+        )
+
+    def is_finite(self):
+        return True
+
+    def n_components(self, present):
+        """Components among the levels ``present`` (a boolean mask)."""
+        return len(np.unique(self.root[present]))
+
+
+@dataclass(frozen=True, eq=False)
+class ProductsAndForest:
+    """The last pass's ``r' W r`` and the first two factors' components."""
+
+    products: SummedArray
+    forest: LevelForest
+
+    def merge(self, other):
+        return ProductsAndForest(
+            self.products.merge(other.products), self.forest.merge(other.forest)
+        )
+
+    def is_finite(self):
+        return self.products.is_finite()
 
 
 @dataclass(frozen=True, eq=False)
@@ -346,16 +417,7 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
         effects=effects,
     )
     n_passes += 1
-    comoment = (products.value + products.value.T) / 2
-    # A column the fixed effects absorb is left with the solve's error, about
-    # (tol |z|)**2, not 0: below a margin of that share of its centered
-    # variance it is 0, so that its slope is found collinear, as by the
-    # one-pass solves.
-    first = factors[0]
-    spread = np.diag(first.within + first.between())
-    absorbed = np.diag(comoment) <= (100.0 * tol) ** 2 * spread
-    comoment[absorbed, :] = 0.0
-    comoment[:, absorbed] = 0.0
+    comoment = (products.products.value + products.products.value.T) / 2
     q = comoment.shape[0]
     moments = Moments(
         int(counts[0].sum()),
@@ -372,7 +434,12 @@ def solve_by_passes(statistic, run_pass, fixef_rm="singleton", *, tol, max_iter)
         table = piece + shift if j == largest else piece
         table[weight <= 0] = np.nan
         tables.append(table[keep])
-    n_effects = sum(int(np.count_nonzero(w > 0)) for w in weights) - (len(keys) - 1)
+    present = [w > 0 for w in weights]
+    n_effects = (
+        sum(int(np.count_nonzero(p)) for p in present)
+        - products.forest.n_components(np.concatenate(present[:2]))
+        - (len(keys) - 2)
+    )
     solved = {
         "moments": moments,
         "factor_names": tuple(f.factor_name for f in factors),

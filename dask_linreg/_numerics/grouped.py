@@ -23,6 +23,9 @@ from dask_linreg._numerics.keyed import (
     key_partitions,
     keyed_nbytes,
     level_rows,
+    rounding_floor,
+    taken_columns,
+    taken_means,
 )
 from dask_linreg._numerics.moments import Moments
 from dask_linreg._numerics.sandwich import pair_labels
@@ -111,6 +114,31 @@ class GroupedMoments:
         of disjoint levels, for a shuffled merge (``split_out``)."""
         part = key_partitions(self.keys, n_parts)
         return [self.subset(part == s) for s in range(n_parts)]
+
+    def with_columns(self, index):
+        """These statistics over the columns ``index`` of ``Z`` (``-1``: a
+        column of zeros, :func:`~dask_linreg._numerics.keyed.taken_columns`)."""
+        return replace(
+            self,
+            **taken_means(self, index),
+            comoments=taken_columns(self.comoments, index, (1, 2)),
+        )
+
+    def without_rounding(self):
+        """These statistics with each group's columns of no spread set to
+        exactly none: a column constant in a group (a store's own
+        attribute, the indicator of a level it lacks) is demeaned to the
+        rounding of its magnitude, not to 0
+        (:func:`~dask_linreg._numerics.keyed.rounding_floor`), and a slope
+        fitted to that is noise of any size; at 0 it is out of the group's
+        rank, as in the group's own fit."""
+        floor = rounding_floor(self.weights, self.offsets, self.shift)
+        flat = np.diagonal(self.comoments, axis1=1, axis2=2) <= floor
+        if not flat.any():
+            return self
+        comoments = self.comoments.copy()
+        comoments[flat[:, :, None] | flat[:, None, :]] = 0.0
+        return replace(self, comoments=comoments)
 
     def total(self):
         """The :class:`Moments` of all the groups' rows together: the
@@ -280,7 +308,8 @@ def solve_groups(grouped, n_features, *, fit_intercept=True, rtol=1e-10):
     coef : ndarray of shape (G, p)
     intercept : ndarray of shape (G,)
     bse : ndarray of shape (G, p)
-        Classical standard errors (NaN where ``df_resid <= 0``).
+        Classical standard errors (NaN where ``df_resid <= 0``, and for a
+        column of no spread in the group).
     intercept_bse : ndarray of shape (G,)
     rsquared : ndarray of shape (G,)
     nobs : ndarray of int of shape (G,)
@@ -324,6 +353,8 @@ def solve_groups(grouped, n_features, *, fit_intercept=True, rtol=1e-10):
     with np.errstate(divide="ignore", invalid="ignore"):
         sigma2 = np.where(df_resid > 0, ssr / df_resid, np.nan)
         bse = np.sqrt(np.diagonal(inverse, axis1=1, axis2=2) * sigma2[:, None])
+        # A column of no spread in a group is out of its rank: no error.
+        bse = np.where(scale > 0, bse, np.nan)
         rsquared = np.where(yy > 0, 1.0 - ssr / yy, np.nan)
     if fit_intercept:
         intercept = mean[:, p] - np.einsum("gi,gi->g", mean[:, :p], coef)
@@ -440,6 +471,13 @@ class TwoWayGroupedMoments:
 
     def is_finite(self):
         return self.first.is_finite()
+
+    def with_columns(self, index):
+        return TwoWayGroupedMoments(
+            self.first.with_columns(index),
+            self.second.with_columns(index),
+            self.both.with_columns(index),
+        )
 
     def partition(self, n_parts):
         """Each clustering's statistics split by a hash of its own levels."""

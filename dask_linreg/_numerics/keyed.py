@@ -31,7 +31,27 @@ __all__ = [
     "summed_counts",
     "taken_columns",
     "taken_means",
+    "rounding_floor",
 ]
+
+#: The square of the rounding a keyed statistic's demeaned rows carry, with
+#: a margin: ``(64 eps)**2``.
+_ROUNDING = (64.0 * np.finfo(np.float64).eps) ** 2
+
+
+def rounding_floor(weights, offsets, shift):
+    """Per level and column, the most that rounding alone leaves in the
+    diagonal of co-moments about the level's mean: ``(64 eps)**2 W_g
+    (|m_g - s| + |s|)**2``.  A column constant within a level (an indicator
+    of a level it lacks, a store's own attribute) is demeaned to rounding
+    errors of its magnitude, not to 0: below this it has no spread.
+
+    Returns
+    -------
+    ndarray of shape (G, q)
+    """
+    magnitude = np.abs(offsets) + np.abs(shift)
+    return _ROUNDING * weights[:, None] * magnitude**2
 
 
 def taken_columns(array, index, axes):

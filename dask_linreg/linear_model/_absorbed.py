@@ -2,6 +2,7 @@
 one pass: ``ols("y ~ x1 + x2 | firm", data)``, ``"... | firm + year"``."""
 
 import numbers
+import warnings
 from dataclasses import replace
 from functools import partial
 
@@ -14,15 +15,19 @@ from dask_linreg._dask.columns import is_dask
 from dask_linreg._dask.formula import design_frames
 from dask_linreg._dask.graph import (
     TWO_WAY_NAMES,
+    one_label_kernel,
     reduce_absorbed_scores,
     reduce_row_pass,
 )
-from dask_linreg._dask.indicators import found_layout, with_indicators
+from dask_linreg._dask.indicators import found_kernel, found_statistic
 from dask_linreg._dask.inputs import check_fit_inputs, default_keyed_bytes
-from dask_linreg._numerics.absorbed import AbsorbedScoreModel, block_group_moments
+from dask_linreg._numerics.absorbed import (
+    AbsorbedScoreModel,
+    absorbed_columns,
+    block_group_moments,
+)
 from dask_linreg._numerics.cluster_cells import block_with_cluster_cells
 from dask_linreg._numerics.demean import solve_by_passes
-from dask_linreg._numerics.found_levels import block_with_found_levels
 from dask_linreg._numerics.multiway import (
     AbsorbedFactors,
     absorb_factors,
@@ -126,9 +131,10 @@ class FixedEffectsRegression(_OnePassLinearModel):
         are solved by conjugate gradients over the rows, one pass over the
         data per iteration (persist the data if it fits in the cluster's
         memory), after a pass per round of singleton removal and before a
-        last pass for the demeaned co-moments.  The connected components
-        being unknown, the effects take one reference level per factor
-        beyond the first (pyfixest's count, exact for a connected panel).
+        last pass for the demeaned co-moments, which also finds the
+        connected components of the first two factors' levels: the effects
+        take one reference level per component, and one more per further
+        factor (fixest's count).
     fixef_tol : float, default=1e-10
         ``"cg"`` and ``"passes"``: the relative residual of the absorbed
         normal equations to reach, in every column of ``[X | y]``.  The
@@ -294,14 +300,18 @@ class FixedEffectsRegression(_OnePassLinearModel):
         """
         return self._fit(X, y, sample_weight)
 
-    def _fit(self, X, y, sample_weight, clusters=(), found=(), indicators=None):
+    def _fit(
+        self, X, y, sample_weight, clusters=(), formula=None, found=(), indicators=None
+    ):
         """:meth:`fit`; with ``clusters`` (one or two columns of X, absorbed
         or not), the clusters' statistics are kept in the pass
         (:mod:`~dask_linreg._numerics.cluster_cells`), so that CRV1, one or
         two ways, and CRV3 need no second pass.  ``found`` are columns of X
         holding a formula's categorical terms whose levels the pass finds
         (:mod:`~dask_linreg._numerics.found_levels`), ``indicators`` the
-        levels of those already expanded into X's columns."""
+        levels of those already expanded into X's columns; ``formula`` (a
+        :class:`~dask_linreg._dask.formula.FormulaDesign`) is X's, kept
+        with all the indicators' levels for predictions."""
         self._check_params()
         absorbed = self._absorbed
         extra = tuple(c for c in clusters if c not in absorbed)
@@ -346,26 +356,18 @@ class FixedEffectsRegression(_OnePassLinearModel):
 
         kernel = self._pass_kernel(clusters, extra, max_bytes)
         if found:
-            kernel = partial(
-                block_with_found_levels,
-                kernel=kernel,
-                n_numeric=inputs.x.shape[1],
-                n_found=len(found),
-                term_names=found,
-                max_bytes=max_bytes,
-            )
+            kernel = found_kernel(kernel, inputs.x.shape[1], found, max_bytes)
         statistic, faults = one_pass(kernel, split_out=self.split_out)
         indicators = dict(indicators or {})
         if found:
             # The levels are known now: the statistic over the model's
             # columns, and the inputs of any further pass with their
             # indicators as columns (the same rows, lazily).
-            layout, found_levels = found_layout(
-                X.columns, numeric.columns, found, statistic.levels
+            statistic, found_levels, X = found_statistic(
+                statistic, X, numeric.columns, found
             )
-            statistic = statistic.select(layout)
             indicators.update(found_levels)
-            numeric, labels = self._split(with_indicators(X, found_levels), extra)
+            numeric, labels = self._split(X, extra)
             names = names[: len(names) - len(found)]
             inputs = checked(numeric, labels, names)
         cluster_cells = None
@@ -419,6 +421,15 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 "no observation is left to fit the slopes (fixef_rm='none' keeps "
                 "them, and then they fit exactly)."
             )
+        moments = _without_absorbed_columns(
+            moments,
+            statistic,
+            solved.solve,
+            p,
+            inputs.features.names,
+            # The user's call: fit(), or ols() one frame further out.
+            stacklevel=4 if formula is None else 5,
+        )
         solution = moments.solve(p, fit_intercept=False)[0]
         # One factor: every level's effect, the singletons' too (each fits
         # its row exactly).
@@ -435,7 +446,9 @@ class FixedEffectsRegression(_OnePassLinearModel):
             fit_state(moments, y, inputs, sample_weight, faults.dropped),
             levels=solved,
             clusters=kept,
-            indicators=indicators,
+            formula=None
+            if formula is None
+            else replace(formula, indicators=indicators),
         )
         effects = {}
         for name, level_keys, table in zip(absorbed, keys, tables, strict=True):
@@ -494,8 +507,8 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 max_bytes=max_bytes,
             )
         if len(absorbed) == 1:
-            return partial(
-                _block_one_factor, factor_name=absorbed[0], max_bytes=max_bytes
+            return one_label_kernel(
+                block_group_moments, factor_name=absorbed[0], max_bytes=max_bytes
             )
         return partial(
             block_multiway_moments,
@@ -545,7 +558,6 @@ class FixedEffectsRegression(_OnePassLinearModel):
             # A formula model predicts from the raw columns.
             self._split(X)
             X = design_frames(X, formula, with_targets=False, keep=list(self._absorbed))
-            X = with_indicators(X, self._fit_state.indicators)
         numeric, _ = self._split(X)
         names = [c for c in self.feature_names_in_ if c not in self._absorbed]
         if list(map(str, numeric.columns)) != names:
@@ -801,7 +813,6 @@ class FixedEffectsRegression(_OnePassLinearModel):
                 tuple(others) if others else None,
                 keep=list(self._absorbed),
             )
-            X = with_indicators(X, self._fit_state.indicators)
             others = list(found or ())
         numeric, labels = self._split(X)
         names = self._label_names()
@@ -864,10 +875,34 @@ class FixedEffectsRegression(_OnePassLinearModel):
         return covariances, n_groups
 
 
-def _block_one_factor(columns, sample_weight, labels, *, factor_name, max_bytes):
-    return block_group_moments(
-        columns, sample_weight, labels[0], factor_name=factor_name, max_bytes=max_bytes
-    )
+def _without_absorbed_columns(moments, statistic, solve, p, names, stacklevel):
+    """The within moments with the columns the fixed effects absorb set to
+    zero (their slopes 0, out of the rank, as fixest and pyfixest drop
+    them), with a warning naming X's columns among them."""
+    factors = statistic.factors if hasattr(statistic, "factors") else (statistic,)
+    tol = solve.residual if solve.solver in ("cg", "passes") else None
+    absorbed = absorbed_columns(moments.comoment, factors, tol)
+    if not absorbed.any():
+        return moments
+    comoment = moments.comoment.copy()
+    comoment[absorbed, :] = 0.0
+    comoment[:, absorbed] = 0.0
+    collinear = absorbed[:p]
+    if collinear.any():
+        labels = [
+            str(names[j]) if names is not None else f"column {j}"
+            for j in np.flatnonzero(collinear)
+        ]
+        warnings.warn(
+            f"{', '.join(labels)} {'has' if len(labels) == 1 else 'have'} no "
+            "variation left once the fixed effects of "
+            f"{' + '.join(f.factor_name for f in factors)} are absorbed "
+            "(collinear with them): coefficient 0, standard error NaN, out of "
+            "the rank (fixest and pyfixest drop such columns).",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    return replace(moments, comoment=comoment)
 
 
 def _one_way(sums):

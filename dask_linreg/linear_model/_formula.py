@@ -293,15 +293,26 @@ def _fit_keyed(formula, absorbed, split, cluster, data, weights, missing, params
     if not isinstance(split_out, numbers.Integral) or split_out < 1:
         raise ValueError(f"split_out must be a positive integer; got {split_out!r}.")
     parsed = _parsed(formula, data)
-    if parsed.factors:
+    if parsed.interactions:
         raise ValueError(
-            f"formula {formula!r} has categorical terms: with {argument}=, enter "
-            "numeric terms only."
+            f"formula {formula!r} interacts a categorical term with another "
+            f"column: with {argument}=, categorical terms enter as main effects "
+            "only."
+        )
+    if parsed.factors and not parsed.intercept:
+        raise ValueError(
+            f"formula {formula!r} has categorical terms and no intercept: with "
+            f"{argument}=, they enter as the indicators of their levels but the "
+            "first, which needs the intercept; keep it (drop '- 1')."
         )
     if len(parsed.targets) != 1:
         raise ValueError(f"{argument}= fits one target; the formula has several.")
     weights = _weights(weights, data)
     X, y = design_frames(data, parsed, keep=column if two_way else [column])
+    # Categorical terms: indicators of their known levels, or of the levels
+    # the pass finds.
+    levels, found = indicator_levels(X, parsed.factors)
+    X = with_indicators(X, levels)
     fit = fit_split if split is not None else fit_clustered
     return fit(
         parsed,
@@ -309,6 +320,8 @@ def _fit_keyed(formula, absorbed, split, cluster, data, weights, missing, params
         y,
         weights,
         column,
+        indicators=levels,
+        found=found,
         missing=missing,
         split_every=params.get("split_every"),
         max_bytes=params.get("max_bytes"),
@@ -349,6 +362,12 @@ def _fit_absorbed(formula, absorbed, data, weights, missing, params, clusters=()
         missing=missing,
         **params,
     )
-    model._fit(X, y, weights, clusters=clusters, found=found, indicators=levels)
-    model._fit_state = replace(model._fit_state, formula=parsed)
-    return model
+    return model._fit(
+        X,
+        y,
+        weights,
+        clusters=clusters,
+        formula=parsed,
+        found=found,
+        indicators=levels,
+    )

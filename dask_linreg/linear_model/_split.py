@@ -1,15 +1,18 @@
 """One model per group, in one pass: ``ols("y ~ x", data, split="store")``."""
 
 import warnings
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dask_linreg._dask.graph import reduce_group_statistic, reduce_row_pass
+from dask_linreg._dask.graph import one_label_kernel, reduce_row_pass
+from dask_linreg._dask.indicators import found_kernel, found_statistic
 from dask_linreg._dask.inputs import check_fit_inputs, default_keyed_bytes
 from dask_linreg._numerics.grouped import (
+    block_grouped_moments,
     block_two_way_grouped_moments,
     solve_groups,
 )
@@ -43,7 +46,7 @@ class SplitFit:
     """
 
     def __init__(self, grouped, names, formula, split, intercept, targets, weighted):
-        self._grouped = grouped
+        self._grouped = grouped.without_rounding()
         self._names = list(names)
         self._formula = formula
         self._intercept = bool(intercept)
@@ -51,7 +54,7 @@ class SplitFit:
         self._weighted = weighted
         self.split = split
         p = len(self._names)
-        solved = solve_groups(grouped, p, fit_intercept=self._intercept)
+        solved = solve_groups(self._grouped, p, fit_intercept=self._intercept)
         index = pd.Index(grouped.keys, name=split)
         columns = (["Intercept"] if self._intercept else []) + self._names
 
@@ -107,86 +110,112 @@ class SplitFit:
 
 
 def _grouped_pass(
-    X, y, weights, column, role, *, missing, split_every, max_bytes, split_out=1
+    X,
+    y,
+    weights,
+    column,
+    role,
+    *,
+    missing,
+    split_every,
+    max_bytes,
+    split_out=1,
+    found=(),
 ):
     """One pass to the :class:`GroupedMoments` of ``X``'s numeric columns
     and ``y`` per level of ``X[column]`` (for two columns, a
-    :class:`TwoWayGroupedMoments`); also the inputs checked."""
+    :class:`TwoWayGroupedMoments`), the categorical terms ``found`` as the
+    indicators of the levels the pass finds.
+
+    Returns
+    -------
+    grouped : GroupedMoments or TwoWayGroupedMoments
+        Over the model's columns.
+    inputs : FitInputs
+        Of those columns.
+    dropped : int
+    found_levels : dict
+        Each term of ``found``'s levels.
+    """
     columns = [column] if isinstance(column, str) else list(column)
-    numeric = X.drop(columns=columns)
-    messages = tuple(f"the {role} column {c!r}" for c in columns)
-    inputs = check_fit_inputs(
-        LinearRegression(missing=missing),
-        numeric,
-        y,
-        weights,
-        labels=X[columns[0]] if len(columns) == 1 else tuple(X[c] for c in columns),
-        labels_name=messages[0] if len(columns) == 1 else messages,
+    messages = (
+        *(f"the {role} column {c!r}" for c in columns),
+        *(f"the categorical term {name!r}" for name in found),
     )
+
+    def checked(X, n_labels):
+        named = [*columns, *found][:n_labels]
+        return check_fit_inputs(
+            LinearRegression(missing=missing),
+            X.drop(columns=named),
+            y,
+            weights,
+            labels=tuple(X[c] for c in named),
+            labels_name=messages[:n_labels],
+            allow_no_features=bool(found),
+        )
+
+    inputs = checked(X, len(messages))
     if max_bytes is None:
         max_bytes = default_keyed_bytes()
-    common = {
-        "split_every": split_every,
-        "split_out": split_out,
-        "scheduler": "threads" if inputs.local else None,
-        "missing": missing,
-    }
     if len(columns) == 1:
-        grouped, faults = reduce_group_statistic(
-            inputs.x,
-            inputs.y,
-            inputs.sample_weight,
-            inputs.labels,
-            factor_name=column,
-            message_name=messages[0],
-            max_bytes=max_bytes,
-            per_group=True,
-            **common,
+        kernel = one_label_kernel(
+            block_grouped_moments, factor_name=column, max_bytes=max_bytes
         )
     else:
-        grouped, faults = reduce_row_pass(
-            partial(
-                block_two_way_grouped_moments,
-                factor_names=tuple(columns),
-                max_bytes=max_bytes,
-            ),
-            inputs.x,
-            inputs.y,
-            inputs.sample_weight,
-            inputs.labels,
-            message_names=messages,
-            **common,
+        kernel = partial(
+            block_two_way_grouped_moments,
+            factor_names=tuple(columns),
+            max_bytes=max_bytes,
         )
+    if found:
+        kernel = found_kernel(kernel, inputs.x.shape[1], found, max_bytes)
+    grouped, faults = reduce_row_pass(
+        kernel,
+        inputs.x,
+        inputs.y,
+        inputs.sample_weight,
+        inputs.labels,
+        message_names=messages,
+        split_every=split_every,
+        split_out=split_out,
+        scheduler="threads" if inputs.local else None,
+        missing=missing,
+    )
     faults.raise_if_any(inputs.features.names)
+    found_levels = {}
+    if found:
+        numeric = X.drop(columns=[*columns, *found]).columns
+        grouped, found_levels, X = found_statistic(grouped, X, numeric, found)
+        inputs = checked(X, len(columns))
     if grouped.n_levels == 0:
         raise no_samples_error(inputs.x.shape[1])
-    return grouped, inputs, faults.dropped
+    return grouped, inputs, faults.dropped, found_levels
 
 
-def fit_clustered(
-    parsed, X, y, weights, cluster, *, missing, split_every, max_bytes, split_out=1
-):
+def _fitted_formula(parsed, indicators, found_levels):
+    """The formula a fit keeps: with its categorical terms' levels, whose
+    indicators are the model's columns."""
+    levels = {**indicators, **found_levels}
+    return replace(parsed, indicators=levels or None)
+
+
+def fit_clustered(parsed, X, y, weights, cluster, *, indicators, found, **options):
     """:func:`dask_linreg.ols` with ``cluster`` (one column, or two for
     two-way clustering): one pass to the clusters' moments, whose merge is
     the fit's statistic; they are kept, so the cluster-robust covariance
-    needs no second pass."""
-    grouped, inputs, dropped = _grouped_pass(
-        X,
-        y,
-        weights,
-        cluster,
-        "cluster",
-        missing=missing,
-        split_every=split_every,
-        max_bytes=max_bytes,
-        split_out=split_out,
+    needs no second pass.  ``indicators``: the levels of the categorical
+    terms expanded in X; ``found``: those whose levels the pass finds;
+    ``options``: of :func:`_grouped_pass`."""
+    grouped, inputs, dropped, found_levels = _grouped_pass(
+        X, y, weights, cluster, "cluster", found=found, **options
     )
     total = grouped.total()
     if total.weight_sum == 0.0:
         raise ValueError(
             "sample_weight sums to zero: at least one weight must be positive."
         )
-    model = LinearRegression(fit_intercept=parsed.intercept, missing=missing)
+    model = LinearRegression(fit_intercept=parsed.intercept, missing=options["missing"])
     p = inputs.x.shape[1]
     solved = model._solve(total, p, None)
     state = FitState(
@@ -195,7 +224,7 @@ def fit_clustered(
         y_is_1d=True,
         target_names=tuple(parsed.targets),
         weighted_fit=weights is not None,
-        formula=parsed,
+        formula=_fitted_formula(parsed, indicators, found_levels),
         dropped=dropped,
         clusters=grouped,
     )
@@ -204,26 +233,16 @@ def fit_clustered(
     return model
 
 
-def fit_split(
-    parsed, X, y, weights, split, *, missing, split_every, max_bytes, split_out=1
-):
-    """The one pass of :func:`dask_linreg.ols` with ``split``."""
-    grouped, inputs, _ = _grouped_pass(
-        X,
-        y,
-        weights,
-        split,
-        "split",
-        missing=missing,
-        split_every=split_every,
-        max_bytes=max_bytes,
-        split_out=split_out,
+def fit_split(parsed, X, y, weights, split, *, indicators, found, **options):
+    """The one pass of :func:`dask_linreg.ols` with ``split`` (arguments as
+    :func:`fit_clustered`)."""
+    grouped, inputs, _, found_levels = _grouped_pass(
+        X, y, weights, split, "split", found=found, **options
     )
-    names = [c for c in X.columns if c != split]
     result = SplitFit(
         grouped,
-        names,
-        parsed,
+        inputs.features.names,
+        _fitted_formula(parsed, indicators, found_levels),
         split,
         parsed.intercept,
         tuple(parsed.targets),

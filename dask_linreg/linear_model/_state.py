@@ -51,10 +51,6 @@ class FitState:
     clusters : GroupedMoments, AbsorbedClusterScores or None
         Per-cluster moments kept by the fit (``ols(..., cluster=)``), from
         which the cluster-robust covariance needs no second pass.
-    indicators : dict or None
-        A formula model with absorbed fixed effects: each categorical
-        term's levels, whose indicators (all but the first) are columns of
-        its design.
     """
 
     statistic: object
@@ -67,7 +63,6 @@ class FitState:
     formula: object = None
     dropped: int = 0
     clusters: object = None
-    indicators: dict | None = None
 
     @property
     def n_targets(self):

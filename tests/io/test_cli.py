@@ -241,6 +241,18 @@ def test_fit_one_model_per_group_writes_a_table(table):
     result = run("fit", "stores.parquet", "--target", "y", "--split", "store",
                  "--quiet", cwd=folder)  # fmt: skip
     assert result.returncode == 2 and "give --formula" in result.stderr
+    # A categorical term of strings in the file: its levels found in the pass.
+    data["channel"] = np.where(
+        frame.c > 0.3, "web", np.where(frame.c < -0.5, "phone", "shop")
+    )
+    data.to_parquet(folder / "channels.parquet")
+    result = run("fit", "channels.parquet", "--formula", "y ~ a + C(channel)",
+                 "--split", "store", "--quiet", cwd=folder)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    written = pd.read_parquet(folder / "groups.parquet")
+    expected = ols("y ~ a + C(channel)", data, split="store")
+    np.testing.assert_allclose(written[expected.params.columns], expected.params)
+    assert "C(channel)[T.web]" in written.columns
 
 
 def test_fit_absorbed_formula_writes_the_fixed_effects(table):

@@ -91,8 +91,10 @@ def test_one_compute_and_bad_arguments(stores, computes):
     assert len(computes) == 1
     with pytest.raises(ValueError, match="split='nope' is not a column"):
         ols(FORMULA, stores, split="nope")
-    with pytest.raises(ValueError, match="categorical terms"):
-        ols("y ~ x + C(store)", stores, split="store")
+    with pytest.raises(ValueError, match="main effects only"):
+        ols("y ~ x:C(kind)", stores.assign(kind="a"), split="store")
+    with pytest.raises(ValueError, match="no intercept"):
+        ols("y ~ x + C(kind) - 1", stores.assign(kind="a"), split="store")
     with pytest.raises(ValueError, match="absorbed part"):
         ols("y ~ x | store", stores, split="store")
     with pytest.raises(TypeError, match="split_every, split_out and max_bytes"):
@@ -167,3 +169,97 @@ def test_cluster_arguments_are_checked(stores):
         ols(FORMULA, frame, cluster="store", split="store")
     with pytest.raises(ValueError, match="cluster='nope' is not a column"):
         ols(FORMULA, frame, cluster="nope")
+
+
+@pytest.fixture(scope="module")
+def channels(stores):
+    """The stores with a channel (one store never sells online) and a
+    boolean, as categorical terms."""
+    rng = np.random.default_rng(9)
+    frame = stores[stores.store != "tiny"].copy()
+    channel = rng.choice(["phone", "store", "web"], len(frame))
+    channel[frame.store.to_numpy() == "s07"] = "store"
+    channel[frame.store.to_numpy() == "s11"] = rng.choice(
+        ["phone", "store"], (frame.store == "s11").sum()
+    )
+    frame["channel"] = channel
+    frame["promo"] = rng.uniform(size=len(frame)) < 0.3
+    frame["y"] += (frame.channel == "web") * 2.0 + frame.promo * 0.5
+    return frame
+
+
+CATEGORICAL = "y ~ x + C(channel) + promo"
+
+
+def _lazy(frame, partitions):
+    """A Dask frame whose categorical columns' levels only the pass finds."""
+    ddf = dd.from_pandas(frame.sort_values("channel"), npartitions=partitions)
+    return ddf.astype({"channel": "string"})
+
+
+@pytest.mark.parametrize("partitions", [None, 5])
+def test_categorical_terms_in_every_groups_fit(channels, partitions, computes):
+    source = channels if partitions is None else _lazy(channels, partitions)
+    computes.clear()
+    fit = ols(CATEGORICAL, source, split="store", weights="w")
+    assert len(computes) == (1 if partitions else 0)
+    names = ["Intercept", "x", "C(channel)[T.store]", "C(channel)[T.web]"]
+    assert list(fit.params.columns) == [*names, "promo[T.True]"]
+    for store, group in channels.groupby("store"):
+        expected = smf.wls(CATEGORICAL, group, weights=group.w).fit()
+        params = fit.params.loc[store]
+        if store in ("s07", "s11"):
+            # A level missing in the group: its indicator is zero there, the
+            # fit rank-deficient (minimum norm), the other terms identified.
+            assert fit.rank[store] == (2 if store == "s07" else 3)
+            identified = ["x", "promo[T.True]"]
+            np.testing.assert_allclose(
+                params[identified], expected.params[identified], rtol=1e-8
+            )
+            continue
+        np.testing.assert_allclose(params, expected.params[params.index], rtol=1e-8)
+        np.testing.assert_allclose(
+            fit.bse.loc[store], expected.bse[params.index], rtol=1e-7
+        )
+    group = channels[channels.store == "s03"]
+    np.testing.assert_allclose(
+        fit.model("s03").predict(group.head(5)),
+        smf.wls(CATEGORICAL, group, weights=group.w).fit().predict(group.head(5)),
+        rtol=1e-10,
+    )
+
+
+@pytest.mark.parametrize("partitions", [None, 5])
+def test_categorical_terms_with_clusters_kept(channels, partitions, computes):
+    source = channels if partitions is None else _lazy(channels, partitions)
+    computes.clear()
+    model = ols(CATEGORICAL, source, cluster="store")
+    results = model.inference(cov_type="cluster")
+    assert len(computes) == (1 if partitions else 0)
+    expected = smf.ols(CATEGORICAL, channels).fit(
+        cov_type="cluster", cov_kwds={"groups": channels.store}
+    )
+    names = list(model.feature_names_in_)
+    np.testing.assert_allclose(model.coef_, expected.params[names], rtol=1e-8)
+    np.testing.assert_allclose(results.bse[1:], expected.bse[names], rtol=1e-8)
+    np.testing.assert_allclose(
+        model.predict(channels.head(7)), expected.predict(channels.head(7)), rtol=1e-10
+    )
+    hc1 = model.inference(source, cov_type="HC1")
+    want = smf.ols(CATEGORICAL, channels).fit(cov_type="HC1")
+    np.testing.assert_allclose(hc1.bse[1:], want.bse[names], rtol=1e-8)
+    with pytest.raises(ValueError, match="'mail', which is not among"):
+        model.predict(channels.head(3).assign(channel="mail"))
+
+
+def test_categorical_terms_clustered_two_ways(channels):
+    frame = channels.assign(week=np.arange(len(channels)) % 13)
+    model = ols(CATEGORICAL, _lazy(frame, 4), cluster=["store", "week"])
+    results = model.inference(cov_type="cluster")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = pyfixest.feols(
+            CATEGORICAL.replace("promo", "C(promo)"), frame, vcov={"CRV1": "store+week"}
+        )
+    np.testing.assert_allclose(model.coef_, expected.coef().iloc[1:], rtol=1e-8)
+    np.testing.assert_allclose(results.bse, expected.se(), rtol=1e-6)
