@@ -549,12 +549,21 @@ def robust_covariance(summary, sums, cov_type):
             n_groups = int(sums.cluster_scores.shape[0])
         k = bread.shape[0]
         nobs = summary.nobs
-        correction = n_groups / (n_groups - 1.0) * (nobs - 1.0) / (nobs - k)
+        correction = _ratio(n_groups, n_groups - 1.0) * _ratio(nobs - 1.0, nobs - k)
     else:
         meat = sums.meat
-        correction = summary.nobs / summary.df_resid if cov_type == "HC1" else 1.0
+        correction = (
+            _ratio(summary.nobs, summary.df_resid) if cov_type == "HC1" else 1.0
+        )
     covariances = correction * (bread @ meat @ bread)
     return covariances, n_groups
+
+
+def _ratio(numerator, denominator):
+    """A small-sample correction, NaN where there is no degree of freedom
+    left (a saturated fit, a single cluster): no standard error, as the
+    classical one."""
+    return numerator / denominator if denominator > 0 else np.nan
 
 
 def _cluster_meat(sums):

@@ -255,3 +255,15 @@ def test_clusters_kept_at_fit_time_need_no_pass(
         ols(FORMULA + " | firm", panel, cluster="nope")
     with pytest.raises(ValueError, match="split= and an absorbed part"):
         ols(FORMULA + " | firm", panel, split="z")
+
+
+def test_a_saturated_fit_has_no_robust_standard_errors():
+    """No residual degree of freedom: NaN standard errors for HC1 as for
+    the classical ones, not a division by zero."""
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"firm": [0, 0, 1, 1, 2, 2], "x": rng.normal(size=6)})
+    frame["y"] = frame.x + rng.normal(size=6)
+    model = ols("y ~ x + I(x**2) + I(x**3) | firm", frame)
+    assert model.inference().df_resid == 0
+    assert model.inference().bse.isna().all()
+    assert model.inference(frame, cov_type="HC1").bse.isna().all()
