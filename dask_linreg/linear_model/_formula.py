@@ -199,7 +199,11 @@ def ols(
     split : str, default=None
         A column of ``data``: fit one model per group, in one pass, and
         return a :class:`~dask_linreg.SplitFit` (per-group coefficients, standard
-        errors, R² and counts, and each group's model).
+        errors, R² and counts, and each group's model).  With ``split`` or
+        ``cluster``, and with an absorbed part, categorical terms enter as
+        the indicators of their levels but the first, the levels known
+        before the pass or found in it (Dask columns of strings); they are
+        main effects only.
     **params
         Other parameters of :class:`LinearRegression` (``solver``,
         ``max_levels``, ``handle_unknown``, ``split_every``); with ``split``,
