@@ -23,7 +23,6 @@ from dask_linreg._numerics.found_levels import block_with_found_levels
 
 __all__ = [
     "found_kernel",
-    "found_layout",
     "found_statistic",
     "indicator_levels",
     "with_indicators",
@@ -101,7 +100,7 @@ def with_indicators(X, levels):
     return X.map_partitions(_indicator_partition, levels, meta=meta)
 
 
-def found_layout(columns, numeric, found, levels):
+def _found_layout(columns, numeric, found, levels):
     """The model's columns over a pass's statistic of found levels
     (:meth:`~dask_linreg._numerics.found_levels.WithFoundLevels.select`).
 
@@ -170,5 +169,5 @@ def found_statistic(result, X, numeric, found):
         X's columns the pass took as numbers, in its order.
     found : tuple of str
     """
-    layout, levels = found_layout(X.columns, numeric, found, result.levels)
+    layout, levels = _found_layout(X.columns, numeric, found, result.levels)
     return result.select(layout), levels, with_indicators(X, levels)

@@ -43,6 +43,7 @@ __all__ = [
     "GroupMoments",
     "absorbed_columns",
     "block_absorbed_scores",
+    "without_absorbed_columns",
     "block_group_moments",
     "merge_group_moments",
 ]
@@ -269,6 +270,25 @@ def absorbed_columns(within, factors, solver_tol=None):
         total = np.diag(first.within + first.between())
         floor = np.maximum(floor, (100.0 * solver_tol) ** 2 * total)
     return diagonal <= floor
+
+
+def without_absorbed_columns(moments, factors, solver_tol=None):
+    """The within :class:`Moments` with the columns the fixed effects absorb
+    (:func:`absorbed_columns`) set to none: their slopes 0, out of the
+    rank, as fixest and pyfixest drop them.
+
+    Returns
+    -------
+    moments : Moments
+    absorbed : ndarray of bool of shape (q,)
+    """
+    absorbed = absorbed_columns(moments.comoment, factors, solver_tol)
+    if not absorbed.any():
+        return moments, absorbed
+    comoment = moments.comoment.copy()
+    comoment[absorbed, :] = 0.0
+    comoment[:, absorbed] = 0.0
+    return replace(moments, comoment=comoment), absorbed
 
 
 def _budget(factor_name, max_bytes):

@@ -1,10 +1,10 @@
-"""Categorical terms of a model with absorbed fixed effects whose levels
-are found in the pass.
+"""Categorical terms of a keyed fit (absorbed fixed effects, one model per
+group, clusters kept) whose levels are found in the pass.
 
-The keyed statistics of absorbed fixed effects
-(:class:`~dask_linreg._numerics.absorbed.GroupMoments`,
+The keyed statistics (:class:`~dask_linreg._numerics.absorbed.GroupMoments`,
 :class:`~dask_linreg._numerics.multiway.MultiwayMoments`,
-:class:`~dask_linreg._numerics.cluster_cells.WithClusterCells`) are over the
+:class:`~dask_linreg._numerics.cluster_cells.WithClusterCells`,
+:class:`~dask_linreg._numerics.grouped.GroupedMoments`) are over the
 columns of ``Z = [X | Y]``, which must be the same in every block.  A
 categorical term whose levels are not known before the pass enters instead
 as the indicators of the levels its block has: a block's statistic is over

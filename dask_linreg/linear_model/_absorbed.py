@@ -23,8 +23,8 @@ from dask_linreg._dask.indicators import found_kernel, found_statistic
 from dask_linreg._dask.inputs import check_fit_inputs, default_keyed_bytes
 from dask_linreg._numerics.absorbed import (
     AbsorbedScoreModel,
-    absorbed_columns,
     block_group_moments,
+    without_absorbed_columns,
 )
 from dask_linreg._numerics.cluster_cells import block_with_cluster_cells
 from dask_linreg._numerics.demean import solve_by_passes
@@ -876,22 +876,16 @@ class FixedEffectsRegression(_OnePassLinearModel):
 
 
 def _without_absorbed_columns(moments, statistic, solve, p, names, stacklevel):
-    """The within moments with the columns the fixed effects absorb set to
-    zero (their slopes 0, out of the rank, as fixest and pyfixest drop
-    them), with a warning naming X's columns among them."""
+    """The within moments without the columns the fixed effects absorb
+    (:func:`~dask_linreg._numerics.absorbed.without_absorbed_columns`),
+    with a warning naming X's columns among them."""
     factors = statistic.factors if hasattr(statistic, "factors") else (statistic,)
     tol = solve.residual if solve.solver in ("cg", "passes") else None
-    absorbed = absorbed_columns(moments.comoment, factors, tol)
-    if not absorbed.any():
-        return moments
-    comoment = moments.comoment.copy()
-    comoment[absorbed, :] = 0.0
-    comoment[:, absorbed] = 0.0
-    collinear = absorbed[:p]
-    if collinear.any():
+    moments, absorbed = without_absorbed_columns(moments, factors, tol)
+    collinear = np.flatnonzero(absorbed[:p])
+    if len(collinear):
         labels = [
-            str(names[j]) if names is not None else f"column {j}"
-            for j in np.flatnonzero(collinear)
+            str(names[j]) if names is not None else f"column {j}" for j in collinear
         ]
         warnings.warn(
             f"{', '.join(labels)} {'has' if len(labels) == 1 else 'have'} no "
@@ -902,7 +896,7 @@ def _without_absorbed_columns(moments, statistic, solve, p, names, stacklevel):
             UserWarning,
             stacklevel=stacklevel,
         )
-    return replace(moments, comoment=comoment)
+    return moments
 
 
 def _one_way(sums):
