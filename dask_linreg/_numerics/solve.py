@@ -151,7 +151,15 @@ def _scaled_active(xx):
     scale = np.sqrt(np.clip(np.diag(xx), 0.0, None))
     active = np.flatnonzero(scale > 0.0)
     scale = scale[active]
-    return active, scale, xx[np.ix_(active, active)] / np.outer(scale, scale)
+    # One new p x p array, scaled in place (at 2,000 columns every p x p
+    # temporary costs about as much as the Cholesky factorization's tenth).
+    if active.size == xx.shape[0]:
+        scaled = np.divide(xx, scale)
+    else:
+        scaled = xx[np.ix_(active, active)]
+        scaled /= scale
+    scaled /= scale[:, None]
+    return active, scale, scaled
 
 
 def least_squares_and_spectrum(xx, xy, *, rcond=RANK_RCOND):
@@ -212,11 +220,14 @@ def cholesky_least_squares(xx, xy, *, max_condition=CHOLESKY_MAX_CONDITION):
     active, scale, scaled_xx = _scaled_active(xx)
     if active.size == 0:
         return None
+    norm = float(np.abs(scaled_xx).sum(axis=0).max())
     try:
-        factor = linalg.cho_factor(scaled_xx, lower=False, check_finite=False)[0]
+        # scaled_xx is this function's own copy: factored in place.
+        factor = linalg.cho_factor(
+            scaled_xx, lower=False, overwrite_a=True, check_finite=False
+        )[0]
     except linalg.LinAlgError:
         return None
-    norm = float(np.abs(scaled_xx).sum(axis=0).max())
     reciprocal_condition, info = lapack.dpocon(factor, norm)
     if info != 0 or not reciprocal_condition * max_condition >= 1.0:
         return None

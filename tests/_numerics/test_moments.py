@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from dask_linreg._numerics.kinds import KINDS
-from dask_linreg._numerics.moments import block_moments, empty_moments, merge_moments
+from dask_linreg._numerics.moments import (
+    block_moments,
+    empty_moments,
+    merge_all_moments,
+    merge_moments,
+)
 
 
 def dense_moments(Z, w=None):
@@ -103,6 +108,53 @@ def test_zero_weight_and_empty_blocks_are_identities_of_merge(rng):
     assert merged.count == 80
     np.testing.assert_array_equal(merged.mean, moments.mean)
     np.testing.assert_array_equal(merged.comoment, moments.comoment)
+
+
+@pytest.mark.parametrize("n_columns", [3, 300])
+def test_merge_all_equals_the_pairwise_merges_and_the_whole(n_columns, rng):
+    # Offsets of 1e6 and a spread of 1: the multi-way update keeps the
+    # digits the pairwise one keeps; zero-weight and empty parts only count.
+    Z = rng.standard_normal((1200, n_columns)) + 1e6 * rng.random(n_columns)
+    w = rng.random(1200) * 2
+    w[400:450] = 0.0
+    cuts = [0, 3, 400, 450, 450, 900, 1200]
+    parts = [
+        block_moments([Z[a:b]], w[a:b])
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+    ]
+    merged = merge_all_moments(parts)
+    pairwise = reduce(merge_moments, parts)
+    whole = block_moments([Z], w)
+    for field in ("count", "positive_count"):
+        assert getattr(merged, field) == getattr(whole, field)
+    np.testing.assert_allclose(merged.log_weight_sum, whole.log_weight_sum, rtol=1e-13)
+    np.testing.assert_allclose(merged.weight_sum, whole.weight_sum, rtol=1e-14)
+    np.testing.assert_allclose(merged.mean, pairwise.mean, rtol=1e-15)
+    np.testing.assert_array_equal(merged.comoment, merged.comoment.T)
+    scale = np.diag(whole.comoment).max()
+    for other in (pairwise, whole):
+        assert np.abs(merged.comoment - other.comoment).max() <= 1e-11 * scale
+
+
+def test_merge_all_of_parts_without_weight_keeps_the_first(rng):
+    Z = rng.standard_normal((20, 2))
+    parts = [
+        block_moments([Z[:10]], np.zeros(10)),
+        block_moments([Z[10:]], np.zeros(10)),
+    ]
+    merged = merge_all_moments([*parts, empty_moments(2)])
+    assert merged.count == 20 and merged.weight_sum == 0.0
+    np.testing.assert_array_equal(merged.shift, parts[0].shift)
+    one = merge_all_moments([empty_moments(2), block_moments([Z]), empty_moments(2)])
+    np.testing.assert_array_equal(one.comoment, block_moments([Z]).comoment)
+
+
+def test_merge_all_lets_non_finite_values_through_without_warnings(rng):
+    Z = rng.standard_normal((30, 2))
+    Z[5, 1] = np.nan
+    with np.errstate(all="raise"):
+        merged = merge_all_moments([block_moments([Z[:10]]), block_moments([Z[10:]])])
+    assert not merged.is_finite()
 
 
 def test_raw_cross_products_add_back_the_mean(rng):
