@@ -45,6 +45,21 @@ def rows_per_piece(n_columns, n_rows, *, even=False, rows=None):
     return max(1, min(rows, n_rows))
 
 
+def _shifted_into(out, source, shift):
+    """``out[...] = source - shift``.
+
+    A source that is not aligned (an array received over the network, at
+    any byte offset of its message) is copied first and shifted in
+    ``out``: NumPy buffers unaligned operands of arithmetic, which costs
+    more than a plain copy (measured 1.3x at 50 columns).
+    """
+    if source.flags.aligned:
+        np.subtract(source, shift, out=out)
+    else:
+        np.copyto(out, source)
+        np.subtract(out, shift, out=out)
+
+
 class RowBlock:
     """A block of rows given as column groups side by side, read in pieces.
 
@@ -146,7 +161,7 @@ class RowBlock:
                 if shift is None:
                     out[...] = source
                 else:
-                    np.subtract(source, shift[lo:hi], out=out)
+                    _shifted_into(out, source, shift[lo:hi])
             if root_weighted and self.weights is not None:
                 if ones_column is not None and start > 0:
                     piece[:, ones_column] = 1.0
@@ -221,17 +236,17 @@ class RowBlock:
             main = main_scratch[:size]
             rest = rest_scratch[:size]
             if flat:
-                np.subtract(
+                _shifted_into(
+                    main.reshape(-1),
                     group[start:stop].reshape(-1),
                     tiled[: size * width],
-                    out=main.reshape(-1),
                 )
             else:
-                np.subtract(group[start:stop], main_shift, out=main)
+                _shifted_into(main, group[start:stop], main_shift)
             at = 0
             for source, lo, hi in rest_groups:
-                np.subtract(
-                    source[start:stop], shift[lo:hi], out=rest[:, at : at + hi - lo]
+                _shifted_into(
+                    rest[:, at : at + hi - lo], source[start:stop], shift[lo:hi]
                 )
                 at += hi - lo
             if root_weighted and self.weights is not None:
