@@ -85,3 +85,19 @@ def test_rows_per_piece_is_bounded_by_the_block_and_the_scratch_size(n_columns, 
         n_pieces = -(-n_rows // rows)
         assert -(-n_rows // even) == n_pieces
         assert n_pieces * even - n_rows < n_pieces
+
+
+def test_unaligned_columns_give_the_moments_of_their_aligned_copy(rng):
+    # An array received over the network may start at any byte offset.
+    from dask_linreg._numerics.moments import block_moments
+
+    values = rng.standard_normal((3000, 7)) + 1e6
+    raw = np.empty(values.nbytes + 1, dtype=np.uint8)
+    unaligned = np.frombuffer(raw[1:].data, dtype=np.float64).reshape(values.shape)
+    unaligned[...] = values
+    assert not unaligned.flags.aligned
+    for cut in (7, 5):
+        got = block_moments([unaligned[:, :cut], unaligned[:, cut:]], piece_rows=500)
+        want = block_moments([values[:, :cut], values[:, cut:]], piece_rows=500)
+        np.testing.assert_array_equal(got.comoment, want.comoment)
+        np.testing.assert_array_equal(got.mean, want.mean)
