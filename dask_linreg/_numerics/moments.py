@@ -384,7 +384,7 @@ def _shifted_moments(block, piece_rows=None):
     else:
         gram = _gathered_gram(block, piece_rows, shift)
     weight_sum = float(gram[q, q])
-    shifted_sum = gram[:q, q].copy()
+    shifted_sum = gram[:q, q]
     if weight_sum == 0.0:
         # All zero: but NaN or inf times a zero weight stays NaN, and must
         # reach the caller's finiteness check.

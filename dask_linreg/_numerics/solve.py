@@ -151,8 +151,8 @@ def _scaled_active(xx):
     scale = np.sqrt(np.clip(np.diag(xx), 0.0, None))
     active = np.flatnonzero(scale > 0.0)
     scale = scale[active]
-    # One new p x p array, scaled in place (at 2,000 columns every p x p
-    # temporary costs about as much as the Cholesky factorization's tenth).
+    # One new p x p array, scaled in place: at 2,000 columns each p x p
+    # temporary costs about a tenth of the Cholesky factorization.
     if active.size == xx.shape[0]:
         scaled = np.divide(xx, scale)
     else:

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from dask_linreg._numerics.moments import block_moments
 from dask_linreg._numerics.pieces import SHIFT_ROWS, RowBlock, rows_per_piece
 
 
@@ -89,8 +90,6 @@ def test_rows_per_piece_is_bounded_by_the_block_and_the_scratch_size(n_columns, 
 
 def test_unaligned_columns_give_the_moments_of_their_aligned_copy(rng):
     # An array received over the network may start at any byte offset.
-    from dask_linreg._numerics.moments import block_moments
-
     values = rng.standard_normal((3000, 7)) + 1e6
     raw = np.empty(values.nbytes + 1, dtype=np.uint8)
     unaligned = np.frombuffer(raw[1:].data, dtype=np.float64).reshape(values.shape)
