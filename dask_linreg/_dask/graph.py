@@ -63,8 +63,19 @@ __all__ = [
 #: How messages name the two clusterings of two-way clustering.
 TWO_WAY_NAMES = ("groups (first clustering)", "groups (second clustering)")
 
-#: Fan-in of the merge tree when ``split_every`` is None.
+#: Fan-in of the merge tree when ``split_every`` is None, and the least
+#: fan-in chosen by the size of the statistic (:func:`effective_split_every`).
 DEFAULT_SPLIT_EVERY = 8
+
+#: The largest fan-in chosen by the size of the statistic.
+MAX_SPLIT_EVERY = 32
+
+# Small statistics are merged up to MAX_SPLIT_EVERY at a time while a merge
+# task holds at most this many bytes of them: each task of the tree costs
+# the scheduler a round trip, more than merging a small statistic.
+# Measured on a 2-worker LocalCluster, 2,000 blocks of 1,000 x 21: fan-in 32
+# fits in 0.85x the time of fan-in 8 (64: no faster).
+_MERGE_BYTES = 8 << 20
 
 
 def checked_block(
@@ -251,7 +262,8 @@ def reduce_statistic(
     kind : StatisticKind, default=Moments
         Which statistic (one of :data:`dask_linreg._numerics.kinds.KINDS`).
     split_every : int, default=None
-        Fan-in of the merge tree; ``DEFAULT_SPLIT_EVERY`` if None.
+        Fan-in of the merge tree; None chooses it by the size of the
+        statistic (:func:`effective_split_every`).
     scheduler : str, default=None
         Passed to :func:`dask.compute`; None uses the active scheduler.
     missing : {"raise", "drop"}, default="raise"
@@ -264,6 +276,7 @@ def reduce_statistic(
     result : StatisticKind
     faults : InputFaults
     """
+    n_columns = x.shape[1] + (y.shape[1] if y.ndim > 1 else 1)
     return _checked_reduce(
         partial(_block_statistic, kind),
         _merge,
@@ -271,7 +284,7 @@ def reduce_statistic(
         y,
         sample_weight,
         missing=missing,
-        split_every=split_every,
+        split_every=effective_split_every(split_every, n_columns),
         scheduler=scheduler,
     )
 
@@ -397,9 +410,20 @@ def reduce_in_memory_residuals(
     )[0]
 
 
-def effective_split_every(split_every):
-    """The merge tree's fan-in for a ``split_every`` parameter (None: 8)."""
-    return DEFAULT_SPLIT_EVERY if split_every is None else split_every
+def effective_split_every(split_every, n_columns=None):
+    """The merge tree's fan-in for a ``split_every`` parameter.
+
+    None: for a statistic of ``n_columns`` columns of ``[X | y]`` (about
+    ``8 (q + 1)**2`` bytes), as many as fit in 8 MiB, from
+    ``DEFAULT_SPLIT_EVERY`` (8) to ``MAX_SPLIT_EVERY`` (32): 32 up to 180
+    columns, 8 from 362.  Without ``n_columns``, 8.
+    """
+    if split_every is not None:
+        return split_every
+    if n_columns is None:
+        return DEFAULT_SPLIT_EVERY
+    fitting = _MERGE_BYTES // (8 * (n_columns + 1) ** 2)
+    return int(min(MAX_SPLIT_EVERY, max(DEFAULT_SPLIT_EVERY, fitting)))
 
 
 def _checked_reduce(

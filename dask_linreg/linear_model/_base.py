@@ -225,7 +225,10 @@ class _OnePassLinearModel(RegressorMixin, BaseEstimator):
         # A merge task holds at most as many statistics as there are blocks.
         check_statistic_memory(
             n_columns,
-            min(effective_split_every(self.split_every), inputs.x.numblocks[0])
+            min(
+                effective_split_every(self.split_every, n_columns),
+                inputs.x.numblocks[0],
+            )
             if not isinstance(inputs.x, np.ndarray)
             else 1,
         )

@@ -9,7 +9,12 @@ import pytest
 from dask.callbacks import Callback
 
 from dask_linreg import LinearRegression, Ridge
-from dask_linreg._dask.graph import reduce_statistic
+from dask_linreg._dask.graph import (
+    DEFAULT_SPLIT_EVERY,
+    MAX_SPLIT_EVERY,
+    effective_split_every,
+    reduce_statistic,
+)
 from dask_linreg._numerics.moments import block_moments
 
 from ..conftest import CountingSource, make_regression
@@ -188,4 +193,47 @@ def test_small_blocks_are_joined_into_fewer_tasks_on_threads_only():
     np.testing.assert_allclose(joined.mean, separate.mean, rtol=1e-13)
     np.testing.assert_allclose(
         joined.comoment, separate.comoment, rtol=1e-12, atol=1e-12 * 4000
+    )
+
+
+@pytest.mark.parametrize(
+    ("n_columns", "expected"),
+    [(2, 32), (21, 32), (180, 32), (181, 31), (250, 16), (361, 8), (362, 8), (2001, 8)],
+)
+def test_default_fan_in_follows_the_size_of_the_statistic(n_columns, expected):
+    # As many statistics of 8 (q + 1)**2 bytes as fit in 8 MiB, from 8 to 32.
+    assert effective_split_every(None, n_columns) == expected
+    assert DEFAULT_SPLIT_EVERY <= expected <= MAX_SPLIT_EVERY
+
+
+def test_an_explicit_fan_in_is_kept_and_none_without_columns_is_eight():
+    assert effective_split_every(3, 21) == 3
+    assert effective_split_every(64, 2001) == 64
+    assert effective_split_every(None) == DEFAULT_SPLIT_EVERY == 8
+
+
+@pytest.mark.parametrize(("n_features", "merges"), [(4, 3), (400, 9)])
+def test_the_default_tree_merges_small_statistics_32_at_a_time(n_features, merges):
+    # 64 blocks on the sync scheduler (no joined blocks): 5 columns of
+    # [X | y] merge 32 at a time (2 merges and the root), 401 columns 8 at
+    # a time (8 and the root); the statistics agree with a fan-in of 2.
+    n_rows = 64 * 8
+    X, y = make_regression(n_rows, n_features, seed=5)
+    Xd = da.from_array(X, chunks=(8, n_features))
+    yd = da.from_array(y, chunks=8)
+    counted = {"merges": 0}
+
+    def record(key, result, dsk, state, worker_id):
+        name = key[0] if isinstance(key, tuple) else key
+        if name.startswith("merge-summaries"):
+            counted["merges"] += 1
+
+    with Callback(posttask=record):
+        default, _ = reduce_statistic(Xd, yd, scheduler="sync")
+    assert counted["merges"] == merges
+    pairwise, _ = reduce_statistic(Xd, yd, split_every=2, scheduler="sync")
+    assert default.count == pairwise.count == n_rows
+    scale = np.abs(pairwise.comoment).max()
+    np.testing.assert_allclose(
+        default.comoment, pairwise.comoment, rtol=0, atol=1e-12 * scale
     )
