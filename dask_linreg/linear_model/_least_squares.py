@@ -633,10 +633,10 @@ class Ridge(_MergeableLinearModel):
           below 9 digits, a second pass with ``"exact"`` (up to 64 columns
           in ``[X | y]``) or ``"qr"``.
     split_every : int, default=None
-        Fan-in of the tree that merges the per-block statistics.
-        None chooses it by the size of the statistic: 32
-        for up to 180 columns of ``[X | y]``, fewer as the statistic grows
-        (at most 8 MiB of statistics per merge), 8 from 362 columns.
+        Fan-in of the tree that merges the per-block statistics.  None
+        chooses it by the size of the statistic, as in
+        :class:`LinearRegression` (32 up to 180 columns of ``[X | y]``, 8
+        from 362).
     missing : {"raise", "drop"}, default="raise"
         ``"drop"`` leaves out the rows with a missing value in X, y or the
         weights (see :class:`LinearRegression`).
