@@ -18,6 +18,7 @@ import numpy as np
 from scipy import linalg
 
 from dask_linreg._numerics.accurate import solve_normal
+from dask_linreg._numerics.blas import gemm_accumulate, syrk_accumulate
 from dask_linreg._numerics.pieces import RowBlock, rows_per_piece
 from dask_linreg._numerics.solve import normal_equations, singular_values
 
@@ -278,8 +279,8 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None, rows=None):
         Non-negative row weights; ``None`` means all ones.
     piece_rows : int, default=None
         Rows per piece; by default about 1.5 MiB of the widest column group
-        (256 to 8192 rows) for up to 256 columns (see
-        ``_SPLIT_MAX_COLUMNS``), else ``max(4096, 16 * q)`` (at most 64 MiB).
+        (256 to 8192 rows) for up to 256 columns, else ``max(1024, 2 * q)``
+        (at most 64 MiB), evened over the block.
     rows : ndarray of int, default=None
         Only these rows (a cross-validation fold, say): gathered piece by
         piece into the scratch buffer, so the subset is never copied whole.
@@ -294,7 +295,8 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None, rows=None):
     as a whole.  Each piece of rows is copied into a cache-sized scratch
     buffer ``B = sqrt(w) * [Z - s | 1]``, shifted by a fixed point ``s``
     (the mean of up to 256 first rows of the block), and accumulated with one
-    symmetric rank-k update (``syrk``) into ``B.T @ B``.  Its last row
+    symmetric rank-k update (``syrk``) into ``B.T @ B`` (the widest column
+    group apart from the others, see ``_split_gram``).  Its last row
     holds ``sum(w * (Z - s))`` and ``W = sum(w)``, so the block's mean and
     centered cross-products follow with one rank-1 correction::
 
@@ -342,24 +344,36 @@ def block_residual_moments(x_parts, y_parts, sample_weight, coef, intercept):
     return block_moments([residual, *y_parts], sample_weight)
 
 
-# Up to this many columns the widest group is shifted flat and its products
-# taken apart (_split_gram), in pieces of about 1.5 MiB of that group (a
-# little less than a core's L2 cache), 256 to 8192 rows.  Measured on one
-# thread, 10 to 200 columns, row-major and column-major groups: 1.16-1.3x
-# one syrk over [X | y], against 1.2-2.5x with fixed pieces of 512-1024
-# rows (narrow blocks pay the per-piece calls, column-major ones short
-# runs); wider blocks are dominated by the syrk, which prefers the one
-# buffer and longer pieces (1.15x at 500 columns).
-_SPLIT_MAX_COLUMNS = 256
+# Without a subset of rows, the widest group is shifted flat and its
+# products taken apart (_split_gram); beyond 256 columns the BLAS adds them
+# into their sums in place (syrk_accumulate, gemm_accumulate).  Up to 256
+# columns in pieces of about
+# 1.5 MiB of that group (a little less than a core's L2 cache), 256 to 8192
+# rows: measured on one thread, 10 to 200 columns, row-major and
+# column-major groups, 1.16-1.3x one syrk over [X | y], against 1.2-2.5x
+# with fixed pieces of 512-1024 rows (narrow blocks pay the per-piece calls,
+# column-major ones short runs).  Wider blocks are dominated by the syrk,
+# which wants a long inner dimension (_wide_piece_rows).
+_NARROW_MAX_COLUMNS = 256
 _SPLIT_PIECE_BYTES = 3 << 19
 _SPLIT_PIECE_ROWS = (256, 8192)
 
 
 def _split_piece_rows(n_columns, n_rows):
-    """Rows per piece of :func:`_split_gram`: the L2-sized budget, evened
-    over the block."""
-    low, high = _SPLIT_PIECE_ROWS
-    rows = min(high, max(low, _SPLIT_PIECE_BYTES // (8 * n_columns)))
+    """Rows per piece of :func:`_split_gram`, evened over the block: the
+    L2-sized budget up to 256 columns, else :func:`_wide_piece_rows`.
+
+    Measured on one thread (AMD EPYC, OpenBLAS SkylakeX kernel) at 25,000 x
+    500, the products accumulated in place: 1,024 rows 1.08-1.11x one syrk,
+    512 rows 1.13x, 2,048 rows 1.23x (a longer piece leaves the cache before
+    the rank-k update reads it back); one buffer of ``[Z - s | 1]`` with
+    NumPy's products added per piece, 1.17-1.19x.
+    """
+    if n_columns > _NARROW_MAX_COLUMNS:
+        rows = _wide_piece_rows(n_columns)
+    else:
+        low, high = _SPLIT_PIECE_ROWS
+        rows = min(high, max(low, _SPLIT_PIECE_BYTES // (8 * n_columns)))
     return rows_per_piece(n_columns, n_rows, even=True, rows=rows)
 
 
@@ -368,7 +382,7 @@ def _shifted_moments(block, piece_rows=None):
     shifted-data algorithm of :func:`block_moments` (``piece_rows`` None:
     the measured best of the path taken)."""
     n_rows, q = block.n_rows, block.n_columns
-    split = block.rows is None and q <= _SPLIT_MAX_COLUMNS
+    split = block.rows is None
     if piece_rows is None:
         piece_rows = (
             _split_piece_rows(q, n_rows)
@@ -400,7 +414,7 @@ def _shifted_moments(block, piece_rows=None):
 
 
 def _wide_piece_rows(n_columns):
-    """Rows per piece of :func:`_gathered_gram`: 1,024 rows, or twice the
+    """Rows per piece of more than 256 columns: 1,024 rows, or twice the
     columns where that is more.
 
     Measured on one thread (AMD EPYC, OpenBLAS Haswell kernel), 300 to
@@ -477,8 +491,9 @@ def _split_gram(block, piece_rows, shift):
     block, with the widest column group ``M`` apart from the rest ``R``.
 
     Per piece, ``M.T @ M`` (syrk), ``M.T @ R`` and ``R.T @ R`` (small
-    gemms) while the piece is in cache; the shifted copy of ``M`` is one
-    flat sweep (:meth:`~dask_linreg._numerics.pieces.RowBlock.split_pieces`).
+    gemms), added into their sums by the BLAS itself
+    (:mod:`~dask_linreg._numerics.blas`) while the piece is in cache; the
+    shifted copy of ``M`` is one flat sweep (:meth:`~dask_linreg._numerics.pieces.RowBlock.split_pieces`).
     Measured on one thread at 250,000 x 50: 1.03-1.16x one syrk over
     ``[X | y]``, against 1.2-1.6x with one buffer holding ``[Z - s | 1]``,
     whose 2-D strided copy costs more than the syrk's own read (Intel,
@@ -491,25 +506,35 @@ def _split_gram(block, piece_rows, shift):
         (piece_rows, width), dtype=np.float64, order=block.main_group_order()
     )
     rest_scratch = np.empty((piece_rows, rest_width), dtype=np.float64)
-    main_gram = np.zeros((width, width))
-    cross = np.zeros((width, rest_width))
-    rest_gram = np.zeros((rest_width, rest_width))
-    main_piece = np.empty_like(main_gram)
-    cross_piece = np.empty_like(cross)
-    rest_piece = np.empty_like(rest_gram)
+    q = block.n_columns
+    order = np.concatenate([main_columns, rest_columns, [q]])
+    # The sums in the order [M | R]: blocks of one matrix, accumulated in
+    # place.  For the usual block [X | y], whose widest group comes first,
+    # that order is Z's and the matrix is the gram itself.
+    sums = np.zeros((q + 1, q + 1))
+    main_gram = sums[:width, :width]
+    cross = sums[:width, width:]
+    rest_gram = sums[width:, width:]
+    # The BLAS adds wide products into their sums itself; narrow ones are
+    # cheaper as NumPy products and adds (a foreign call costs about 6 us,
+    # their add next to nothing).
+    wide = width > _NARROW_MAX_COLUMNS
     for _, main, rest in block.split_pieces(
         main_scratch, rest_scratch, shift, root_weighted=True
     ):
-        np.matmul(main.T, main, out=main_piece)
-        main_gram += main_piece
-        np.matmul(main.T, rest, out=cross_piece)
-        cross += cross_piece
-        np.matmul(rest.T, rest, out=rest_piece)
-        rest_gram += rest_piece
-    q = block.n_columns
-    order = np.concatenate([main_columns, rest_columns, [q]])
+        if wide:
+            syrk_accumulate(main_gram, main)
+            gemm_accumulate(cross, main, rest)
+        else:
+            main_gram += main.T @ main
+            cross += main.T @ rest
+        rest_gram += rest.T @ rest
+    _mirror_upper(main_gram)
+    sums[width:, :width] = cross.T
+    if np.array_equal(order, np.arange(q + 1)):
+        return sums
     gram = np.empty((q + 1, q + 1))
-    gram[np.ix_(order, order)] = np.block([[main_gram, cross], [cross.T, rest_gram]])
+    gram[np.ix_(order, order)] = sums
     return gram
 
 

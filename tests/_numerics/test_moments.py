@@ -38,6 +38,26 @@ def test_block_moments_are_exactly_symmetric_on_every_path(order, n_columns, rng
     )
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("widest", ["first", "last"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_wide_blocks_in_pieces_match_dense_oracle(order, widest, weighted, rng):
+    # More than 256 columns in several pieces: the BLAS adds each piece's
+    # products into the sums in place, with the widest group first (the
+    # sums are the gram itself) or not (they are permuted into it).
+    Z = np.asarray(rng.standard_normal((900, 290)) * 2.0 + 1e3, order=order)
+    w = rng.random(900) if weighted else None
+    groups = [Z[:, :270], Z[:, 270:]] if widest == "first" else [Z[:, :20], Z[:, 20:]]
+    moments = block_moments(groups, w, piece_rows=128)
+    weight_sum, mean, comoment = dense_moments(Z, w)
+    np.testing.assert_allclose(moments.weight_sum, weight_sum, rtol=1e-13)
+    np.testing.assert_allclose(moments.mean, mean, rtol=1e-13)
+    np.testing.assert_allclose(
+        moments.comoment, comoment, rtol=1e-11, atol=1e-11 * np.abs(comoment).max()
+    )
+    np.testing.assert_array_equal(moments.comoment, moments.comoment.T)
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("piece_rows", [1, 7, 64, None])
 def test_block_moments_match_dense_oracle_for_column_groups(weighted, piece_rows, rng):
