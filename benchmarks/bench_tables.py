@@ -44,6 +44,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # bench_fit also makes a checkout's dask_linreg importable, on the workers too.
 from bench_fit import (  # noqa: E402
+    CLUSTER_PAUSE,
     best_time,
     cluster_blocks,
     local_blocks,
@@ -133,10 +134,12 @@ def blocks_ours(X, y):
     return LinearRegression().fit(X, y).coef_
 
 
-def time_pair(floor, ours, repeat):
-    """Best times of ``floor()`` and ``ours()``, each after a warm-up call."""
-    floor_seconds, _ = best_time(floor, repeat, warmup=True)
-    ours_seconds, coef = best_time(ours, repeat, warmup=True)
+def time_pair(floor, ours, repeat, *, pause=0.0):
+    """Best times of ``floor()`` and ``ours()``, each after a warm-up call,
+    with ``pause`` untimed seconds before each call (on a cluster: see
+    ``bench_fit.time_on_cluster``)."""
+    floor_seconds, _ = best_time(floor, repeat, warmup=True, pause=pause)
+    ours_seconds, coef = best_time(ours, repeat, warmup=True, pause=pause)
     if not np.all(np.isfinite(coef)):
         raise RuntimeError("the fit returned non-finite coefficients")
     return floor_seconds, ours_seconds
@@ -205,6 +208,7 @@ def run_parquet(args, rows):
                     lambda: parquet_floor(folder),
                     lambda: parquet_ours(folder, features),
                     args.repeat,
+                    pause=CLUSTER_PAUSE,
                 )
             record(rows, "parquet", "cluster", floor, ours, note)
 
@@ -232,7 +236,10 @@ def run_blocks(args, rows):
         with local_client() as client:
             Xd, yd = cluster_blocks(client, [X, y], chunk)
             floor, ours = time_pair(
-                lambda: blocks_floor(Xd), lambda: blocks_ours(Xd, yd), args.repeat
+                lambda: blocks_floor(Xd),
+                lambda: blocks_ours(Xd, yd),
+                args.repeat,
+                pause=CLUSTER_PAUSE,
             )
             del Xd, yd
         record(rows, "blocks", "cluster", floor, ours, note)
