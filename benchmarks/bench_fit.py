@@ -700,7 +700,7 @@ def run_size(n, p, args, skip):
 
 def floor_cluster(Zd):
     """Cluster floor: on the workers' blocks of ``Z = [X | y]``, one task per
-    block computing ``Zb.T @ Zb`` (one syrk), the products summed in one
+    block computing ``Zb.T @ Zb`` (one syrk), the products added in one
     task, and the Cholesky solve on the client.
 
     The least any one-pass fit on the cluster does: the same syrk per block,
@@ -709,16 +709,20 @@ def floor_cluster(Zd):
     the floor costs beyond the syrk floor is the cluster's (scheduling,
     moving the products, one BLAS thread per worker).
     """
-    n_blocks = Zd.numblocks[0]
-    q = Zd.shape[1]
-    grams = Zd.map_blocks(
-        lambda block: (block.T @ block)[None],
-        chunks=((1,) * n_blocks, (q,), (q,)),
-        new_axis=2,
-        dtype=Zd.dtype,
-        meta=np.empty((0, 0, 0), dtype=Zd.dtype),
-    )
-    return solve_from_gram(grams.sum(axis=0, split_every=n_blocks).compute())
+    grams = [dask.delayed(_gram)(block) for block in Zd.to_delayed().ravel()]
+    return solve_from_gram(dask.delayed(_summed)(grams).compute())
+
+
+def _gram(block):
+    return block.T @ block
+
+
+def _summed(grams):
+    """The sum of ``grams``, added into one new array (not concatenated)."""
+    total = grams[0].copy()
+    for gram in grams[1:]:
+        total += gram
+    return total
 
 
 def time_on_cluster(X, y, Z, chunk_rows, repeat, *, floor=True):
