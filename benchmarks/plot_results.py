@@ -25,6 +25,7 @@ LABELS = {
     "floor-memory": "memory floor (one read of X)",
     "ours-threads": "dask_linreg, threads",
     "ours-cluster": "dask_linreg, LocalCluster",
+    "floor-cluster": "cluster floor (syrk per block + sum)",
     "ours-qr": "dask_linreg, solver='qr'",
     "ours-exact": "dask_linreg, solver='exact'",
     "sklearn": "scikit-learn LinearRegression",
@@ -46,7 +47,14 @@ def plot(results, output):
         ratios = {m["method"]: m["ratio_to_floor"] for m in size["methods"]}
         names = [name for name in LABELS if name in ratios]
         values = [ratios[name] for name in names]
-        colors = ["#2a6fb0" if name.startswith("ours") else "#999999" for name in names]
+        colors = [
+            "#2a6fb0"
+            if name.startswith("ours")
+            else "#d0d0d0"
+            if name.startswith("floor")
+            else "#999999"
+            for name in names
+        ]
         # One row per method in every panel (a method not run leaves a gap).
         positions = [list(LABELS).index(name) for name in names]
         ax.barh(positions, values, color=colors)
