@@ -17,8 +17,9 @@ once on the same scheduler:
 
 Each case runs on the threaded scheduler and on a two-worker
 ``distributed.LocalCluster`` (one thread per worker, processes), on the same
-data, and prints ``ours / floor``.  Times are the best of ``--repeat`` runs
-after one untimed warm-up run.
+data, and prints ``ours / floor``: the best of ``--repeat`` rounds, each round
+one call of the floor and one of ours side by side, after one untimed
+warm-up call of each; and the median of the rounds' ratios.
 
 Run ``python benchmarks/bench_tables.py --help`` for the options; ``--quick``
 is a smoke run of a few seconds.
@@ -135,14 +136,28 @@ def blocks_ours(X, y):
 
 
 def time_pair(floor, ours, repeat, *, pause=0.0):
-    """Best times of ``floor()`` and ``ours()``, each after a warm-up call,
-    with ``pause`` untimed seconds before each call (on a cluster: see
-    ``bench_fit.time_on_cluster``)."""
-    floor_seconds, _ = best_time(floor, repeat, warmup=True, pause=pause)
-    ours_seconds, coef = best_time(ours, repeat, warmup=True, pause=pause)
+    """Best times of ``floor()`` and ``ours()``, and the median of their
+    ratios, over ``repeat`` rounds.
+
+    Each round times one call of each, one right after the other, so that
+    the two see the same state of this noisy, shared machine (the median
+    ratio of the rounds shows how far that state moves the best times).
+    One untimed warm-up call of each comes first, and ``pause`` untimed
+    seconds before each call (on a cluster: see
+    ``bench_fit.time_on_cluster``).
+    """
+    floor()
+    coef = ours()
+    floor_times, ours_times = [], []
+    for _ in range(repeat):
+        floor_seconds, _ = best_time(floor, 1, pause=pause)
+        ours_seconds, coef = best_time(ours, 1, pause=pause)
+        floor_times.append(floor_seconds)
+        ours_times.append(ours_seconds)
     if not np.all(np.isfinite(coef)):
         raise RuntimeError("the fit returned non-finite coefficients")
-    return floor_seconds, ours_seconds
+    ratios = np.divide(ours_times, floor_times)
+    return min(floor_times), min(ours_times), float(np.median(ratios))
 
 
 @contextlib.contextmanager
@@ -164,11 +179,13 @@ def local_client():
         yield client
 
 
-def record(rows, case, scheduler, floor_seconds, ours_seconds, note):
+def record(rows, case, scheduler, timings, note):
+    floor_seconds, ours_seconds, median_ratio = timings
     ratio = ours_seconds / floor_seconds
     say(
         f"  .. {case} {scheduler}: floor {floor_seconds:.3f} s, "
-        f"ours {ours_seconds:.3f} s, ours/floor {ratio:.2f}"
+        f"ours {ours_seconds:.3f} s, ours/floor {ratio:.2f} "
+        f"(median of the rounds' ratios {median_ratio:.2f})"
     )
     rows.append(
         {
@@ -177,6 +194,7 @@ def record(rows, case, scheduler, floor_seconds, ours_seconds, note):
             "floor_seconds": floor_seconds,
             "ours_seconds": ours_seconds,
             "ratio": ratio,
+            "median_round_ratio": median_ratio,
             "note": note,
         }
     )
@@ -196,21 +214,21 @@ def run_parquet(args, rows):
         note = "floor: dd.read_parquet(path).sum().compute()"
         if "threads" not in args.skip:
             with dask.config.set(scheduler="threads"):
-                floor, ours = time_pair(
+                timings = time_pair(
                     lambda: parquet_floor(folder),
                     lambda: parquet_ours(folder, features),
                     args.repeat,
                 )
-            record(rows, "parquet", "threads", floor, ours, note)
+            record(rows, "parquet", "threads", timings, note)
         if "cluster" not in args.skip:
             with local_client():
-                floor, ours = time_pair(
+                timings = time_pair(
                     lambda: parquet_floor(folder),
                     lambda: parquet_ours(folder, features),
                     args.repeat,
                     pause=CLUSTER_PAUSE,
                 )
-            record(rows, "parquet", "cluster", floor, ours, note)
+            record(rows, "parquet", "cluster", timings, note)
 
 
 def run_blocks(args, rows):
@@ -227,22 +245,22 @@ def run_blocks(args, rows):
     if "threads" not in args.skip:
         Xd, yd = local_blocks(X, chunk), local_blocks(y, chunk)
         with dask.config.set(scheduler="threads"):
-            floor, ours = time_pair(
+            timings = time_pair(
                 lambda: blocks_floor(Xd), lambda: blocks_ours(Xd, yd), args.repeat
             )
-        record(rows, "blocks", "threads", floor, ours, note)
+        record(rows, "blocks", "threads", timings, note)
         del Xd, yd
     if "cluster" not in args.skip:
         with local_client() as client:
             Xd, yd = cluster_blocks(client, [X, y], chunk)
-            floor, ours = time_pair(
+            timings = time_pair(
                 lambda: blocks_floor(Xd),
                 lambda: blocks_ours(Xd, yd),
                 args.repeat,
                 pause=CLUSTER_PAUSE,
             )
             del Xd, yd
-        record(rows, "blocks", "cluster", floor, ours, note)
+        record(rows, "blocks", "cluster", timings, note)
 
 
 def show(rows):
