@@ -710,14 +710,14 @@ def floor_cluster(Zd):
     moving the products, one BLAS thread per worker).
     """
     grams = [dask.delayed(_gram)(block) for block in Zd.to_delayed().ravel()]
-    return solve_from_gram(dask.delayed(_summed)(grams).compute())
+    return solve_from_gram(dask.delayed(summed)(grams).compute())
 
 
 def _gram(block):
     return block.T @ block
 
 
-def _summed(grams):
+def summed(grams):
     """The sum of ``grams``, added into one new array (not concatenated)."""
     total = grams[0].copy()
     for gram in grams[1:]:

@@ -41,6 +41,7 @@ import dask.dataframe as dd
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # bench_fit also makes a checkout's dask_linreg importable, on the workers too.
@@ -53,6 +54,7 @@ from bench_fit import (  # noqa: E402
     parse_sizes,
     print_machine,
     say,
+    summed,
 )
 
 from dask_linreg import LinearRegression  # noqa: E402
@@ -119,6 +121,23 @@ def parquet_floor(path):
     return dd.read_parquet(path).sum().compute()
 
 
+def parquet_syrk_floor(path):
+    """The same read and one ``Z.T @ Z`` per partition of ``Z`` (all its
+    columns, ``[X | y]``: a view of the partition, never copied), the
+    products added in one task: the least work of any one-pass fit by the
+    normal equations."""
+    grams = [
+        dask.delayed(_partition_gram)(part)
+        for part in dd.read_parquet(path).to_delayed()
+    ]
+    return dask.delayed(summed)(grams).compute()
+
+
+def _partition_gram(frame):
+    values = frame.to_numpy()
+    return values.T @ values
+
+
 def parquet_ours(path, features):
     """``LinearRegression().fit(ddf[features], ddf["y"])`` on ``read_parquet``."""
     ddf = dd.read_parquet(path)
@@ -130,34 +149,55 @@ def blocks_floor(X):
     return X.sum(axis=0).compute()
 
 
+def blocks_syrk_floor(X, y):
+    """One task per block computing the ``Z.T @ Z`` of its ``Z = [X | y]``
+    (a block-sized copy side by side), the products added in one task."""
+    grams = [
+        dask.delayed(_block_gram)(x_block, y_block)
+        for x_block, y_block in zip(
+            X.to_delayed().ravel(), y.to_delayed().ravel(), strict=True
+        )
+    ]
+    return dask.delayed(summed)(grams).compute()
+
+
+def _block_gram(x_block, y_block):
+    values = np.column_stack([x_block, y_block])
+    return values.T @ values
+
+
 def blocks_ours(X, y):
     """``LinearRegression().fit(X, y)``."""
     return LinearRegression().fit(X, y).coef_
 
 
-def time_pair(floor, ours, repeat, *, pause=0.0):
-    """Best times of ``floor()`` and ``ours()``, and the median of their
-    ratios, over ``repeat`` rounds.
+def time_rounds(floor, syrk_floor, ours, repeat, *, pause=0.0):
+    """Best times of ``floor()``, ``syrk_floor()`` and ``ours()``, and the
+    median of the rounds' ratios of ours to the floor.
 
     Each round times one call of each, one right after the other, so that
-    the two see the same state of this noisy, shared machine (the median
+    they see the same state of this noisy, shared machine (the median
     ratio of the rounds shows how far that state moves the best times).
     One untimed warm-up call of each comes first, and ``pause`` untimed
     seconds before each call (on a cluster: see
-    ``bench_fit.time_on_cluster``).
+    ``bench_fit.time_on_cluster``).  BLAS is held to one thread per task
+    (on the threaded scheduler; a cluster's workers have one already), as
+    our fit holds it itself.
     """
-    floor()
-    coef = ours()
-    floor_times, ours_times = [], []
-    for _ in range(repeat):
-        floor_seconds, _ = best_time(floor, 1, pause=pause)
-        ours_seconds, coef = best_time(ours, 1, pause=pause)
-        floor_times.append(floor_seconds)
-        ours_times.append(ours_seconds)
-    if not np.all(np.isfinite(coef)):
-        raise RuntimeError("the fit returned non-finite coefficients")
-    ratios = np.divide(ours_times, floor_times)
-    return min(floor_times), min(ours_times), float(np.median(ratios))
+    times = {"floor": [], "syrk_floor": [], "ours": []}
+    calls = {"floor": floor, "syrk_floor": syrk_floor, "ours": ours}
+    with threadpool_limits(limits=1, user_api="blas"):
+        for call in calls.values():
+            call()
+        for _ in range(repeat):
+            for name, call in calls.items():
+                seconds, result = best_time(call, 1, pause=pause)
+                times[name].append(seconds)
+                if name == "ours" and not np.all(np.isfinite(result)):
+                    raise RuntimeError("the fit returned non-finite coefficients")
+    ratios = np.divide(times["ours"], times["floor"])
+    best = {name: min(values) for name, values in times.items()}
+    return {**best, "median_ratio": float(np.median(ratios))}
 
 
 @contextlib.contextmanager
@@ -180,21 +220,26 @@ def local_client():
 
 
 def record(rows, case, scheduler, timings, note):
-    floor_seconds, ours_seconds, median_ratio = timings
+    floor_seconds, ours_seconds = timings["floor"], timings["ours"]
+    syrk_seconds = timings["syrk_floor"]
     ratio = ours_seconds / floor_seconds
     say(
-        f"  .. {case} {scheduler}: floor {floor_seconds:.3f} s, "
-        f"ours {ours_seconds:.3f} s, ours/floor {ratio:.2f} "
-        f"(median of the rounds' ratios {median_ratio:.2f})"
+        f"  .. {case} {scheduler}: floor {floor_seconds:.3f} s, syrk floor "
+        f"{syrk_seconds:.3f} s ({syrk_seconds / floor_seconds:.2f}x the floor), "
+        f"ours {ours_seconds:.3f} s: ours/floor {ratio:.2f} (median of the "
+        f"rounds' ratios {timings['median_ratio']:.2f}), ours/syrk floor "
+        f"{ours_seconds / syrk_seconds:.2f}"
     )
     rows.append(
         {
             "case": case,
             "scheduler": scheduler,
             "floor_seconds": floor_seconds,
+            "syrk_floor_seconds": syrk_seconds,
             "ours_seconds": ours_seconds,
             "ratio": ratio,
-            "median_round_ratio": median_ratio,
+            "median_round_ratio": timings["median_ratio"],
+            "syrk_floor_ratio": ours_seconds / syrk_seconds,
             "note": note,
         }
     )
@@ -214,16 +259,18 @@ def run_parquet(args, rows):
         note = "floor: dd.read_parquet(path).sum().compute()"
         if "threads" not in args.skip:
             with dask.config.set(scheduler="threads"):
-                timings = time_pair(
+                timings = time_rounds(
                     lambda: parquet_floor(folder),
+                    lambda: parquet_syrk_floor(folder),
                     lambda: parquet_ours(folder, features),
                     args.repeat,
                 )
             record(rows, "parquet", "threads", timings, note)
         if "cluster" not in args.skip:
             with local_client():
-                timings = time_pair(
+                timings = time_rounds(
                     lambda: parquet_floor(folder),
+                    lambda: parquet_syrk_floor(folder),
                     lambda: parquet_ours(folder, features),
                     args.repeat,
                     pause=CLUSTER_PAUSE,
@@ -245,16 +292,20 @@ def run_blocks(args, rows):
     if "threads" not in args.skip:
         Xd, yd = local_blocks(X, chunk), local_blocks(y, chunk)
         with dask.config.set(scheduler="threads"):
-            timings = time_pair(
-                lambda: blocks_floor(Xd), lambda: blocks_ours(Xd, yd), args.repeat
+            timings = time_rounds(
+                lambda: blocks_floor(Xd),
+                lambda: blocks_syrk_floor(Xd, yd),
+                lambda: blocks_ours(Xd, yd),
+                args.repeat,
             )
         record(rows, "blocks", "threads", timings, note)
         del Xd, yd
     if "cluster" not in args.skip:
         with local_client() as client:
             Xd, yd = cluster_blocks(client, [X, y], chunk)
-            timings = time_pair(
+            timings = time_rounds(
                 lambda: blocks_floor(Xd),
+                lambda: blocks_syrk_floor(Xd, yd),
                 lambda: blocks_ours(Xd, yd),
                 args.repeat,
                 pause=CLUSTER_PAUSE,
@@ -265,13 +316,15 @@ def run_blocks(args, rows):
 
 def show(rows):
     say(
-        f"\n  {'case':<8} {'scheduler':<9} {'floor s':>9} {'ours s':>9} {'ours/floor':>10}"
+        f"\n  {'case':<8} {'scheduler':<9} {'floor s':>9} {'syrk s':>9} "
+        f"{'ours s':>9} {'ours/floor':>10} {'ours/syrk':>9}"
     )
-    say(f"  {'-' * 8} {'-' * 9} {'-' * 9} {'-' * 9} {'-' * 10}")
+    say(f"  {'-' * 8} {'-' * 9} {'-' * 9} {'-' * 9} {'-' * 9} {'-' * 10} {'-' * 9}")
     for row in rows:
         say(
             f"  {row['case']:<8} {row['scheduler']:<9} {row['floor_seconds']:9.3f} "
-            f"{row['ours_seconds']:9.3f} {row['ratio']:10.2f}"
+            f"{row['syrk_floor_seconds']:9.3f} {row['ours_seconds']:9.3f} "
+            f"{row['ratio']:10.2f} {row['syrk_floor_ratio']:9.2f}"
         )
 
 
