@@ -9,7 +9,9 @@ once on the same scheduler:
   20 files).  Floor: ``dd.read_parquet(path).sum().compute()``.  Ours:
   ``ddf = dd.read_parquet(path)`` and
   ``LinearRegression().fit(ddf[features], ddf["y"])``.  Both time the
-  ``read_parquet`` call too.
+  ``read_parquet`` call too.  Also timed: the syrk floor, the same read and
+  one ``Z.T @ Z`` per partition of all its columns, summed (the least work
+  of any one-pass fit by the normal equations).
 - ``blocks``: a persisted 2,000,000 x 20 Dask array in 2,000 blocks of 1,000
   rows (views of one NumPy array on the threaded scheduler; blocks scattered
   to the workers on the cluster).  Floor: ``X.sum(axis=0).compute()``.  Ours:
@@ -149,31 +151,27 @@ def blocks_floor(X):
     return X.sum(axis=0).compute()
 
 
-def blocks_syrk_floor(X, y):
-    """One task per block computing the ``Z.T @ Z`` of its ``Z = [X | y]``
-    (a block-sized copy side by side), the products added in one task."""
-    grams = [
-        dask.delayed(_block_gram)(x_block, y_block)
-        for x_block, y_block in zip(
-            X.to_delayed().ravel(), y.to_delayed().ravel(), strict=True
-        )
-    ]
-    return dask.delayed(summed)(grams).compute()
-
-
-def _block_gram(x_block, y_block):
-    values = np.column_stack([x_block, y_block])
-    return values.T @ values
-
-
 def blocks_ours(X, y):
     """``LinearRegression().fit(X, y)``."""
     return LinearRegression().fit(X, y).coef_
 
 
-def time_rounds(floor, syrk_floor, ours, repeat, *, pause=0.0):
-    """Best times of ``floor()``, ``syrk_floor()`` and ``ours()``, and the
-    median of the rounds' ratios of ours to the floor.
+def parquet_calls(folder, features):
+    return {
+        "floor": lambda: parquet_floor(folder),
+        "syrk_floor": lambda: parquet_syrk_floor(folder),
+        "ours": lambda: parquet_ours(folder, features),
+    }
+
+
+def blocks_calls(X, y):
+    return {"floor": lambda: blocks_floor(X), "ours": lambda: blocks_ours(X, y)}
+
+
+def time_rounds(calls, repeat, *, pause=0.0):
+    """Best time of each of ``calls`` (name -> function; ``"floor"`` and
+    ``"ours"`` among them), and the median of the rounds' ratios of ours to
+    the floor.
 
     Each round times one call of each, one right after the other, so that
     they see the same state of this noisy, shared machine (the median
@@ -184,8 +182,7 @@ def time_rounds(floor, syrk_floor, ours, repeat, *, pause=0.0):
     (on the threaded scheduler; a cluster's workers have one already), as
     our fit holds it itself.
     """
-    times = {"floor": [], "syrk_floor": [], "ours": []}
-    calls = {"floor": floor, "syrk_floor": syrk_floor, "ours": ours}
+    times = {name: [] for name in calls}
     with threadpool_limits(limits=1, user_api="blas"):
         for call in calls.values():
             call()
@@ -220,26 +217,34 @@ def local_client():
 
 
 def record(rows, case, scheduler, timings, note):
+    """Print one case's times and ratios and add them to ``rows``."""
     floor_seconds, ours_seconds = timings["floor"], timings["ours"]
-    syrk_seconds = timings["syrk_floor"]
+    syrk_seconds = timings.get("syrk_floor", math.nan)
     ratio = ours_seconds / floor_seconds
+    syrk_text = (
+        ""
+        if math.isnan(syrk_seconds)
+        else f", syrk floor {syrk_seconds:.3f} s "
+        f"({syrk_seconds / floor_seconds:.2f}x the floor; ours/syrk floor "
+        f"{ours_seconds / syrk_seconds:.2f})"
+    )
     say(
-        f"  .. {case} {scheduler}: floor {floor_seconds:.3f} s, syrk floor "
-        f"{syrk_seconds:.3f} s ({syrk_seconds / floor_seconds:.2f}x the floor), "
-        f"ours {ours_seconds:.3f} s: ours/floor {ratio:.2f} (median of the "
-        f"rounds' ratios {timings['median_ratio']:.2f}), ours/syrk floor "
-        f"{ours_seconds / syrk_seconds:.2f}"
+        f"  .. {case} {scheduler}: floor {floor_seconds:.3f} s, ours "
+        f"{ours_seconds:.3f} s, ours/floor {ratio:.2f} (median of the rounds' "
+        f"ratios {timings['median_ratio']:.2f}){syrk_text}"
     )
     rows.append(
         {
             "case": case,
             "scheduler": scheduler,
             "floor_seconds": floor_seconds,
-            "syrk_floor_seconds": syrk_seconds,
             "ours_seconds": ours_seconds,
             "ratio": ratio,
             "median_round_ratio": timings["median_ratio"],
-            "syrk_floor_ratio": ours_seconds / syrk_seconds,
+            "syrk_floor_seconds": None if math.isnan(syrk_seconds) else syrk_seconds,
+            "syrk_floor_ratio": (
+                None if math.isnan(syrk_seconds) else ours_seconds / syrk_seconds
+            ),
             "note": note,
         }
     )
@@ -260,18 +265,14 @@ def run_parquet(args, rows):
         if "threads" not in args.skip:
             with dask.config.set(scheduler="threads"):
                 timings = time_rounds(
-                    lambda: parquet_floor(folder),
-                    lambda: parquet_syrk_floor(folder),
-                    lambda: parquet_ours(folder, features),
+                    parquet_calls(folder, features),
                     args.repeat,
                 )
             record(rows, "parquet", "threads", timings, note)
         if "cluster" not in args.skip:
             with local_client():
                 timings = time_rounds(
-                    lambda: parquet_floor(folder),
-                    lambda: parquet_syrk_floor(folder),
-                    lambda: parquet_ours(folder, features),
+                    parquet_calls(folder, features),
                     args.repeat,
                     pause=CLUSTER_PAUSE,
                 )
@@ -292,21 +293,14 @@ def run_blocks(args, rows):
     if "threads" not in args.skip:
         Xd, yd = local_blocks(X, chunk), local_blocks(y, chunk)
         with dask.config.set(scheduler="threads"):
-            timings = time_rounds(
-                lambda: blocks_floor(Xd),
-                lambda: blocks_syrk_floor(Xd, yd),
-                lambda: blocks_ours(Xd, yd),
-                args.repeat,
-            )
+            timings = time_rounds(blocks_calls(Xd, yd), args.repeat)
         record(rows, "blocks", "threads", timings, note)
         del Xd, yd
     if "cluster" not in args.skip:
         with local_client() as client:
             Xd, yd = cluster_blocks(client, [X, y], chunk)
             timings = time_rounds(
-                lambda: blocks_floor(Xd),
-                lambda: blocks_syrk_floor(Xd, yd),
-                lambda: blocks_ours(Xd, yd),
+                blocks_calls(Xd, yd),
                 args.repeat,
                 pause=CLUSTER_PAUSE,
             )
@@ -316,15 +310,17 @@ def run_blocks(args, rows):
 
 def show(rows):
     say(
-        f"\n  {'case':<8} {'scheduler':<9} {'floor s':>9} {'syrk s':>9} "
-        f"{'ours s':>9} {'ours/floor':>10} {'ours/syrk':>9}"
+        f"\n  {'case':<8} {'scheduler':<9} {'floor s':>9} {'ours s':>9} "
+        f"{'ours/floor':>10} {'median':>6} {'ours/syrk floor':>15}"
     )
-    say(f"  {'-' * 8} {'-' * 9} {'-' * 9} {'-' * 9} {'-' * 9} {'-' * 10} {'-' * 9}")
+    say(f"  {'-' * 8} {'-' * 9} {'-' * 9} {'-' * 9} {'-' * 10} {'-' * 6} {'-' * 15}")
     for row in rows:
+        syrk = row["syrk_floor_ratio"]
         say(
             f"  {row['case']:<8} {row['scheduler']:<9} {row['floor_seconds']:9.3f} "
-            f"{row['syrk_floor_seconds']:9.3f} {row['ours_seconds']:9.3f} "
-            f"{row['ratio']:10.2f} {row['syrk_floor_ratio']:9.2f}"
+            f"{row['ours_seconds']:9.3f} {row['ratio']:10.2f} "
+            f"{row['median_round_ratio']:6.2f} "
+            f"{'' if syrk is None else format(syrk, '.2f'):>15}"
         )
 
 
