@@ -58,6 +58,37 @@ def test_wide_blocks_in_pieces_match_dense_oracle(order, widest, weighted, rng):
     np.testing.assert_array_equal(moments.comoment, moments.comoment.T)
 
 
+@pytest.mark.parametrize("main_width", [20, 270])
+@pytest.mark.parametrize("other_columns", [0, 1, 2, 3])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_pieces_match_dense_oracle_for_every_count_of_other_columns(
+    main_width, other_columns, order, weighted, rng
+):
+    # Beside the widest group, the other columns and the column of ones
+    # (1 to 4 in all): up to 3 their products with the widest group are
+    # taken a column at a time, beyond as one matrix product; narrow and
+    # wide groups, several pieces.
+    n_columns = main_width + other_columns
+    Z = np.asarray(
+        rng.standard_normal((900, n_columns)) * 2.0 + 1e3 * np.arange(n_columns),
+        order=order,
+    )
+    w = rng.random(900) if weighted else None
+    groups = [Z[:, :main_width]]
+    if other_columns:
+        groups.append(Z[:, main_width:])
+    moments = block_moments(groups, w, piece_rows=128)
+    weight_sum, mean, comoment = dense_moments(Z, w)
+    np.testing.assert_allclose(moments.weight_sum, weight_sum, rtol=1e-13)
+    # Column 0 has mean about 0: its error is of the order of the spread's.
+    np.testing.assert_allclose(moments.mean, mean, rtol=1e-13, atol=1e-12)
+    np.testing.assert_allclose(
+        moments.comoment, comoment, rtol=1e-11, atol=1e-11 * np.abs(comoment).max()
+    )
+    np.testing.assert_array_equal(moments.comoment, moments.comoment.T)
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("piece_rows", [1, 7, 64, None])
 def test_block_moments_match_dense_oracle_for_column_groups(weighted, piece_rows, rng):
