@@ -538,14 +538,21 @@ def _split_gram(block, piece_rows, shift):
         else:
             main_gram += main.T @ main
         if by_columns:
-            for j in range(rest_width):
-                cross[:, j] += main.T @ rest[:, j]
-        elif wide:
-            gemm_accumulate(cross, main, rest)
+            for i in range(rest_width):
+                column = rest[:, i]
+                cross[:, i] += main.T @ column
+                # The upper triangle, by dot products (half the time of
+                # the small matrix product).
+                for j in range(i, rest_width):
+                    rest_gram[i, j] += column @ rest[:, j]
         else:
-            cross += main.T @ rest
-        rest_gram += rest.T @ rest
+            if wide:
+                gemm_accumulate(cross, main, rest)
+            else:
+                cross += main.T @ rest
+            rest_gram += rest.T @ rest
     _mirror_upper(main_gram)
+    _mirror_upper(rest_gram)
     sums[width:, :width] = cross.T
     if np.array_equal(order, np.arange(q + 1)):
         return sums
