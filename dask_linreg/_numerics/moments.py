@@ -506,7 +506,7 @@ def _split_gram(block, piece_rows, shift):
     ``[X | y]``, against 1.2-1.6x with one buffer holding ``[Z - s | 1]``,
     whose 2-D strided copy costs more than the syrk's own read (Intel,
     OpenBLAS SkylakeX kernel; on an AMD EPYC with the Haswell kernel the two
-    are within 5%, 1.13-1.2x; with ``M.T @ R`` by columns, 1.04x).
+    are within 5%, 1.13-1.2x; with ``M.T @ R`` by columns, 1.06-1.10x).
     """
     main_columns, rest_columns = block.split_columns()
     width, rest_width = len(main_columns), len(rest_columns) + 1
