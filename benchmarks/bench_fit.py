@@ -738,11 +738,12 @@ def floor_cluster(Zd):
     the floor costs beyond the syrk floor is the cluster's (scheduling,
     moving the products, one BLAS thread per worker).
     """
-    grams = [dask.delayed(_gram)(block) for block in Zd.to_delayed().ravel()]
+    grams = [dask.delayed(gram)(block) for block in Zd.to_delayed().ravel()]
     return solve_from_gram(dask.delayed(summed)(grams).compute())
 
 
-def _gram(block):
+def gram(block):
+    """``block.T @ block`` (one syrk)."""
     return block.T @ block
 
 

@@ -51,6 +51,7 @@ from bench_fit import (  # noqa: E402
     CLUSTER_PAUSE,
     best_time,
     cluster_blocks,
+    gram,
     local_blocks,
     machine_info,
     parse_sizes,
@@ -136,8 +137,7 @@ def parquet_syrk_floor(path):
 
 
 def _partition_gram(frame):
-    values = frame.to_numpy()
-    return values.T @ values
+    return gram(frame.to_numpy())
 
 
 def parquet_ours(path, features):
@@ -219,14 +219,15 @@ def local_client():
 def record(rows, case, scheduler, timings, note):
     """Print one case's times and ratios and add them to ``rows``."""
     floor_seconds, ours_seconds = timings["floor"], timings["ours"]
-    syrk_seconds = timings.get("syrk_floor", math.nan)
+    syrk_seconds = timings.get("syrk_floor")
     ratio = ours_seconds / floor_seconds
+    syrk_ratio = None if syrk_seconds is None else ours_seconds / syrk_seconds
     syrk_text = (
         ""
-        if math.isnan(syrk_seconds)
+        if syrk_seconds is None
         else f", syrk floor {syrk_seconds:.3f} s "
         f"({syrk_seconds / floor_seconds:.2f}x the floor; ours/syrk floor "
-        f"{ours_seconds / syrk_seconds:.2f})"
+        f"{syrk_ratio:.2f})"
     )
     say(
         f"  .. {case} {scheduler}: floor {floor_seconds:.3f} s, ours "
@@ -241,10 +242,8 @@ def record(rows, case, scheduler, timings, note):
             "ours_seconds": ours_seconds,
             "ratio": ratio,
             "median_round_ratio": timings["median_ratio"],
-            "syrk_floor_seconds": None if math.isnan(syrk_seconds) else syrk_seconds,
-            "syrk_floor_ratio": (
-                None if math.isnan(syrk_seconds) else ours_seconds / syrk_seconds
-            ),
+            "syrk_floor_seconds": syrk_seconds,
+            "syrk_floor_ratio": syrk_ratio,
             "note": note,
         }
     )
