@@ -279,8 +279,9 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None, rows=None):
         Non-negative row weights; ``None`` means all ones.
     piece_rows : int, default=None
         Rows per piece; by default about 1.5 MiB of the widest column group
-        (256 to 8192 rows) for up to 256 columns, else ``max(1024, 2 * q)``
-        (at most 64 MiB), evened over the block.
+        (256 to 8192 rows) for up to 256 columns, else about 1 MiB (at
+        least 256 rows), evened over the block; with ``rows``,
+        ``max(1024, 2 * q)`` (at most 64 MiB).
     rows : ndarray of int, default=None
         Only these rows (a cross-validation fold, say): gathered piece by
         piece into the scratch buffer, so the subset is never copied whole.
@@ -353,7 +354,7 @@ def block_residual_moments(x_parts, y_parts, sample_weight, coef, intercept):
 # column-major groups, 1.16-1.3x one syrk over [X | y], against 1.2-2.5x
 # with fixed pieces of 512-1024 rows (narrow blocks pay the per-piece calls,
 # column-major ones short runs).  Wider blocks are dominated by the syrk,
-# which wants a long inner dimension (_wide_piece_rows).
+# whose pieces are best about the size of the L2 cache (_split_piece_rows).
 _NARROW_MAX_COLUMNS = 256
 # Up to 3 rest columns (the usual y and the column of ones), M.T @ R is
 # taken a column at a time (matrix-vector products): OpenBLAS multiplies by
@@ -364,20 +365,30 @@ _NARROW_MAX_COLUMNS = 256
 _CROSS_BY_COLUMNS = 3
 _SPLIT_PIECE_BYTES = 3 << 19
 _SPLIT_PIECE_ROWS = (256, 8192)
+# Beyond 256 columns, pieces of about 1 MiB (a core's L2 cache on the
+# machines measured), at least 256 rows.
+_SPLIT_WIDE_PIECE_BYTES = 1 << 20
+_SPLIT_WIDE_MIN_ROWS = 256
 
 
 def _split_piece_rows(n_columns, n_rows):
     """Rows per piece of :func:`_split_gram`, evened over the block: the
-    L2-sized budget up to 256 columns, else :func:`_wide_piece_rows`.
+    1.5 MiB budget up to 256 columns, else about 1 MiB and at least 256
+    rows.
 
-    Measured on one thread (AMD EPYC, OpenBLAS SkylakeX kernel) at 25,000 x
-    500, the products accumulated in place: 1,024 rows 1.08-1.11x one syrk,
-    512 rows 1.13x, 2,048 rows 1.23x (a longer piece leaves the cache before
-    the rank-k update reads it back); one buffer of ``[Z - s | 1]`` with
-    NumPy's products added per piece, 1.17-1.19x.
+    Wide blocks, measured with two threads (one BLAS thread each), the
+    statistic of every block against the syrk floor (median of 11 to 15
+    rounds side by side), AMD EPYC with OpenBLAS's Haswell kernel: 500
+    columns, 128 to 384 rows 1.09-1.14x, 1,024 rows 1.24x, 2,048 rows
+    1.31x (one thread: 256 rows 1.08x, 1,024 rows 1.20x); 300 columns, 256
+    to 512 rows 1.19-1.20x, 1,024 rows 1.25x; 1,000 columns, 128 to 1,024
+    rows 1.13-1.16x, 2,048 rows 1.18x; 2,000 columns, 256 rows 1.14x, one
+    piece 1.17x.  With the SkylakeX kernel on the same machine, 500 columns,
+    256 rows 1.27x against 1,024 rows 1.23x (one thread 1.25x both), 2,000
+    columns 1.31x both.
     """
     if n_columns > _NARROW_MAX_COLUMNS:
-        rows = _wide_piece_rows(n_columns)
+        rows = max(_SPLIT_WIDE_MIN_ROWS, _SPLIT_WIDE_PIECE_BYTES // (8 * n_columns))
     else:
         low, high = _SPLIT_PIECE_ROWS
         rows = min(high, max(low, _SPLIT_PIECE_BYTES // (8 * n_columns)))
@@ -421,8 +432,8 @@ def _shifted_moments(block, piece_rows=None):
 
 
 def _wide_piece_rows(n_columns):
-    """Rows per piece of more than 256 columns: 1,024 rows, or twice the
-    columns where that is more.
+    """Rows per piece of a subset of rows (:func:`_gathered_gram`): 1,024
+    rows, or twice the columns where that is more.
 
     Measured on one thread (AMD EPYC, OpenBLAS Haswell kernel), 300 to
     2,000 columns: 1,024 rows (4 MiB of scratch at 500 columns) are 5-10%
