@@ -280,8 +280,9 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None, rows=None):
     piece_rows : int, default=None
         Rows per piece; by default about 1.5 MiB of the widest column group
         (256 to 8192 rows) for up to 256 columns, else about 1 MiB (at
-        least 256 rows), evened over the block; with ``rows``,
-        ``max(1024, 2 * q)`` (at most 64 MiB).
+        least 256 rows and ``q / 2``) up to about 1,450 columns, evened
+        over the block;
+        beyond, and with ``rows``, ``max(1024, 2 * q)`` (at most 64 MiB).
     rows : ndarray of int, default=None
         Only these rows (a cross-validation fold, say): gathered piece by
         piece into the scratch buffer, so the subset is never copied whole.
@@ -366,15 +367,20 @@ _CROSS_BY_COLUMNS = 3
 _SPLIT_PIECE_BYTES = 3 << 19
 _SPLIT_PIECE_ROWS = (256, 8192)
 # Beyond 256 columns, pieces of about 1 MiB (a core's L2 cache on the
-# machines measured), at least 256 rows.
+# machines measured), at least 256 rows and half as many rows as columns,
+# while the sums stay in the shared cache (at most 16 MiB, about 1,450
+# columns); beyond, the long pieces of _wide_piece_rows, as each piece
+# reads and writes all the sums.
 _SPLIT_WIDE_PIECE_BYTES = 1 << 20
 _SPLIT_WIDE_MIN_ROWS = 256
+_SPLIT_WIDE_MAX_SUM_BYTES = 16 << 20
 
 
 def _split_piece_rows(n_columns, n_rows):
     """Rows per piece of :func:`_split_gram`, evened over the block: the
-    1.5 MiB budget up to 256 columns, else about 1 MiB and at least 256
-    rows.
+    1.5 MiB budget up to 256 columns, else about 1 MiB, at least 256 rows
+    and ``q / 2``, while the ``(q+1)``-square sums take at most 16 MiB, else
+    :func:`_wide_piece_rows`.
 
     Wide blocks, measured with two threads (one BLAS thread each), the
     statistic of every block against the syrk floor (median of 11 to 15
@@ -385,10 +391,25 @@ def _split_piece_rows(n_columns, n_rows):
     rows 1.13-1.16x, 2,048 rows 1.18x; 2,000 columns, 256 rows 1.14x, one
     piece 1.17x.  With the SkylakeX kernel on the same machine, 500 columns,
     256 rows 1.27x against 1,024 rows 1.23x (one thread 1.25x both), 2,000
-    columns 1.31x both.
+    columns 1.31x both.  The whole threaded fit (medians of 7 to 9 rounds
+    beside the floor, Haswell): 500 columns 1.16x against 1.27x with 1,024
+    rows, 1,000 columns 1.15x with 500 rows (1.20x with 256) against
+    1.17-1.24x with 2,000 rows; but 2,000 columns 1.39-1.55x with 256-row
+    pieces and 1.46x with 834 against 1.30-1.37x with one piece of the
+    block's 2,500 rows, whose 32 MB of sums do not stay in the cache from
+    piece to piece.
     """
-    if n_columns > _NARROW_MAX_COLUMNS:
-        rows = max(_SPLIT_WIDE_MIN_ROWS, _SPLIT_WIDE_PIECE_BYTES // (8 * n_columns))
+    wide_sums = 8 * (n_columns + 1) ** 2 > _SPLIT_WIDE_MAX_SUM_BYTES
+    if n_columns > _NARROW_MAX_COLUMNS and wide_sums:
+        rows = _wide_piece_rows(n_columns)
+    elif n_columns > _NARROW_MAX_COLUMNS:
+        rows = max(
+            _SPLIT_WIDE_MIN_ROWS,
+            _SPLIT_WIDE_PIECE_BYTES // (8 * n_columns),
+            # A piece at least half the sums' size, which it reads and
+            # writes once.
+            n_columns // 2,
+        )
     else:
         low, high = _SPLIT_PIECE_ROWS
         rows = min(high, max(low, _SPLIT_PIECE_BYTES // (8 * n_columns)))
@@ -432,8 +453,9 @@ def _shifted_moments(block, piece_rows=None):
 
 
 def _wide_piece_rows(n_columns):
-    """Rows per piece of a subset of rows (:func:`_gathered_gram`): 1,024
-    rows, or twice the columns where that is more.
+    """Rows per piece of a subset of rows (:func:`_gathered_gram`), and of
+    blocks of more than about 1,450 columns: 1,024 rows, or twice the
+    columns where that is more.
 
     Measured on one thread (AMD EPYC, OpenBLAS Haswell kernel), 300 to
     2,000 columns: 1,024 rows (4 MiB of scratch at 500 columns) are 5-10%
