@@ -280,9 +280,9 @@ def block_moments(columns, sample_weight=None, *, piece_rows=None, rows=None):
     piece_rows : int, default=None
         Rows per piece; by default about 1.5 MiB of the widest column group
         (256 to 8192 rows) for up to 256 columns, else about 1 MiB (at
-        least 256 rows and ``q / 2``) up to about 1,450 columns, evened
-        over the block;
-        beyond, and with ``rows``, ``max(1024, 2 * q)`` (at most 64 MiB).
+        least 256 rows and ``q / 2``) up to about 1,450 columns; beyond,
+        and with ``rows``, ``max(1024, 2 * q)`` (at most 64 MiB); evened
+        over the block.
     rows : ndarray of int, default=None
         Only these rows (a cross-validation fold, say): gathered piece by
         piece into the scratch buffer, so the subset is never copied whole.
@@ -391,7 +391,9 @@ def _split_piece_rows(n_columns, n_rows):
     rows 1.13-1.16x, 2,048 rows 1.18x; 2,000 columns, 256 rows 1.14x, one
     piece 1.17x.  With the SkylakeX kernel on the same machine, 500 columns,
     256 rows 1.27x against 1,024 rows 1.23x (one thread 1.25x both), 2,000
-    columns 1.31x both.  The whole threaded fit (medians of 7 to 9 rounds
+    columns 1.31x both; an earlier Intel machine with that kernel, one
+    thread at 25,000 x 500: 1,024 rows 1.08-1.11x one syrk, 512 rows
+    1.13x, 2,048 rows 1.23x.  The whole threaded fit (medians of 7 to 9 rounds
     beside the floor, Haswell): 500 columns 1.16x against 1.27x with 1,024
     rows, 1,000 columns 1.15x with 500 rows (1.20x with 256) against
     1.17-1.24x with 2,000 rows; but 2,000 columns 1.39-1.55x with 256-row
