@@ -401,10 +401,12 @@ def _split_piece_rows(n_columns, n_rows):
     block's 2,500 rows, whose 32 MB of sums do not stay in the cache from
     piece to piece.
     """
-    wide_sums = 8 * (n_columns + 1) ** 2 > _SPLIT_WIDE_MAX_SUM_BYTES
-    if n_columns > _NARROW_MAX_COLUMNS and wide_sums:
+    if n_columns <= _NARROW_MAX_COLUMNS:
+        low, high = _SPLIT_PIECE_ROWS
+        rows = min(high, max(low, _SPLIT_PIECE_BYTES // (8 * n_columns)))
+    elif 8 * (n_columns + 1) ** 2 > _SPLIT_WIDE_MAX_SUM_BYTES:
         rows = _wide_piece_rows(n_columns)
-    elif n_columns > _NARROW_MAX_COLUMNS:
+    else:
         rows = max(
             _SPLIT_WIDE_MIN_ROWS,
             _SPLIT_WIDE_PIECE_BYTES // (8 * n_columns),
@@ -412,9 +414,6 @@ def _split_piece_rows(n_columns, n_rows):
             # writes once.
             n_columns // 2,
         )
-    else:
-        low, high = _SPLIT_PIECE_ROWS
-        rows = min(high, max(low, _SPLIT_PIECE_BYTES // (8 * n_columns)))
     return rows_per_piece(n_columns, n_rows, even=True, rows=rows)
 
 

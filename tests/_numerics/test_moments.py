@@ -5,6 +5,7 @@ import pytest
 
 from dask_linreg._numerics.kinds import KINDS
 from dask_linreg._numerics.moments import (
+    _split_piece_rows,
     block_moments,
     empty_moments,
     merge_all_moments,
@@ -56,6 +57,33 @@ def test_wide_blocks_in_pieces_match_dense_oracle(order, widest, weighted, rng):
         moments.comoment, comoment, rtol=1e-11, atol=1e-11 * np.abs(comoment).max()
     )
     np.testing.assert_array_equal(moments.comoment, moments.comoment.T)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_wide_blocks_in_default_pieces_match_dense_oracle(order, rng):
+    # 301 columns in the default pieces of about 1 MiB (435 rows, evened:
+    # 1,200 rows in 3 pieces of 400), the products added in place.
+    Z = np.asarray(rng.standard_normal((1200, 301)) * 2.0 + 1e3, order=order)
+    moments = block_moments([Z[:, :300], Z[:, 300:]])
+    weight_sum, mean, comoment = dense_moments(Z, None)
+    np.testing.assert_allclose(moments.weight_sum, weight_sum, rtol=1e-13)
+    np.testing.assert_allclose(moments.mean, mean, rtol=1e-13)
+    np.testing.assert_allclose(
+        moments.comoment, comoment, rtol=1e-11, atol=1e-11 * np.abs(comoment).max()
+    )
+
+
+def test_split_pieces_are_short_while_the_sums_fit_the_cache():
+    # About 1 MiB and at least 256 and q / 2 rows while the (q+1)-square
+    # sums take at most 16 MiB; beyond, the long pieces (max(1024, 2q)).
+    n_rows = 120_000
+    assert _split_piece_rows(301, n_rows) == pytest.approx(
+        (1 << 20) // (8 * 301), abs=2
+    )
+    assert _split_piece_rows(600, n_rows) == pytest.approx(300, abs=2)
+    assert _split_piece_rows(1000, n_rows) == pytest.approx(500, abs=2)
+    assert _split_piece_rows(1500, n_rows) == 3000
+    assert _split_piece_rows(2001, 2500) == 2500
 
 
 @pytest.mark.parametrize("main_width", [20, 270])
